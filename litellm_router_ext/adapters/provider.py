@@ -1,0 +1,257 @@
+"""The ``tiered`` LiteLLM provider: ``litellm.completion(model="tiered/<alias>")`` lands here.
+
+``TieredProvider`` is a LiteLLM ``CustomLLM`` registered through ``litellm.custom_provider_map`` (the SDK)
+or ``litellm_settings.custom_provider_map`` (the proxy). It hands each call to the alias's
+``TieredRouter`` and attaches the routing record to what LiteLLM returns:
+
+- ``response._hidden_params["tiered_routing"]``: the ``Decision`` as a dict (no prompt text);
+- ``response._hidden_params["response_cost"]``: the total over every attempt, so spend tracking is right;
+- the logging payload's ``metadata.spend_logs_metadata["tiered_routing"]``;
+- streams: the first chunk's ``delta.provider_specific_fields["tiered_routing"]``.
+
+Errors are translated here and only here: a request no tier can serve becomes LiteLLM's 400, an unknown
+alias a 404, and a ladder whose every tier failed re-raises the last provider error (its status intact).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import litellm
+from litellm import CustomLLM
+from litellm.types.utils import GenericStreamingChunk
+from litellm.utils import custom_llm_setup
+
+from ..config import RouterConfig, RouterFile, load_config, parse_config
+from ..errors import AllTiersFailedError, ConfigError, RequestError, UnknownRouterError
+from ..state import ConversationMemory, InMemoryConversationMemory
+from ..types import Decision
+from .runtime import TieredRouter
+
+DECISION_KEY = "tiered_routing"
+
+
+def _headers(decision: Decision) -> dict[str, str]:
+    return {
+        "x-router-tier": decision.tier,
+        "x-router-model": decision.model,
+        "x-router-escalations": str(decision.escalations),
+        "x-router-cost-usd": f"{decision.cost_usd:.8f}",
+    }
+
+
+def _log_decision(logging_obj: Any, litellm_params: Mapping[str, Any] | None, decision: Decision) -> None:
+    """Put the decision where LiteLLM's standard logging payload picks it up (spend_logs_metadata)."""
+    record = decision.to_dict()
+    targets: list[Any] = []
+    if isinstance(litellm_params, dict):
+        targets.append(litellm_params)
+    details = getattr(logging_obj, "model_call_details", None)
+    if isinstance(details, dict) and isinstance(details.get("litellm_params"), dict):
+        targets.append(details["litellm_params"])
+    for params in targets:
+        metadata = params.get("metadata")
+        if not isinstance(metadata, dict):
+            metadata = params["metadata"] = {}
+        spend = metadata.get("spend_logs_metadata")
+        metadata["spend_logs_metadata"] = {**(spend if isinstance(spend, dict) else {}), DECISION_KEY: record}
+
+
+def attach_decision(response: Any, decision: Decision) -> Any:
+    hidden = response._hidden_params
+    hidden[DECISION_KEY] = decision.to_dict()
+    hidden["response_cost"] = decision.cost_usd
+    hidden.setdefault("additional_headers", {}).update(_headers(decision))
+    return response
+
+
+@contextlib.contextmanager
+def _translated(model: str) -> Iterator[None]:
+    """The one place where this package's errors become LiteLLM exceptions (and so HTTP statuses)."""
+    try:
+        yield
+    except UnknownRouterError as exc:
+        raise litellm.NotFoundError(str(exc), model=model, llm_provider="tiered") from exc
+    except RequestError as exc:
+        raise litellm.BadRequestError(str(exc), model=model, llm_provider="tiered") from exc
+    except AllTiersFailedError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, litellm.exceptions.APIError | litellm.exceptions.RateLimitError |
+                      litellm.exceptions.APIConnectionError | litellm.exceptions.Timeout |
+                      litellm.exceptions.ServiceUnavailableError | litellm.exceptions.InternalServerError):
+            raise cause from exc
+        raise litellm.ServiceUnavailableError(str(exc), model=model, llm_provider="tiered") from exc
+
+
+def _generic_chunks(chunk: Any, extra: dict[str, Any] | None) -> Iterator[GenericStreamingChunk]:
+    """One LiteLLM stream chunk as the GenericStreamingChunk(s) a CustomLLM must yield."""
+    choice = chunk.choices[0] if getattr(chunk, "choices", None) else None
+    delta = getattr(choice, "delta", None)
+    finish = getattr(choice, "finish_reason", None)
+    usage = getattr(chunk, "usage", None)
+    usage_block = (
+        {"prompt_tokens": usage.prompt_tokens or 0, "completion_tokens": usage.completion_tokens or 0,
+         "total_tokens": usage.total_tokens or 0}
+        if usage is not None else None
+    )
+    tool_calls = list(getattr(delta, "tool_calls", None) or [])
+    base: GenericStreamingChunk = {
+        "text": getattr(delta, "content", None) or "",
+        "tool_use": None,
+        "is_finished": finish is not None,
+        "finish_reason": finish or "",
+        "usage": usage_block,  # type: ignore[typeddict-item]
+        "index": 0,
+    }
+    if extra:
+        base["provider_specific_fields"] = extra
+    if not tool_calls:
+        yield base
+        return
+    for i, call in enumerate(tool_calls):
+        out: GenericStreamingChunk = dict(base) if i == 0 else {**base, "text": ""}  # type: ignore[assignment]
+        out["tool_use"] = {
+            "id": call.id, "type": "function", "index": call.index,
+            "function": {"name": call.function.name, "arguments": call.function.arguments or ""},
+        }
+        yield out
+
+
+class TieredProvider(CustomLLM):
+    """LiteLLM custom provider serving every installed ``tiered/<alias>``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.routers: dict[str, TieredRouter] = {}
+
+    def add(self, runtime: TieredRouter) -> None:
+        self.routers[runtime.config.alias] = runtime
+
+    def runtime(self, alias: str) -> TieredRouter:
+        try:
+            return self.routers[alias]
+        except KeyError:
+            raise UnknownRouterError(alias, list(self.routers)) from None
+
+    # LiteLLM calls these with a long keyword signature; only a few arguments matter here.
+    def completion(self, model: str, messages: list[Any], *args: Any, **kwargs: Any) -> Any:
+        with _translated(model):
+            response, decision = self.runtime(model).complete(
+                messages, kwargs.get("optional_params") or {}, _metadata(kwargs))
+        _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision)
+        return attach_decision(response, decision)
+
+    async def acompletion(self, model: str, messages: list[Any], *args: Any, **kwargs: Any) -> Any:
+        with _translated(model):
+            response, decision = await self.runtime(model).acomplete(
+                messages, kwargs.get("optional_params") or {}, _metadata(kwargs))
+        _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision)
+        return attach_decision(response, decision)
+
+    def streaming(self, model: str, messages: list[Any], *args: Any,
+                  **kwargs: Any) -> Iterator[GenericStreamingChunk]:
+        with _translated(model):
+            decision, chunks = self.runtime(model).stream(
+                messages, kwargs.get("optional_params") or {}, _metadata(kwargs))
+        _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision)
+        extra: dict[str, Any] | None = {DECISION_KEY: decision.to_dict()}
+        for chunk in chunks:
+            yield from _generic_chunks(chunk, extra)
+            extra = None
+
+    async def astreaming(self, model: str, messages: list[Any], *args: Any,
+                         **kwargs: Any) -> AsyncIterator[GenericStreamingChunk]:
+        with _translated(model):
+            decision, chunks = await self.runtime(model).astream(
+                messages, kwargs.get("optional_params") or {}, _metadata(kwargs))
+        _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision)
+        extra: dict[str, Any] | None = {DECISION_KEY: decision.to_dict()}
+        async for chunk in chunks:
+            for generic in _generic_chunks(chunk, extra):
+                yield generic
+            extra = None
+
+
+def _metadata(kwargs: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    params = kwargs.get("litellm_params") or {}
+    metadata = params.get("metadata")
+    return metadata if isinstance(metadata, Mapping) else None
+
+
+# ------------------------------------------------------------------------------------------ install
+
+ConfigSource = str | Path | RouterFile | RouterConfig | Mapping[str, Any]
+
+
+def _as_file(config: ConfigSource) -> RouterFile:
+    if isinstance(config, RouterFile):
+        return config
+    if isinstance(config, RouterConfig):
+        return RouterFile(routers=(config,))
+    if isinstance(config, Mapping):
+        return parse_config(config)
+    return load_config(config)
+
+
+def build_litellm_router(file: RouterFile) -> litellm.Router:
+    """A LiteLLM Router with the file's model_list plus one deployment per tier model not already in it."""
+    model_list = [dict(d) for d in file.model_list]
+    groups = {d.get("model_name") for d in model_list}
+    for router in file.routers:
+        for tier in router.tiers:
+            if tier.model not in groups:
+                model_list.append({"model_name": tier.model,
+                                   "litellm_params": {"model": tier.model, **tier.litellm_params}})
+                groups.add(tier.model)
+    return litellm.Router(model_list=model_list, **file.router_settings)
+
+
+def install(
+    config: ConfigSource | Sequence[ConfigSource],
+    *,
+    router: litellm.Router | None = None,
+    memory: ConversationMemory | None = None,
+    provider: str = "tiered",
+) -> TieredProvider:
+    """Register ``<provider>/<alias>`` for every router in ``config`` with LiteLLM and return the provider.
+
+    ``router``: an existing ``litellm.Router`` whose model groups the tiers name; by default one is built
+    from the config's ``model_list`` and ``router_settings``.
+    """
+    sources = list(config) if isinstance(config, list | tuple) else [config]
+    files = [_as_file(c) for c in sources]  # type: ignore[arg-type]
+    handler = _installed(provider) or TieredProvider()
+    shared_memory = memory if memory is not None else InMemoryConversationMemory()
+    for file in files:
+        litellm_router = router if router is not None else build_litellm_router(file)
+        for rc in file.routers:
+            for i, tier in enumerate(rc.tiers):
+                if router is not None and tier.model not in router.model_names:
+                    raise ConfigError(
+                        f"tier '{tier.name}' names model group {tier.model!r}, which the given Router lacks",
+                        key=f"{rc.alias}.tiers[{i}].model", allowed=sorted(router.model_names),
+                    )
+            handler.add(TieredRouter(rc, litellm_router, shared_memory))
+    litellm.custom_provider_map = [
+        *[p for p in litellm.custom_provider_map if p.get("provider") != provider],
+        {"provider": provider, "custom_handler": handler},
+    ]
+    custom_llm_setup()
+    return handler
+
+
+def _installed(provider: str) -> TieredProvider | None:
+    for entry in litellm.custom_provider_map:
+        if entry.get("provider") == provider and isinstance(entry.get("custom_handler"), TieredProvider):
+            return entry["custom_handler"]  # type: ignore[no-any-return]
+    return None
+
+
+def uninstall(provider: str = "tiered") -> None:
+    """Remove the provider from LiteLLM (mainly for tests and reloads)."""
+    litellm.custom_provider_map = [p for p in litellm.custom_provider_map if p.get("provider") != provider]
+    if provider in litellm._custom_providers:
+        litellm._custom_providers.remove(provider)

@@ -1,0 +1,290 @@
+"""Typed router configuration, loaded from YAML and validated once.
+
+A router file holds one or more routers plus, optionally, the LiteLLM deployments they use::
+
+    routers:
+      - alias: default
+        tiers:
+          - {name: small, model: gpt-4o-mini}
+          - {name: large, model: gpt-4o}
+        scorers: [{name: heuristic}]
+        thresholds: {large: 0.45}     # or a list, one per tier above the first
+    model_list: [...]                 # optional LiteLLM deployments (model_name = a tier's model)
+    router_settings: {num_retries: 2} # optional litellm.Router(...) arguments
+
+Every model is frozen and rejects unknown keys; ``load_config`` turns any problem into one
+``ConfigError`` naming the file, key path, bad value and allowed values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import ConfigError
+
+BUILTIN_SCORERS = ("heuristic", "learned")
+BUILTIN_VALIDATORS = ("json", "schema", "tool_args", "format", "refusal", "logprob", "agreement", "judge", "custom")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Price(_Frozen):
+    """USD per million tokens; overrides LiteLLM's price map for a tier."""
+
+    input_usd_per_mtok: float = Field(ge=0, description="USD per million prompt tokens")
+    output_usd_per_mtok: float = Field(ge=0, description="USD per million completion tokens")
+
+
+class TierConfig(_Frozen):
+    """One rung of the ladder: a LiteLLM model group (or plain model string) and what it can serve."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$", description="Tier name used in overrides")
+    model: str = Field(min_length=1, description="LiteLLM model group in model_list, or a LiteLLM model string")
+    litellm_params: dict[str, Any] = Field(
+        default_factory=dict, description="Extra litellm params when `model` is not a model_list group"
+    )
+    price: Price | None = Field(default=None, description="Price override; default: LiteLLM's price map")
+    max_context_tokens: int | None = Field(
+        default=None, gt=0, description="Context window; default: LiteLLM's model map, else unlimited"
+    )
+    supports_tools: bool | None = Field(default=None, description="Can call tools; default: LiteLLM's map")
+    supports_vision: bool | None = Field(default=None, description="Accepts images; default: LiteLLM's map")
+    supports_logprobs: bool | None = Field(default=None, description="Returns token log-probs when asked")
+
+
+class ScorerConfig(_Frozen):
+    """A difficulty scorer: a built-in by name, or a user class/factory by dotted path."""
+
+    name: str = Field(description=f"One of {', '.join(BUILTIN_SCORERS)}, or 'custom' with `path`")
+    path: str | None = Field(default=None, description="Dotted path 'package.module:Factory' for name=custom")
+    weight: float = Field(default=1.0, gt=0, description="Weight in the weighted mean of scorer outputs")
+    params: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments for the scorer")
+
+    @model_validator(mode="after")
+    def _known(self) -> ScorerConfig:
+        if self.name == "custom":
+            if not self.path:
+                raise ValueError("scorer 'custom' needs `path: package.module:Factory`")
+        elif self.name not in BUILTIN_SCORERS:
+            raise ValueError(f"unknown scorer {self.name!r}; allowed: {', '.join((*BUILTIN_SCORERS, 'custom'))}")
+        return self
+
+
+class ValidatorConfig(_Frozen):
+    """One answer check in a cascade; ``params`` are validated by the validator itself."""
+
+    name: str = Field(description=f"One of {', '.join(BUILTIN_VALIDATORS)}")
+    path: str | None = Field(default=None, description="Dotted path of a callable, for name=custom")
+    weight: float = Field(default=1.0, gt=0, description="Weight when combine=weighted")
+    params: dict[str, Any] = Field(default_factory=dict, description="Validator settings")
+
+    @model_validator(mode="after")
+    def _known(self) -> ValidatorConfig:
+        if self.name not in BUILTIN_VALIDATORS:
+            raise ValueError(f"unknown validator {self.name!r}; allowed: {', '.join(BUILTIN_VALIDATORS)}")
+        if self.name == "custom" and not self.path:
+            raise ValueError("validator 'custom' needs `path: package.module:function`")
+        return self
+
+
+class CascadeConfig(_Frozen):
+    """Confidence-gated escalation: check each tier's answer, go one tier up when the check fails."""
+
+    validators: tuple[ValidatorConfig, ...] = Field(min_length=1, description="Checks run on every answer")
+    combine: Literal["all", "any", "weighted"] = Field(default="all", description="How verdicts combine")
+    threshold: float = Field(default=0.5, ge=0, le=1, description="Accept when weighted score >= this")
+    max_escalations: int = Field(default=3, ge=0, description="Escalations allowed per request")
+    budget_usd: float | None = Field(default=None, gt=0, description="Per-request spend cap over all attempts")
+    stream_mode: Literal["buffer", "early"] = Field(default="buffer", description="How streamed answers are checked")
+    early_tokens: int = Field(default=32, gt=0, description="Prefix length checked in early mode")
+    on_missing_logprobs: Literal["skip", "fail"] = Field(
+        default="skip", description="Log-prob check on a tier that returns none: skip it or fail it"
+    )
+    validator_timeout_s: float = Field(default=10.0, gt=0, description="Time limit per validator call")
+    judge_tier: str | None = Field(default=None, description="Tier name (or model) that runs judge checks")
+
+
+class RouterConfig(_Frozen):
+    """A named router: a ladder of tiers, how difficulty is scored, and where it is cut."""
+
+    alias: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$", description="Called as tiered/<alias>")
+    tiers: tuple[TierConfig, ...] = Field(min_length=2, description="Cheapest first; 2 or more")
+    scorers: tuple[ScorerConfig, ...] = Field(
+        default=(ScorerConfig(name="heuristic"),), min_length=1, description="Difficulty scorers"
+    )
+    thresholds: tuple[float, ...] = Field(
+        description="Minimum difficulty of each tier above the first: a list, or {tier_name: value}"
+    )
+    sticky: bool = Field(default=True, description="A follow-up never drops below the tier its conversation reached")
+    cascade: CascadeConfig | None = Field(default=None, description="Answer checks and escalation; off when absent")
+
+    @field_validator("thresholds", mode="before")
+    @classmethod
+    def _thresholds_by_name(cls, value: object, info: Any) -> object:
+        if not isinstance(value, Mapping):
+            return value
+        tiers = info.data.get("tiers")
+        if tiers is None:
+            return value
+        names = [t.name for t in tiers[1:]]
+        unknown = [k for k in value if k not in names]
+        if unknown:
+            raise ValueError(f"unknown tier name {unknown[0]!r} in thresholds; allowed: {', '.join(names)}")
+        missing = [n for n in names if n not in value]
+        if missing:
+            raise ValueError(f"thresholds has no value for tier {missing[0]!r}; give one per tier above the first")
+        return tuple(value[n] for n in names)
+
+    @model_validator(mode="after")
+    def _ladder_is_consistent(self) -> RouterConfig:
+        names = [t.name for t in self.tiers]
+        if len(set(names)) != len(names):
+            dup = next(n for n in names if names.count(n) > 1)
+            raise ValueError(f"tier name {dup!r} is used twice; tier names must be unique")
+        if len(self.thresholds) != len(self.tiers) - 1:
+            raise ValueError(
+                f"thresholds needs {len(self.tiers) - 1} value(s), one per tier above the first "
+                f"({', '.join(names[1:])}); got {len(self.thresholds)}"
+            )
+        if any(not 0.0 <= t <= 1.0 for t in self.thresholds):
+            raise ValueError(f"thresholds must lie in [0, 1]; got {list(self.thresholds)}")
+        if any(b <= a for a, b in zip(self.thresholds, self.thresholds[1:], strict=False)):
+            raise ValueError(f"thresholds must be strictly increasing up the ladder; got {list(self.thresholds)}")
+        if self.cascade and self.cascade.judge_tier and self.cascade.judge_tier not in names:
+            # A judge may also be any LiteLLM model string; only a bare word that looks like a tier is checked.
+            if "/" not in self.cascade.judge_tier and "-" not in self.cascade.judge_tier:
+                raise ValueError(f"cascade.judge_tier {self.cascade.judge_tier!r} is not a tier; allowed: {names}")
+        return self
+
+    def tier_index(self, name_or_index: str | int) -> int:
+        """Index of a tier given by name or position; ``ConfigError`` when it names none."""
+        names = [t.name for t in self.tiers]
+        if isinstance(name_or_index, int) and not isinstance(name_or_index, bool):
+            if 0 <= name_or_index < len(names):
+                return name_or_index
+        elif isinstance(name_or_index, str):
+            if name_or_index in names:
+                return names.index(name_or_index)
+            if name_or_index.isdigit() and int(name_or_index) < len(names):
+                return int(name_or_index)
+        raise ConfigError(
+            f"router '{self.alias}' has no tier {name_or_index!r}", key="tier", allowed=[*names, *range(len(names))]
+        )
+
+
+class RouterFile(_Frozen):
+    """The top level of a router config file."""
+
+    routers: tuple[RouterConfig, ...] = Field(min_length=1, description="Routers, each called tiered/<alias>")
+    model_list: tuple[dict[str, Any], ...] = Field(default=(), description="LiteLLM deployments (Router model_list)")
+    router_settings: dict[str, Any] = Field(default_factory=dict, description="Extra litellm.Router(...) arguments")
+
+    @model_validator(mode="after")
+    def _unique_aliases(self) -> RouterFile:
+        aliases = [r.alias for r in self.routers]
+        if len(set(aliases)) != len(aliases):
+            raise ValueError("router aliases must be unique")
+        return self
+
+    def router(self, alias: str) -> RouterConfig:
+        for r in self.routers:
+            if r.alias == alias:
+                return r
+        raise ConfigError(f"no router '{alias}'", key="routers", allowed=[r.alias for r in self.routers])
+
+
+# ---------------------------------------------------------------------------------------------- loading
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part not in ("function-after", "function-before") and not str(part).startswith("function-"):
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _value_at(data: object, loc: tuple[int | str, ...]) -> object:
+    for part in loc:
+        if isinstance(data, Mapping) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            break
+    return data
+
+
+def _config_error(exc: ValidationError, data: object, source: str) -> ConfigError:
+    first = exc.errors()[0]
+    loc = tuple(first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    allowed = None
+    ctx = first.get("ctx") or {}
+    if "expected" in ctx:
+        allowed = [str(ctx["expected"])]
+    if first["type"] == "extra_forbidden":
+        parent = _value_at(data, loc[:-1])
+        message = f"unknown key {loc[-1]!r}; check its spelling"
+        allowed = None
+        del parent
+    value = first.get("input") if first["type"] != "missing" else None
+    if isinstance(value, Mapping | list) and first["type"] != "extra_forbidden":
+        value = None  # whole sub-objects make unreadable messages; the key path says where
+    more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
+    return ConfigError(message + more, file=source, key=_key_path(loc) or None, value=value, allowed=allowed)
+
+
+def _reject_aliases(text: str, source: str) -> None:
+    """YAML anchors/aliases can expand exponentially ("billion laughs"); router configs never need them."""
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            line = event.start_mark.line + 1 if event.start_mark else None
+            raise ConfigError("YAML aliases (*name) are not allowed in router configs; write the value out",
+                              file=source, line=line)
+
+
+def parse_yaml(text: str, source: str = "<string>") -> Any:
+    """Safe-load YAML; syntax errors and alias use become ``ConfigError`` with the line number."""
+    try:
+        _reject_aliases(text, source)
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"YAML syntax error: {problem}", file=source, line=line) from None
+
+
+def parse_config(data: object, source: str = "<config>") -> RouterFile:
+    """Validate already-parsed data (a dict with ``routers``, or one router's dict)."""
+    if isinstance(data, Mapping) and "alias" in data and "routers" not in data:
+        data = {"routers": [dict(data)]}
+    if not isinstance(data, Mapping):
+        raise ConfigError("a router config must be a mapping with a 'routers' list", file=source,
+                          value=type(data).__name__)
+    try:
+        return RouterFile.model_validate(data)
+    except ValidationError as exc:
+        raise _config_error(exc, data, source) from None
+
+
+def load_config(path: str | Path) -> RouterFile:
+    """Read and validate a router config file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("file not found; pass the path of a router config YAML", file=str(p)) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=str(p)) from None
+    return parse_config(parse_yaml(text, str(p)), str(p))

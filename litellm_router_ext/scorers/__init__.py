@@ -1,0 +1,44 @@
+"""Difficulty scorers: the built-ins by name and user scorers by dotted path, behind one Protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..config import ScorerConfig
+from ..errors import ConfigError
+from .base import DifficultyScorer
+from .heuristic import HeuristicScorer
+
+
+def _learned(**params: Any) -> DifficultyScorer:
+    from .learned import LearnedScorer  # numpy and the artifact load only when a router asks for it
+
+    return LearnedScorer(**params)
+
+
+BUILTIN: Mapping[str, Callable[..., DifficultyScorer]] = {"heuristic": HeuristicScorer, "learned": _learned}
+
+
+def build_scorer(config: ScorerConfig, *, key: str = "scorers[]") -> DifficultyScorer:
+    """Instantiate a scorer from its config; wrong params or a bad dotted path raise ``ConfigError``."""
+    if config.name == "custom":
+        from ..plugins import load_object
+
+        factory = load_object(config.path or "", key=f"{key}.path")
+    else:
+        factory = BUILTIN[config.name]
+    try:
+        scorer = factory(**config.params)
+    except TypeError as exc:
+        raise ConfigError(f"bad params for scorer {config.name!r}: {exc}", key=f"{key}.params",
+                          value=dict(config.params)) from None
+    if not isinstance(scorer, DifficultyScorer):
+        raise ConfigError(
+            f"{config.path or config.name} did not produce a scorer: it needs a `name` and `score(request) -> float`",
+            key=f"{key}.path",
+        )
+    return scorer
+
+
+__all__ = ["BUILTIN", "DifficultyScorer", "HeuristicScorer", "build_scorer"]

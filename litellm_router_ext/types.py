@@ -1,0 +1,213 @@
+"""Plain typed values the core works on: a request view, verdicts, attempts, decisions.
+
+Nothing here imports LiteLLM. ``RequestView.from_openai`` reads OpenAI-style chat arguments (which
+is what LiteLLM hands over) once, so scorers and the policy never parse messages themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from .errors import RequestError
+
+Cause = Literal["threshold", "constraint", "override", "sticky"]
+_IMAGE_PART_TYPES = frozenset({"image_url", "input_image", "image"})
+_TEXT_PART_TYPES = frozenset({"text", "input_text"})
+
+
+def _content_text(content: object, where: str) -> tuple[str, bool]:
+    """Text of one message's content and whether it carries an image part."""
+    if content is None:
+        return "", False
+    if isinstance(content, str):
+        return content, False
+    if isinstance(content, list):
+        texts: list[str] = []
+        has_image = False
+        for i, part in enumerate(content):
+            if not isinstance(part, Mapping):
+                raise RequestError(f"{where}.content[{i}] must be an object with a 'type', got {part!r:.60}")
+            kind = part.get("type")
+            if kind in _TEXT_PART_TYPES:
+                text = part.get("text")
+                if isinstance(text, str):
+                    texts.append(text)
+            elif kind in _IMAGE_PART_TYPES:
+                has_image = True
+        return "\n".join(texts), has_image
+    raise RequestError(f"{where}.content must be a string or a list of parts, got {type(content).__name__}")
+
+
+def conversation_key(messages: Sequence[Mapping[str, Any]]) -> str:
+    """Stable digest of a conversation prefix (roles and text only), used for multi-turn stability."""
+    digest = hashlib.blake2b(digest_size=16)
+    for message in messages:
+        text, _ = _content_text(message.get("content"), "message")
+        digest.update(str(message.get("role", "")).encode())
+        digest.update(b"\x00")
+        digest.update(text.encode("utf-8", "replace"))
+        digest.update(b"\x01")
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class RequestView:
+    """What routing needs to know about one chat request, parsed once."""
+
+    text: str
+    """Text of the last user message: what the difficulty is about."""
+    context_chars: int
+    """Characters in every message together (system, history, last turn)."""
+    n_messages: int
+    n_user_turns: int
+    has_system: bool = False
+    needs_tools: bool = False
+    has_images: bool = False
+    wants_json: bool = False
+    response_schema: Mapping[str, Any] | None = None
+    tools: tuple[Mapping[str, Any], ...] = ()
+    min_tier: str | int | None = None
+    force_tier: str | int | None = None
+    history_key: str | None = None
+    """Digest of the messages before the last user turn (``None`` for a first turn)."""
+
+    @property
+    def approx_tokens(self) -> int:
+        """Cheap upper-leaning token estimate (about 4 characters a token plus per-message overhead)."""
+        return self.context_chars // 4 + 4 * self.n_messages
+
+    @classmethod
+    def from_openai(
+        cls,
+        messages: object,
+        *,
+        tools: object = None,
+        response_format: object = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> RequestView:
+        """Parse OpenAI-style chat arguments; a malformed request raises ``RequestError`` (a 4xx)."""
+        if not isinstance(messages, Sequence) or isinstance(messages, str) or not messages:
+            raise RequestError("messages must be a non-empty list of {'role': ..., 'content': ...} objects")
+        last_user = ""
+        chars = 0
+        users = 0
+        has_system = has_images = False
+        last_user_index = -1
+        for i, message in enumerate(messages):
+            if not isinstance(message, Mapping) or "role" not in message:
+                raise RequestError(f"messages[{i}] must be an object with a 'role'")
+            text, image = _content_text(message.get("content"), f"messages[{i}]")
+            chars += len(text)
+            has_images = has_images or image
+            role = message["role"]
+            if role == "user":
+                users += 1
+                last_user, last_user_index = text, i
+            elif role in ("system", "developer"):
+                has_system = True
+        tool_list = _parse_tools(tools)
+        schema, wants_json = _parse_response_format(response_format)
+        meta = metadata or {}
+        history = messages[:last_user_index] if last_user_index > 0 else ()
+        return cls(
+            text=last_user,
+            context_chars=chars,
+            n_messages=len(messages),
+            n_user_turns=users,
+            has_system=has_system,
+            needs_tools=bool(tool_list),
+            has_images=has_images,
+            wants_json=wants_json,
+            response_schema=schema,
+            tools=tool_list,
+            min_tier=meta.get("min_tier"),
+            force_tier=meta.get("force_tier"),
+            history_key=conversation_key(history) if history else None,
+        )
+
+
+def _parse_tools(tools: object) -> tuple[Mapping[str, Any], ...]:
+    if tools is None:
+        return ()
+    if not isinstance(tools, Sequence) or isinstance(tools, str):
+        raise RequestError("tools must be a list of {'type': 'function', 'function': {...}} objects")
+    for i, tool in enumerate(tools):
+        if not isinstance(tool, Mapping) or not isinstance(tool.get("function", {}), Mapping):
+            raise RequestError(f"tools[{i}] must be an object like {{'type': 'function', 'function': {{...}}}}")
+    return tuple(tools)
+
+
+def _parse_response_format(response_format: object) -> tuple[Mapping[str, Any] | None, bool]:
+    if response_format is None:
+        return None, False
+    if isinstance(response_format, Mapping):
+        kind = response_format.get("type")
+        if kind == "json_schema":
+            spec = response_format.get("json_schema") or {}
+            schema = spec.get("schema") if isinstance(spec, Mapping) else None
+            return (schema if isinstance(schema, Mapping) else None), True
+        return None, kind == "json_object"
+    # A pydantic model class passed straight to litellm.completion(response_format=Model).
+    schema_fn = getattr(response_format, "model_json_schema", None)
+    if callable(schema_fn):
+        schema = schema_fn()
+        return (schema if isinstance(schema, Mapping) else None), True
+    raise RequestError("response_format must be {'type': 'json_object'}, {'type': 'json_schema', ...} or a model")
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A validator's judgement of one answer."""
+
+    accepted: bool
+    validator: str
+    score: float | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One tier tried for one request: what it cost and what the checks said."""
+
+    tier: str
+    model: str
+    cost_usd: float = 0.0
+    latency_ms: float = 0.0
+    verdict: Verdict | None = None
+    error: str | None = None
+    """Provider error class and status when the tier failed at the transport (no answer)."""
+
+
+@dataclass(slots=True)
+class Decision:
+    """The routing record attached to every response. Never holds prompt or response text."""
+
+    router: str
+    tier: str
+    tier_index: int
+    model: str
+    cause: Cause
+    difficulty: float
+    scores: dict[str, float]
+    decision_us: float
+    first_tier: str = ""
+    attempts: list[Attempt] = field(default_factory=list)
+    escalations: int = 0
+    verified: bool | None = None
+    """True: a validator accepted the answer; False: returned unverified; None: no cascade configured."""
+
+    @property
+    def cost_usd(self) -> float:
+        return sum(a.cost_usd for a in self.attempts)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["cost_usd"] = self.cost_usd
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), separators=(",", ":"))
