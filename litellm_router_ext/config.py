@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -28,7 +28,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .errors import ConfigError
 
 BUILTIN_SCORERS = ("heuristic", "learned")
-BUILTIN_VALIDATORS = ("json", "schema", "tool_args", "format", "refusal", "logprob", "agreement", "judge", "custom")
+BUILTIN_VALIDATORS = (
+    "json",
+    "schema",
+    "tool_args",
+    "format",
+    "refusal",
+    "arithmetic",
+    "logprob",
+    "agreement",
+    "judge",
+    "custom",
+)
 
 
 class _Frozen(BaseModel):
@@ -157,10 +168,10 @@ class RouterConfig(_Frozen):
             raise ValueError(f"thresholds must lie in [0, 1]; got {list(self.thresholds)}")
         if any(b <= a for a, b in zip(self.thresholds, self.thresholds[1:], strict=False)):
             raise ValueError(f"thresholds must be strictly increasing up the ladder; got {list(self.thresholds)}")
-        if self.cascade and self.cascade.judge_tier and self.cascade.judge_tier not in names:
-            # A judge may also be any LiteLLM model string; only a bare word that looks like a tier is checked.
-            if "/" not in self.cascade.judge_tier and "-" not in self.cascade.judge_tier:
-                raise ValueError(f"cascade.judge_tier {self.cascade.judge_tier!r} is not a tier; allowed: {names}")
+        judge = self.cascade.judge_tier if self.cascade else None
+        # A judge may also be any LiteLLM model string; only a bare word that looks like a tier name is checked.
+        if judge and judge not in names and "/" not in judge and "-" not in judge:
+            raise ValueError(f"cascade.judge_tier {judge!r} is not a tier; allowed: {names}")
         return self
 
     def tier_index(self, name_or_index: str | int) -> int:
@@ -224,8 +235,21 @@ def _value_at(data: object, loc: tuple[int | str, ...]) -> object:
     return data
 
 
+def _known_keys(parent: object) -> list[str] | None:
+    """The keys allowed where an unknown key was found, guessed from the keys present beside it."""
+    if not isinstance(parent, Mapping):
+        return None
+    for model in (RouterFile, RouterConfig, TierConfig, ScorerConfig, CascadeConfig, ValidatorConfig, Price):
+        fields = set(model.model_fields)
+        if len(fields & set(parent)) >= max(1, len(parent) // 2):
+            return sorted(fields)
+    return None
+
+
 def _config_error(exc: ValidationError, data: object, source: str) -> ConfigError:
-    first = exc.errors()[0]
+    # A misspelt key shows up twice (unknown key + missing field): the unknown key is the one to report.
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    first = errors[0]
     loc = tuple(first["loc"])
     message = first["msg"].removeprefix("Value error, ")
     allowed = None
@@ -234,13 +258,13 @@ def _config_error(exc: ValidationError, data: object, source: str) -> ConfigErro
         allowed = [str(ctx["expected"])]
     if first["type"] == "extra_forbidden":
         parent = _value_at(data, loc[:-1])
+        model_keys = _known_keys(parent)
         message = f"unknown key {loc[-1]!r}; check its spelling"
-        allowed = None
-        del parent
+        allowed = model_keys
     value = first.get("input") if first["type"] != "missing" else None
     if isinstance(value, Mapping | list) and first["type"] != "extra_forbidden":
         value = None  # whole sub-objects make unreadable messages; the key path says where
-    more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
+    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
     return ConfigError(message + more, file=source, key=_key_path(loc) or None, value=value, allowed=allowed)
 
 
@@ -249,8 +273,9 @@ def _reject_aliases(text: str, source: str) -> None:
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
         if isinstance(event, yaml.AliasEvent):
             line = event.start_mark.line + 1 if event.start_mark else None
-            raise ConfigError("YAML aliases (*name) are not allowed in router configs; write the value out",
-                              file=source, line=line)
+            raise ConfigError(
+                "YAML aliases (*name) are not allowed in router configs; write the value out", file=source, line=line
+            )
 
 
 def parse_yaml(text: str, source: str = "<string>") -> Any:
@@ -270,8 +295,9 @@ def parse_config(data: object, source: str = "<config>") -> RouterFile:
     if isinstance(data, Mapping) and "alias" in data and "routers" not in data:
         data = {"routers": [dict(data)]}
     if not isinstance(data, Mapping):
-        raise ConfigError("a router config must be a mapping with a 'routers' list", file=source,
-                          value=type(data).__name__)
+        raise ConfigError(
+            "a router config must be a mapping with a 'routers' list", file=source, value=type(data).__name__
+        )
     try:
         return RouterFile.model_validate(data)
     except ValidationError as exc:

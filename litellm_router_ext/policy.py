@@ -63,10 +63,15 @@ class TierPolicy:
         self.scorers = tuple(scorers)
         self._weights = tuple(s.weight for s in config.scorers)
         self._total_weight = sum(self._weights)
-        self.profiles = tuple(profiles) if profiles is not None else tuple(
-            TierProfile(t.name, t.model, t.max_context_tokens, t.supports_tools is not False,
-                        t.supports_vision is not False)
-            for t in config.tiers
+        self.profiles = (
+            tuple(profiles)
+            if profiles is not None
+            else tuple(
+                TierProfile(
+                    t.name, t.model, t.max_context_tokens, t.supports_tools is not False, t.supports_vision is not False
+                )
+                for t in config.tiers
+            )
         )
         if len(self.profiles) != len(config.tiers):
             raise ValueError("one TierProfile per tier is required")

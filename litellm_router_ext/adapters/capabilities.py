@@ -35,7 +35,9 @@ def tier_profile(tier: TierConfig, router: litellm.Router) -> TierProfile:
         model=tier.model,
         max_context_tokens=tier.max_context_tokens or (min(windows) if windows else None),
         supports_tools=tier.supports_tools if tier.supports_tools is not None else all(t is not False for t in tools),
-        supports_vision=tier.supports_vision if tier.supports_vision is not None else all(v is True for v in vision)
+        supports_vision=tier.supports_vision
+        if tier.supports_vision is not None
+        else all(v is True for v in vision)
         if vision
         else True,
     )

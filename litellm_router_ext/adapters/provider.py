@@ -79,9 +79,15 @@ def _translated(model: str) -> Iterator[None]:
         raise litellm.BadRequestError(str(exc), model=model, llm_provider="tiered") from exc
     except AllTiersFailedError as exc:
         cause = exc.__cause__
-        if isinstance(cause, litellm.exceptions.APIError | litellm.exceptions.RateLimitError |
-                      litellm.exceptions.APIConnectionError | litellm.exceptions.Timeout |
-                      litellm.exceptions.ServiceUnavailableError | litellm.exceptions.InternalServerError):
+        if isinstance(
+            cause,
+            litellm.exceptions.APIError
+            | litellm.exceptions.RateLimitError
+            | litellm.exceptions.APIConnectionError
+            | litellm.exceptions.Timeout
+            | litellm.exceptions.ServiceUnavailableError
+            | litellm.exceptions.InternalServerError,
+        ):
             raise cause from exc
         raise litellm.ServiceUnavailableError(str(exc), model=model, llm_provider="tiered") from exc
 
@@ -93,9 +99,13 @@ def _generic_chunks(chunk: Any, extra: dict[str, Any] | None) -> Iterator[Generi
     finish = getattr(choice, "finish_reason", None)
     usage = getattr(chunk, "usage", None)
     usage_block = (
-        {"prompt_tokens": usage.prompt_tokens or 0, "completion_tokens": usage.completion_tokens or 0,
-         "total_tokens": usage.total_tokens or 0}
-        if usage is not None else None
+        {
+            "prompt_tokens": usage.prompt_tokens or 0,
+            "completion_tokens": usage.completion_tokens or 0,
+            "total_tokens": usage.total_tokens or 0,
+        }
+        if usage is not None
+        else None
     )
     tool_calls = list(getattr(delta, "tool_calls", None) or [])
     base: GenericStreamingChunk = {
@@ -103,7 +113,7 @@ def _generic_chunks(chunk: Any, extra: dict[str, Any] | None) -> Iterator[Generi
         "tool_use": None,
         "is_finished": finish is not None,
         "finish_reason": finish or "",
-        "usage": usage_block,  # type: ignore[typeddict-item]
+        "usage": usage_block,
         "index": 0,
     }
     if extra:
@@ -112,15 +122,17 @@ def _generic_chunks(chunk: Any, extra: dict[str, Any] | None) -> Iterator[Generi
         yield base
         return
     for i, call in enumerate(tool_calls):
-        out: GenericStreamingChunk = dict(base) if i == 0 else {**base, "text": ""}  # type: ignore[assignment]
+        out: GenericStreamingChunk = dict(base) if i == 0 else {**base, "text": ""}
         out["tool_use"] = {
-            "id": call.id, "type": "function", "index": call.index,
+            "id": call.id,
+            "type": "function",
+            "index": call.index,
             "function": {"name": call.function.name, "arguments": call.function.arguments or ""},
         }
         yield out
 
 
-class TieredProvider(CustomLLM):
+class TieredProvider(CustomLLM):  # type: ignore[misc]  # LiteLLM ships no type stubs here
     """LiteLLM custom provider serving every installed ``tiered/<alias>``."""
 
     def __init__(self) -> None:
@@ -140,33 +152,37 @@ class TieredProvider(CustomLLM):
     def completion(self, model: str, messages: list[Any], *args: Any, **kwargs: Any) -> Any:
         with _translated(model):
             response, decision = self.runtime(model).complete(
-                messages, kwargs.get("optional_params") or {}, _metadata(kwargs))
+                messages, kwargs.get("optional_params") or {}, _metadata(kwargs)
+            )
         _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision)
         return attach_decision(response, decision)
 
     async def acompletion(self, model: str, messages: list[Any], *args: Any, **kwargs: Any) -> Any:
         with _translated(model):
             response, decision = await self.runtime(model).acomplete(
-                messages, kwargs.get("optional_params") or {}, _metadata(kwargs))
+                messages, kwargs.get("optional_params") or {}, _metadata(kwargs)
+            )
         _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision)
         return attach_decision(response, decision)
 
-    def streaming(self, model: str, messages: list[Any], *args: Any,
-                  **kwargs: Any) -> Iterator[GenericStreamingChunk]:
+    def streaming(self, model: str, messages: list[Any], *args: Any, **kwargs: Any) -> Iterator[GenericStreamingChunk]:
         with _translated(model):
             decision, chunks = self.runtime(model).stream(
-                messages, kwargs.get("optional_params") or {}, _metadata(kwargs))
+                messages, kwargs.get("optional_params") or {}, _metadata(kwargs)
+            )
         _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision)
         extra: dict[str, Any] | None = {DECISION_KEY: decision.to_dict()}
         for chunk in chunks:
             yield from _generic_chunks(chunk, extra)
             extra = None
 
-    async def astreaming(self, model: str, messages: list[Any], *args: Any,
-                         **kwargs: Any) -> AsyncIterator[GenericStreamingChunk]:
+    async def astreaming(
+        self, model: str, messages: list[Any], *args: Any, **kwargs: Any
+    ) -> AsyncIterator[GenericStreamingChunk]:
         with _translated(model):
             decision, chunks = await self.runtime(model).astream(
-                messages, kwargs.get("optional_params") or {}, _metadata(kwargs))
+                messages, kwargs.get("optional_params") or {}, _metadata(kwargs)
+            )
         _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision)
         extra: dict[str, Any] | None = {DECISION_KEY: decision.to_dict()}
         async for chunk in chunks:
@@ -203,8 +219,9 @@ def build_litellm_router(file: RouterFile) -> litellm.Router:
     for router in file.routers:
         for tier in router.tiers:
             if tier.model not in groups:
-                model_list.append({"model_name": tier.model,
-                                   "litellm_params": {"model": tier.model, **tier.litellm_params}})
+                model_list.append(
+                    {"model_name": tier.model, "litellm_params": {"model": tier.model, **tier.litellm_params}}
+                )
                 groups.add(tier.model)
     return litellm.Router(model_list=model_list, **file.router_settings)
 
@@ -232,7 +249,8 @@ def install(
                 if router is not None and tier.model not in router.model_names:
                     raise ConfigError(
                         f"tier '{tier.name}' names model group {tier.model!r}, which the given Router lacks",
-                        key=f"{rc.alias}.tiers[{i}].model", allowed=sorted(router.model_names),
+                        key=f"{rc.alias}.tiers[{i}].model",
+                        allowed=sorted(router.model_names),
                     )
             handler.add(TieredRouter(rc, litellm_router, shared_memory))
     litellm.custom_provider_map = [

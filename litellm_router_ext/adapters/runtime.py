@@ -80,15 +80,17 @@ class TieredRouter:
 
     # ------------------------------------------------------------------ deciding
 
-    def plan(self, messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any],
-             metadata: Mapping[str, Any] | None) -> tuple[RequestView, Decision]:
+    def plan(
+        self, messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any], metadata: Mapping[str, Any] | None
+    ) -> tuple[RequestView, Decision]:
         request = RequestView.from_openai(
             messages, tools=params.get("tools"), response_format=params.get("response_format"), metadata=metadata
         )
         return request, self.policy.decide(request)
 
-    def _calls(self, request: RequestView, decision: Decision, messages: Sequence[Mapping[str, Any]],
-               params: Mapping[str, Any]) -> Iterator[TierCall]:
+    def _calls(
+        self, request: RequestView, decision: Decision, messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any]
+    ) -> Iterator[TierCall]:
         index: int | None = decision.tier_index
         while index is not None:
             tier = self.config.tiers[index]
@@ -97,21 +99,34 @@ class TieredRouter:
             index = self.policy.eligible(request, index + 1)
 
     def _record(self, decision: Decision, call: TierCall, response: Any, started: float) -> None:
-        decision.attempts.append(Attempt(
-            tier=call.tier.name, model=call.tier.model, cost_usd=response_cost(response, call.tier),
-            latency_ms=(time.perf_counter() - started) * 1000,
-        ))
+        decision.attempts.append(
+            Attempt(
+                tier=call.tier.name,
+                model=call.tier.model,
+                cost_usd=response_cost(response, call.tier),
+                latency_ms=(time.perf_counter() - started) * 1000,
+            )
+        )
         decision.escalations = len(decision.attempts) - 1
         decision.tier, decision.tier_index, decision.model = call.tier.name, call.index, call.tier.model
 
     def _failed(self, decision: Decision, call: TierCall, exc: BaseException, started: float) -> None:
         if not is_tier_failure(exc):
             raise exc
-        log.warning("router %s: tier %s failed at the provider (%s); moving up",
-                    self.config.alias, call.tier.name, describe_error(exc))
-        decision.attempts.append(Attempt(tier=call.tier.name, model=call.tier.model,
-                                         latency_ms=(time.perf_counter() - started) * 1000,
-                                         error=describe_error(exc)))
+        log.warning(
+            "router %s: tier %s failed at the provider (%s); moving up",
+            self.config.alias,
+            call.tier.name,
+            describe_error(exc),
+        )
+        decision.attempts.append(
+            Attempt(
+                tier=call.tier.name,
+                model=call.tier.model,
+                latency_ms=(time.perf_counter() - started) * 1000,
+                error=describe_error(exc),
+            )
+        )
 
     def _exhausted(self, decision: Decision, last: BaseException | None) -> AllTiersFailedError:
         return AllTiersFailedError(self.config.alias, [a.tier for a in decision.attempts], last)
@@ -124,8 +139,9 @@ class TieredRouter:
 
     # ------------------------------------------------------------------ non-streaming
 
-    def complete(self, messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any],
-                 metadata: Mapping[str, Any] | None) -> tuple[Any, Decision]:
+    def complete(
+        self, messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any], metadata: Mapping[str, Any] | None
+    ) -> tuple[Any, Decision]:
         request, decision = self.plan(messages, params, metadata)
         last: BaseException | None = None
         for call in self._calls(request, decision, messages, params):
@@ -141,8 +157,9 @@ class TieredRouter:
             return response, decision
         raise self._exhausted(decision, last) from last
 
-    async def acomplete(self, messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any],
-                        metadata: Mapping[str, Any] | None) -> tuple[Any, Decision]:
+    async def acomplete(
+        self, messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any], metadata: Mapping[str, Any] | None
+    ) -> tuple[Any, Decision]:
         request, decision = self.plan(messages, params, metadata)
         last: BaseException | None = None
         for call in self._calls(request, decision, messages, params):
@@ -160,8 +177,9 @@ class TieredRouter:
 
     # ------------------------------------------------------------------ streaming
 
-    def stream(self, messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any],
-               metadata: Mapping[str, Any] | None) -> tuple[Decision, Iterator[Any]]:
+    def stream(
+        self, messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any], metadata: Mapping[str, Any] | None
+    ) -> tuple[Decision, Iterator[Any]]:
         """Open the stream of the first tier that answers; a tier that fails before its first chunk escalates."""
         request, decision = self.plan(messages, params, metadata)
         last: BaseException | None = None
@@ -178,8 +196,14 @@ class TieredRouter:
             return decision, self._relay(first, chunks, messages, decision, call)
         raise self._exhausted(decision, last) from last
 
-    def _relay(self, first: Any, chunks: Iterator[Any], messages: Sequence[Mapping[str, Any]],
-               decision: Decision, call: TierCall) -> Iterator[Any]:
+    def _relay(
+        self,
+        first: Any,
+        chunks: Iterator[Any],
+        messages: Sequence[Mapping[str, Any]],
+        decision: Decision,
+        call: TierCall,
+    ) -> Iterator[Any]:
         seen: list[Any] = []
         if first is not None:
             seen.append(first)
@@ -189,8 +213,9 @@ class TieredRouter:
             yield chunk
         self._finish_stream(seen, messages, decision, call)
 
-    def _finish_stream(self, seen: list[Any], messages: Sequence[Mapping[str, Any]], decision: Decision,
-                       call: TierCall) -> None:
+    def _finish_stream(
+        self, seen: list[Any], messages: Sequence[Mapping[str, Any]], decision: Decision, call: TierCall
+    ) -> None:
         """Price the streamed attempt from its chunks and remember the conversation's tier."""
         try:
             rebuilt = litellm.stream_chunk_builder(seen, messages=list(messages))
@@ -198,12 +223,18 @@ class TieredRouter:
             rebuilt = None
         if rebuilt is not None:
             last = decision.attempts[-1]
-            decision.attempts[-1] = Attempt(tier=last.tier, model=last.model, latency_ms=last.latency_ms,
-                                            cost_usd=response_cost(rebuilt, call.tier), verdict=last.verdict)
+            decision.attempts[-1] = Attempt(
+                tier=last.tier,
+                model=last.model,
+                latency_ms=last.latency_ms,
+                cost_usd=response_cost(rebuilt, call.tier),
+                verdict=last.verdict,
+            )
         self.remember(messages, _text_of(rebuilt) if rebuilt is not None else "", decision)
 
-    async def astream(self, messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any],
-                      metadata: Mapping[str, Any] | None) -> tuple[Decision, AsyncIterator[Any]]:
+    async def astream(
+        self, messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any], metadata: Mapping[str, Any] | None
+    ) -> tuple[Decision, AsyncIterator[Any]]:
         request, decision = self.plan(messages, params, metadata)
         last: BaseException | None = None
         for call in self._calls(request, decision, messages, params):
@@ -219,8 +250,14 @@ class TieredRouter:
             return decision, self._arelay(first, chunks, messages, decision, call)
         raise self._exhausted(decision, last) from last
 
-    async def _arelay(self, first: Any, chunks: AsyncIterator[Any], messages: Sequence[Mapping[str, Any]],
-                      decision: Decision, call: TierCall) -> AsyncIterator[Any]:
+    async def _arelay(
+        self,
+        first: Any,
+        chunks: AsyncIterator[Any],
+        messages: Sequence[Mapping[str, Any]],
+        decision: Decision,
+        call: TierCall,
+    ) -> AsyncIterator[Any]:
         seen: list[Any] = []
         if first is not None:
             seen.append(first)

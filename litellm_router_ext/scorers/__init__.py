@@ -31,8 +31,9 @@ def build_scorer(config: ScorerConfig, *, key: str = "scorers[]") -> DifficultyS
     try:
         scorer = factory(**config.params)
     except TypeError as exc:
-        raise ConfigError(f"bad params for scorer {config.name!r}: {exc}", key=f"{key}.params",
-                          value=dict(config.params)) from None
+        raise ConfigError(
+            f"bad params for scorer {config.name!r}: {exc}", key=f"{key}.params", value=dict(config.params)
+        ) from None
     if not isinstance(scorer, DifficultyScorer):
         raise ConfigError(
             f"{config.path or config.name} did not produce a scorer: it needs a `name` and `score(request) -> float`",

@@ -13,6 +13,7 @@ Weights are plain class data so a user can subclass or pass overrides through ``
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Mapping
@@ -35,8 +36,7 @@ _FAMILY_WORDS: dict[str, str] = {
     "api json yaml html css script program",
     "math": "solve calculate compute equation equations integral derivative probability matrix eigenvalue "
     "eigenvalues polynomial modulo prime primes factorial percent percentage ratio average remainder",
-    "proof": "prove proof proofs theorem lemma rigorous rigorously derive derivation formally invariant "
-    "contradiction",
+    "proof": "prove proof proofs theorem lemma rigorous rigorously derive derivation formally invariant contradiction",
     "reasoning": "reason reasoning analyze analyse analysis compare contrast tradeoff tradeoffs evaluate "
     "critique design architecture optimize optimise strategy plan implications justify comprehensive "
     "complexity",
@@ -112,7 +112,7 @@ class HeuristicScorer:
             elif word[0].isdigit():
                 hits["number"] += 1
         pair_family = _PAIR_FAMILY.get
-        for pair in zip(words, words[1:], strict=False):
+        for pair in itertools.pairwise(words):
             found = pair_family(pair)
             if found is not None:
                 hits[found] += 1

@@ -1,0 +1,25 @@
+"""The ``litellm-router`` command: a thin click layer over the library, rendered with rich.
+
+Each command lives in its own module; user mistakes (``RouterExtError``) become one clean message
+and exit status 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Offline by default: without this every LiteLLM import tries to fetch the price map for ~20 s.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+import click
+
+from .demo import demo
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="litellm-router-ext")
+def main() -> None:
+    """Difficulty-based tier routing and confidence-gated escalation for LiteLLM."""
+
+
+main.add_command(demo)

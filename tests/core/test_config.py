@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from litellm_router_ext import ConfigError, load_config
+from litellm_router_ext.config import parse_config, parse_yaml
+
+GOOD = """
+routers:
+  - alias: default
+    tiers:
+      - {name: small, model: gpt-4o-mini}
+      - {name: medium, model: gpt-4o}
+      - {name: large, model: o1}
+    thresholds: {medium: 0.3, large: 0.7}
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "router.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_good_file_loads_with_named_thresholds(tmp_path: Path) -> None:
+    file = load_config(write(tmp_path, GOOD))
+    router = file.router("default")
+    assert router.thresholds == (0.3, 0.7)
+    assert [t.name for t in router.tiers] == ["small", "medium", "large"]
+    assert router.scorers[0].name == "heuristic"
+    assert router.sticky is True
+
+
+def test_single_router_document_is_accepted() -> None:
+    file = parse_config(
+        {"alias": "a", "tiers": [{"name": "s", "model": "m1"}, {"name": "l", "model": "m2"}], "thresholds": [0.5]}
+    )
+    assert file.routers[0].alias == "a"
+
+
+def test_thresholds_out_of_order_names_the_key(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace("{medium: 0.3, large: 0.7}", "[0.8, 0.4]"))
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert str(path) in message
+    assert "routers[0]" in message
+    assert "strictly increasing" in message
+    assert "[0.8, 0.4]" in message
+
+
+def test_fewer_than_two_tiers(tmp_path: Path) -> None:
+    text = "routers:\n  - alias: a\n    tiers: [{name: s, model: m}]\n    thresholds: []\n"
+    with pytest.raises(ConfigError, match=r"routers\[0\]\.tiers.*at least 2"):
+        load_config(write(tmp_path, text))
+
+
+def test_unknown_scorer_lists_allowed(tmp_path: Path) -> None:
+    text = GOOD + "    scorers: [{name: magic}]\n"
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text))
+    assert "routers[0].scorers[0]" in str(info.value)
+    assert "magic" in str(info.value) and "heuristic" in str(info.value) and "learned" in str(info.value)
+
+
+def test_unknown_tier_name_in_thresholds(tmp_path: Path) -> None:
+    text = GOOD.replace("{medium: 0.3, large: 0.7}", "{medium: 0.3, huge: 0.7}")
+    with pytest.raises(ConfigError, match=r"routers\[0\]\.thresholds.*'huge'.*allowed: medium, large"):
+        load_config(write(tmp_path, text))
+
+
+def test_wrong_number_of_thresholds(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="needs 2 value"):
+        load_config(write(tmp_path, GOOD.replace("{medium: 0.3, large: 0.7}", "[0.5]")))
+
+
+def test_unknown_key_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"routers\[0\]\.tiers\[1\]\.modle.*unknown key"):
+        load_config(write(tmp_path, GOOD.replace("{name: medium, model: gpt-4o}", "{name: medium, modle: gpt-4o}")))
+
+
+def test_yaml_syntax_error_has_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"line \d+.*YAML syntax error"):
+        load_config(write(tmp_path, GOOD + "  - alias: [unclosed\n"))
+
+
+def test_yaml_alias_bomb_is_refused() -> None:
+    bomb = "a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n"
+    with pytest.raises(ConfigError, match="aliases"):
+        parse_yaml(bomb)
+
+
+def test_missing_file_says_so(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_duplicate_tier_names() -> None:
+    with pytest.raises(ConfigError, match="used twice"):
+        parse_config(
+            {"alias": "a", "tiers": [{"name": "s", "model": "m"}, {"name": "s", "model": "n"}], "thresholds": [0.5]}
+        )
+
+
+def test_config_is_frozen() -> None:
+    router = parse_config(
+        {"alias": "a", "tiers": [{"name": "s", "model": "m"}, {"name": "l", "model": "n"}], "thresholds": [0.5]}
+    ).routers[0]
+    with pytest.raises(ValueError, match="frozen"):
+        router.alias = "b"  # type: ignore[misc]

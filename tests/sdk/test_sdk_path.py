@@ -1,0 +1,227 @@
+"""The SDK surface: litellm.completion(model="tiered/<alias>") after install(), through LiteLLM for real."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import litellm
+import pytest
+from litellm.integrations.custom_logger import CustomLogger
+
+import litellm_router_ext as lre
+from litellm_router_ext import ConfigError
+from tests.stubs.openai_stub import Script, StubServer
+
+HARD = (
+    "Prove rigorously, step by step, that every finite group of prime order is cyclic. Derive each lemma you use, "
+    "then analyze why the argument fails for composite orders and compare it with groups of order p^2."
+)
+EASY = "hi, how are you?"
+
+
+def ladder(small: Any = "small answer", large: Any = "large answer", **router: Any) -> dict[str, Any]:
+    return {
+        "alias": "t",
+        "thresholds": [0.5],
+        **router,
+        "tiers": [
+            {"name": "small", "model": "gpt-4o-mini", "litellm_params": {"mock_response": small}},
+            {"name": "large", "model": "gpt-4o", "litellm_params": {"mock_response": large}},
+        ],
+    }
+
+
+@pytest.fixture
+def installed() -> Iterator[lre.adapters.provider.TieredProvider]:
+    yield lre.install(ladder())
+    lre.uninstall()
+
+
+def ask(text: str, **kwargs: Any) -> Any:
+    return litellm.completion(model="tiered/t", messages=[{"role": "user", "content": text}], **kwargs)
+
+
+def test_easy_goes_to_the_bottom_and_hard_to_the_top(installed: object) -> None:
+    easy, hard = ask(EASY), ask(HARD)
+    assert easy.choices[0].message.content == "small answer"
+    assert hard.choices[0].message.content == "large answer"
+    d_easy, d_hard = lre.decision_of(easy), lre.decision_of(hard)
+    assert isinstance(d_easy, dict) and isinstance(d_hard, dict)
+    assert (d_easy["tier"], d_easy["model"], d_easy["cause"]) == ("small", "gpt-4o-mini", "threshold")
+    assert (d_hard["tier"], d_hard["model"]) == ("large", "gpt-4o")
+    assert d_easy["router"] == "t" and d_easy["decision_us"] > 0
+    assert set(d_easy["scores"]) == {"heuristic"} and d_easy["difficulty"] < 0.5 < d_hard["difficulty"]
+    assert easy._hidden_params["response_cost"] == pytest.approx(d_easy["cost_usd"])
+    assert d_hard["cost_usd"] > d_easy["cost_usd"] > 0
+
+
+def test_decision_holds_no_prompt_or_answer_text(installed: object) -> None:
+    record = json.dumps(lre.decision_of(ask(HARD)))
+    assert "finite group" not in record and "large answer" not in record
+
+
+def test_async_path(installed: object) -> None:
+    async def both() -> tuple[Any, Any]:
+        return await asyncio.gather(
+            litellm.acompletion(model="tiered/t", messages=[{"role": "user", "content": EASY}]),
+            litellm.acompletion(model="tiered/t", messages=[{"role": "user", "content": HARD}]),
+        )
+
+    easy, hard = asyncio.run(both())
+    assert lre.decision_of(easy)["tier"] == "small"  # type: ignore[index]
+    assert lre.decision_of(hard)["tier"] == "large"  # type: ignore[index]
+
+
+def test_sync_streaming_carries_the_decision_on_the_first_chunk(installed: object) -> None:
+    chunks = list(ask(HARD, stream=True))
+    text = "".join(c.choices[0].delta.content or "" for c in chunks)
+    assert text == "large answer"
+    decision = lre.decision_of(chunks[0])
+    assert isinstance(decision, dict) and decision["tier"] == "large"
+
+
+def test_async_streaming(installed: object) -> None:
+    async def run() -> list[Any]:
+        stream = await litellm.acompletion(model="tiered/t", messages=[{"role": "user", "content": EASY}], stream=True)
+        return [c async for c in stream]
+
+    chunks = asyncio.run(run())
+    assert "".join(c.choices[0].delta.content or "" for c in chunks) == "small answer"
+    assert lre.decision_of(chunks[0])["tier"] == "small"  # type: ignore[index]
+
+
+TOOL = {
+    "type": "function",
+    "function": {
+        "name": "lookup",
+        "parameters": {"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]},
+    },
+}
+CALL = {"id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": '{"q": "x"}'}}
+
+
+def test_tool_calls_pass_through() -> None:
+    config = ladder()
+    config["tiers"][0]["litellm_params"]["mock_tool_calls"] = [CALL]
+    lre.install(config)
+    try:
+        response = ask(EASY, tools=[TOOL])
+    finally:
+        lre.uninstall()
+    call = response.choices[0].message.tool_calls[0]
+    assert (call.function.name, json.loads(call.function.arguments)) == ("lookup", {"q": "x"})
+
+
+def test_streamed_tool_calls_from_an_openai_compatible_upstream() -> None:
+    with StubServer(Script(reply="", tool_calls=[CALL])) as stub:
+        lre.install(
+            {
+                "alias": "t",
+                "thresholds": [0.5],
+                "tiers": [
+                    {
+                        "name": "small",
+                        "model": "openai/stub-small",
+                        "litellm_params": {"api_base": stub.base_url, "api_key": "k"},
+                    },
+                    {
+                        "name": "large",
+                        "model": "openai/stub-large",
+                        "litellm_params": {"api_base": stub.base_url, "api_key": "k"},
+                    },
+                ],
+            }
+        )
+        try:
+            chunks = list(ask(EASY, tools=[TOOL], stream=True))
+        finally:
+            lre.uninstall()
+    calls = [tc for c in chunks for tc in (c.choices[0].delta.tool_calls or [])]
+    assert calls and calls[0].function.name == "lookup"
+    assert "".join(tc.function.arguments or "" for tc in calls) == '{"q": "x"}'
+    assert stub.script.requests[0]["tools"][0]["function"]["name"] == "lookup"
+
+
+def test_a_tier_that_fails_at_the_provider_escalates() -> None:
+    lre.install(ladder(small="litellm.RateLimitError"))
+    try:
+        response = ask(EASY)
+    finally:
+        lre.uninstall()
+    decision = lre.decision_of(response)
+    assert isinstance(decision, dict)
+    assert response.choices[0].message.content == "large answer"
+    assert decision["tier"] == "large" and decision["escalations"] == 1
+    assert decision["attempts"][0]["error"].startswith("RateLimitError")
+    assert response._hidden_params["response_cost"] == pytest.approx(sum(a["cost_usd"] for a in decision["attempts"]))
+
+
+def test_every_tier_down_keeps_the_provider_status() -> None:
+    lre.install(ladder(small="litellm.RateLimitError", large="litellm.RateLimitError"))
+    try:
+        with pytest.raises(litellm.RateLimitError):
+            ask(EASY)
+    finally:
+        lre.uninstall()
+
+
+def test_unknown_alias_and_bad_override_are_client_errors(installed: object) -> None:
+    with pytest.raises(litellm.NotFoundError, match="no tiered router named 'nope'.*installed: t"):
+        litellm.completion(model="tiered/nope", messages=[{"role": "user", "content": "x"}])
+    with pytest.raises(litellm.BadRequestError, match="force_tier"):
+        ask(EASY, metadata={"force_tier": "huge"})
+
+
+def test_metadata_overrides_reach_the_policy(installed: object) -> None:
+    assert lre.decision_of(ask(EASY, metadata={"min_tier": "large"}))["cause"] == "override"  # type: ignore[index]
+    assert lre.decision_of(ask(HARD, metadata={"force_tier": "small"}))["tier"] == "small"  # type: ignore[index]
+
+
+def test_follow_up_stays_on_the_tier_the_conversation_reached(installed: object) -> None:
+    first = [{"role": "user", "content": HARD}]
+    answer = ask(HARD).choices[0].message.content
+    follow = litellm.completion(
+        model="tiered/t",
+        messages=[*first, {"role": "assistant", "content": answer}, {"role": "user", "content": "ok, do it"}],
+    )
+    decision = lre.decision_of(follow)
+    assert isinstance(decision, dict) and (decision["tier"], decision["cause"]) == ("large", "sticky")
+
+
+class Capture(CustomLogger):
+    def __init__(self) -> None:
+        super().__init__()
+        self.payloads: list[dict[str, Any]] = []
+
+    async def async_log_success_event(self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any) -> None:
+        self.payloads.append(kwargs["standard_logging_object"])
+
+
+def test_decision_reaches_litellm_standard_logging_payload(installed: object) -> None:
+    capture = Capture()
+    litellm.callbacks = [capture]
+
+    async def run() -> None:
+        await litellm.acompletion(model="tiered/t", messages=[{"role": "user", "content": HARD}])
+        for _ in range(100):
+            if capture.payloads:
+                return
+            await asyncio.sleep(0.02)
+
+    try:
+        asyncio.run(run())
+    finally:
+        litellm.callbacks = []
+    outer = [p for p in capture.payloads if p["metadata"].get("spend_logs_metadata")]
+    assert outer, "no logging payload carried the routing decision"
+    record = outer[0]["metadata"]["spend_logs_metadata"]["tiered_routing"]
+    assert record["tier"] == "large" and "finite group" not in json.dumps(record)
+
+
+def test_given_router_must_have_the_tier_groups() -> None:
+    router = litellm.Router(model_list=[{"model_name": "cheap", "litellm_params": {"model": "gpt-4o-mini"}}])
+    with pytest.raises(ConfigError, match=r"t\.tiers\[0\]\.model.*allowed: cheap"):
+        lre.install(ladder(), router=router)

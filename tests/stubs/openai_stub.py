@@ -1,0 +1,174 @@
+"""A tiny OpenAI-compatible chat server on 127.0.0.1 for tests (standard library only).
+
+Behaviour is scripted per upstream: a fixed reply text, optional tool calls, optional token log-probs,
+or a forced HTTP status (500/429) to play a failing provider. Runs in a daemon thread or, via
+``python -m tests.stubs.openai_stub --port N --reply TEXT``, as its own process (to be killed mid-run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Script:
+    reply: str = "stub answer"
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    logprob: float | None = None
+    status: int = 200
+    delay_s: float = 0.0
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _completion(script: Script, model: str) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": script.reply}
+    if script.tool_calls:
+        message["tool_calls"] = script.tool_calls
+    choice: dict[str, Any] = {
+        "index": 0,
+        "message": message,
+        "finish_reason": "tool_calls" if script.tool_calls else "stop",
+    }
+    if script.logprob is not None:
+        choice["logprobs"] = {
+            "content": [
+                {"token": w, "logprob": script.logprob, "bytes": None, "top_logprobs": []} for w in script.reply.split()
+            ]
+        }
+    return {
+        "id": "chatcmpl-stub",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [choice],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+    }
+
+
+def _chunks(script: Script, model: str) -> list[dict[str, Any]]:
+    base = {"id": "chatcmpl-stub", "object": "chat.completion.chunk", "created": int(time.time()), "model": model}
+    out = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}]
+    for word in script.reply.split(" "):
+        out.append({**base, "choices": [{"index": 0, "delta": {"content": word + " "}, "finish_reason": None}]})
+    for i, call in enumerate(script.tool_calls):
+        out.append(
+            {
+                **base,
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": None,
+                        "delta": {
+                            "tool_calls": [
+                                {
+                                    "index": i,
+                                    "id": call["id"],
+                                    "type": "function",
+                                    "function": {
+                                        "name": call["function"]["name"],
+                                        "arguments": call["function"]["arguments"],
+                                    },
+                                }
+                            ]
+                        },
+                    }
+                ],
+            }
+        )
+    finish = "tool_calls" if script.tool_calls else "stop"
+    out.append(
+        {
+            **base,
+            "choices": [{"index": 0, "delta": {}, "finish_reason": finish}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+        }
+    )
+    return out
+
+
+def make_handler(script: Script) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:  # keep test output clean
+            pass
+
+        def do_GET(self) -> None:
+            self._send(200, {"object": "list", "data": [{"id": "stub", "object": "model"}]})
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            script.requests.append(body)
+            if script.delay_s:
+                time.sleep(script.delay_s)
+            if script.status != 200:
+                self._send(
+                    script.status,
+                    {"error": {"message": f"stub status {script.status}", "type": "stub_error", "code": script.status}},
+                )
+                return
+            model = body.get("model", "stub")
+            if body.get("stream"):
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                for chunk in _chunks(script, model):
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            self._send(200, _completion(script, model))
+
+        def _send(self, status: int, payload: dict[str, Any]) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    return Handler
+
+
+class StubServer:
+    """``with StubServer(Script(reply="x")) as stub: stub.base_url`` — an OpenAI-style /v1 endpoint."""
+
+    def __init__(self, script: Script | None = None, port: int = 0) -> None:
+        self.script = script or Script()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), make_handler(self.script))
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def __enter__(self) -> StubServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--reply", default="stub answer")
+    parser.add_argument("--status", type=int, default=200)
+    parser.add_argument("--logprob", type=float, default=None)
+    args = parser.parse_args()
+    script = Script(reply=args.reply, status=args.status, logprob=args.logprob)
+    ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(script)).serve_forever()
+
+
+if __name__ == "__main__":
+    main()
