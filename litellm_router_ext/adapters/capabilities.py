@@ -56,3 +56,16 @@ def supports_logprobs(tier: TierConfig, router: litellm.Router) -> bool:
         if "logprobs" not in params:
             return False
     return True
+
+
+def tier_price(tier: TierConfig, router: litellm.Router) -> tuple[float, float] | None:
+    """USD per (prompt token, completion token): the override, else the priciest deployment; ``None`` if unknown."""
+    if tier.price is not None:
+        return tier.price.input_usd_per_mtok / 1e6, tier.price.output_usd_per_mtok / 1e6
+    prices = []
+    for model in underlying_models(tier, router):
+        info = _model_info(model)
+        if info.get("input_cost_per_token") is None or info.get("output_cost_per_token") is None:
+            return None
+        prices.append((float(info["input_cost_per_token"]), float(info["output_cost_per_token"])))
+    return max(prices) if prices else None

@@ -132,6 +132,51 @@ def _generic_chunks(chunk: Any, extra: dict[str, Any] | None) -> Iterator[Generi
         yield out
 
 
+def _replayed_chunks(response: Any, extra: dict[str, Any] | None) -> Iterator[GenericStreamingChunk]:
+    """A finished response as stream chunks: text, then each tool call, then the finish with usage."""
+    choice = response.choices[0]
+    usage = getattr(response, "usage", None)
+    first: GenericStreamingChunk = {
+        "text": choice.message.content or "",
+        "tool_use": None,
+        "is_finished": False,
+        "finish_reason": "",
+        "usage": None,
+        "index": 0,
+    }
+    if extra:
+        first["provider_specific_fields"] = extra
+    yield first
+    for i, call in enumerate(choice.message.tool_calls or []):
+        yield {
+            "text": "",
+            "is_finished": False,
+            "finish_reason": "",
+            "usage": None,
+            "index": 0,
+            "tool_use": {
+                "id": call.id,
+                "type": "function",
+                "index": i,
+                "function": {"name": call.function.name, "arguments": call.function.arguments or ""},
+            },
+        }
+    yield {
+        "text": "",
+        "tool_use": None,
+        "is_finished": True,
+        "finish_reason": choice.finish_reason or "stop",
+        "index": 0,
+        "usage": {
+            "prompt_tokens": usage.prompt_tokens or 0,
+            "completion_tokens": usage.completion_tokens or 0,
+            "total_tokens": usage.total_tokens or 0,
+        }
+        if usage is not None
+        else None,
+    }
+
+
 class TieredProvider(CustomLLM):  # type: ignore[misc]  # LiteLLM ships no type stubs here
     """LiteLLM custom provider serving every installed ``tiered/<alias>``."""
 
@@ -172,6 +217,9 @@ class TieredProvider(CustomLLM):  # type: ignore[misc]  # LiteLLM ships no type 
             )
         _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision)
         extra: dict[str, Any] | None = {DECISION_KEY: decision.to_dict()}
+        if isinstance(chunks, litellm.ModelResponse):  # buffer mode: the checked answer, replayed as a stream
+            yield from _replayed_chunks(chunks, extra)
+            return
         for chunk in chunks:
             yield from _generic_chunks(chunk, extra)
             extra = None
@@ -185,6 +233,10 @@ class TieredProvider(CustomLLM):  # type: ignore[misc]  # LiteLLM ships no type 
             )
         _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision)
         extra: dict[str, Any] | None = {DECISION_KEY: decision.to_dict()}
+        if isinstance(chunks, litellm.ModelResponse):
+            for generic in _replayed_chunks(chunks, extra):
+                yield generic
+            return
         async for chunk in chunks:
             for generic in _generic_chunks(chunk, extra):
                 yield generic

@@ -1,8 +1,15 @@
-"""One installed router at run time: the policy plus a LiteLLM ``Router`` that carries every tier attempt.
+"""One installed router at run time: the policy, the cascade, and a LiteLLM ``Router`` for every attempt.
 
-``TieredRouter.complete`` / ``acomplete`` / ``stream`` / ``astream`` pick the first tier with the pure
-policy, dispatch through ``litellm.Router`` (so LiteLLM's retries, timeouts, fallbacks and cooldowns do
-the transport) and move up the ladder when a tier fails at the provider after LiteLLM gave up on it.
+``TieredRouter.complete`` / ``acomplete`` / ``stream`` / ``astream``:
+
+1. the pure policy picks the first tier;
+2. the pure ``CascadeFlow`` says which tier to try next; each attempt goes through ``litellm.Router`` so
+   LiteLLM's retries, timeouts, fallbacks and cooldowns do the transport;
+3. the answer is checked in this layer, after LiteLLM reported success, so a failed check is never a
+   provider failure: no retry of the same tier, no cooldown of its deployment;
+4. a tier whose every deployment failed (after LiteLLM gave up) is skipped upward instead of failing.
+
+Without a ``cascade:`` section the same loop runs with no checks: the first tier that answers wins.
 The routing record (``Decision``) is returned beside the response; ``provider.py`` attaches it.
 """
 
@@ -11,17 +18,21 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import litellm
 
-from ..config import RouterConfig, TierConfig
-from ..errors import AllTiersFailedError
+from ..cascade import avalidate, build_validators, cascade_needs, validate
+from ..cascade.base import Answer
+from ..cascade.early import reject_prefix
+from ..cascade.flow import Answered, CascadeFlow, Finished, ProviderFailed, TryTier, adrive, drive
+from ..config import CascadeConfig, RouterConfig, TierConfig
+from ..errors import AllTiersFailedError, RequestError
 from ..policy import TierPolicy
 from ..state import ConversationMemory
-from ..types import Attempt, Decision, RequestView, conversation_key
-from .capabilities import tier_profile
+from ..types import Decision, RequestView, Verdict, conversation_key
+from .capabilities import supports_logprobs, tier_price, tier_profile
 
 log = logging.getLogger("litellm_router_ext")
 
@@ -29,6 +40,21 @@ log = logging.getLogger("litellm_router_ext")
 # spend more money on the same failure. Context-window errors are the exception: a bigger tier may fit.
 _CALLER_ERRORS: tuple[type[BaseException], ...] = (litellm.BadRequestError,)
 _TIER_ERRORS_ANYWAY: tuple[type[BaseException], ...] = (litellm.ContextWindowExceededError,)
+# Without a cascade the flow runs with no checks: every answer is accepted, provider failures move up.
+_NO_CASCADE = CascadeConfig.model_construct(
+    validators=(),
+    combine="all",
+    threshold=0.5,
+    max_escalations=0,
+    budget_usd=None,
+    stream_mode="buffer",
+    early_tokens=32,
+    on_missing_logprobs="skip",
+    validator_timeout_s=10.0,
+    judge_tier=None,
+)
+_UNCHECKED = Verdict(True, "none", None, "no cascade configured")
+_MIN_USEFUL_OUTPUT_TOKENS = 32
 
 
 def is_tier_failure(exc: BaseException) -> bool:
@@ -60,76 +86,154 @@ def response_cost(response: Any, tier: TierConfig) -> float:
     return float(cost or 0.0)
 
 
-@dataclass(frozen=True, slots=True)
-class TierCall:
-    """Everything needed to send one request to one tier."""
+@dataclass
+class _Run:
+    """One request in flight: its parsed view, raw arguments, and what each tier returned."""
 
-    index: int
-    tier: TierConfig
-    kwargs: dict[str, Any]
+    request: RequestView
+    messages: list[Mapping[str, Any]]
+    params: dict[str, Any]
+    decision: Decision
+    responses: dict[int, Any] = field(default_factory=dict)
+    streams: dict[int, tuple[list[Any], Any]] = field(default_factory=dict)
+    last_error: BaseException | None = None
 
 
 class TieredRouter:
-    """Runs requests for one alias: decide, dispatch, escalate on tier failure, record."""
+    """Runs requests for one alias: decide, dispatch, check, escalate, record."""
 
     def __init__(self, config: RouterConfig, router: litellm.Router, memory: ConversationMemory | None) -> None:
         self.config = config
         self.router = router
         profiles = [tier_profile(t, router) for t in config.tiers]
         self.policy = TierPolicy.from_config(config, profiles=profiles, memory=memory)
+        self.cascade = config.cascade or _NO_CASCADE
+        self.validators = (
+            build_validators(config.cascade, ask=self._ask_judge, aask=self._aask_judge, key=f"{config.alias}.cascade")
+            if config.cascade
+            else []
+        )
+        needs = cascade_needs(self.validators)
+        self._logprob_tiers = {i for i, t in enumerate(config.tiers) if needs.logprobs and supports_logprobs(t, router)}
+        self._samples = needs.samples
+        self._prices = [tier_price(t, router) for t in config.tiers]
 
     # ------------------------------------------------------------------ deciding
 
-    def plan(
+    def _start(
         self, messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any], metadata: Mapping[str, Any] | None
-    ) -> tuple[RequestView, Decision]:
+    ) -> tuple[_Run, CascadeFlow]:
         request = RequestView.from_openai(
             messages, tools=params.get("tools"), response_format=params.get("response_format"), metadata=metadata
         )
-        return request, self.policy.decide(request)
-
-    def _calls(
-        self, request: RequestView, decision: Decision, messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any]
-    ) -> Iterator[TierCall]:
-        index: int | None = decision.tier_index
-        while index is not None:
-            tier = self.config.tiers[index]
-            kwargs = {k: v for k, v in params.items() if k not in ("metadata", "stream")}
-            yield TierCall(index, tier, {"model": tier.model, "messages": list(messages), **kwargs})
-            index = self.policy.eligible(request, index + 1)
-
-    def _record(self, decision: Decision, call: TierCall, response: Any, started: float) -> None:
-        decision.attempts.append(
-            Attempt(
-                tier=call.tier.name,
-                model=call.tier.model,
-                cost_usd=response_cost(response, call.tier),
-                latency_ms=(time.perf_counter() - started) * 1000,
-            )
+        decision = self.policy.decide(request)
+        run = _Run(
+            request, list(messages), {k: v for k, v in params.items() if k not in ("metadata", "stream")}, decision
         )
-        decision.escalations = len(decision.attempts) - 1
-        decision.tier, decision.tier_index, decision.model = call.tier.name, call.index, call.tier.model
+        eligible = [i for i, p in enumerate(self.policy.profiles) if p.refusal(request) is None]
+        flow = CascadeFlow(
+            self.config.tiers,
+            self.cascade,
+            start=decision.tier_index,
+            eligible=eligible,
+            estimate=lambda k: self._estimate(k, run),
+        )
+        return run, flow
 
-    def _failed(self, decision: Decision, call: TierCall, exc: BaseException, started: float) -> None:
+    def _prompt_tokens_bound(self, run: _Run) -> int:
+        # Budget arithmetic must not under-count: ~3 characters a token is a safe upper bound for prose.
+        return run.request.context_chars // 3 + 8 * run.request.n_messages + 16
+
+    def _estimate(self, index: int, run: _Run) -> float | None:
+        """Least an attempt at this tier costs (prompt + a minimal answer); ``None`` when unpriced."""
+        price = self._prices[index]
+        if price is None:
+            return None
+        out_tokens = run.params.get("max_tokens") or _MIN_USEFUL_OUTPUT_TOKENS
+        return self._prompt_tokens_bound(run) * price[0] + min(out_tokens, _MIN_USEFUL_OUTPUT_TOKENS) * price[1]
+
+    def _kwargs(self, step: TryTier, run: _Run) -> dict[str, Any]:
+        tier = self.config.tiers[step.index]
+        kwargs: dict[str, Any] = {"model": tier.model, "messages": run.messages, **run.params}
+        if step.index in self._logprob_tiers and "logprobs" not in run.params:
+            kwargs.update(logprobs=True, top_logprobs=1)
+        if self._samples > 1 and "n" not in run.params:
+            kwargs["n"] = self._samples
+        price = self._prices[step.index]
+        if self.cascade.budget_usd is not None and price is not None and price[1] > 0:
+            # Cap the answer length so this attempt cannot spend past the request's budget.
+            left = self.cascade.budget_usd - step.spent_usd - self._prompt_tokens_bound(run) * price[0]
+            cap = max(1, int(left / price[1]))
+            kwargs["max_tokens"] = min(int(run.params.get("max_tokens") or cap), cap)
+        return kwargs
+
+    def _answer(self, response: Any, run: _Run) -> Answer:
+        choices = response.choices
+        message = choices[0].message
+        logprobs = getattr(choices[0], "logprobs", None)
+        content = logprobs.get("content") if isinstance(logprobs, dict) else getattr(logprobs, "content", None)
+        tokens = tuple(float(t["logprob"] if isinstance(t, dict) else t.logprob) for t in content) if content else None
+        calls = tuple(c.model_dump() if hasattr(c, "model_dump") else dict(c) for c in (message.tool_calls or []))
+        return Answer(
+            text=message.content or "",
+            request=run.request,
+            tool_calls=calls,
+            token_logprobs=tokens,
+            finish_reason=choices[0].finish_reason,
+            samples=tuple(c.message.content or "" for c in choices[1:]),
+            prompt_text=run.request.text,
+        )
+
+    def _failed(self, step: TryTier, run: _Run, exc: BaseException, started: float) -> ProviderFailed:
         if not is_tier_failure(exc):
             raise exc
         log.warning(
             "router %s: tier %s failed at the provider (%s); moving up",
             self.config.alias,
-            call.tier.name,
+            step.tier,
             describe_error(exc),
         )
-        decision.attempts.append(
-            Attempt(
-                tier=call.tier.name,
-                model=call.tier.model,
-                latency_ms=(time.perf_counter() - started) * 1000,
-                error=describe_error(exc),
-            )
+        run.last_error = exc
+        return ProviderFailed(describe_error(exc), latency_ms=(time.perf_counter() - started) * 1000)
+
+    def _answered(self, step: TryTier, run: _Run, response: Any, started: float) -> Answered:
+        run.responses[step.index] = response
+        tier = self.config.tiers[step.index]
+        return Answered(
+            self._answer(response, run), response_cost(response, tier), (time.perf_counter() - started) * 1000
         )
 
-    def _exhausted(self, decision: Decision, last: BaseException | None) -> AllTiersFailedError:
-        return AllTiersFailedError(self.config.alias, [a.tier for a in decision.attempts], last)
+    def _check(self, answer: Answer) -> Verdict:
+        return validate(answer, self.validators, self.cascade) if self.validators else _UNCHECKED
+
+    async def _acheck(self, answer: Answer) -> Verdict:
+        return await avalidate(answer, self.validators, self.cascade) if self.validators else _UNCHECKED
+
+    def _finish(self, run: _Run, finished: Finished) -> int:
+        """Write the outcome into the decision; the index of the tier whose answer is returned."""
+        decision = run.decision
+        decision.attempts = list(finished.attempts)
+        decision.escalations = finished.escalations
+        if finished.index is None:
+            if finished.reason == "budget":
+                raise RequestError(
+                    f"router '{self.config.alias}': cascade.budget_usd={self.cascade.budget_usd} cannot pay for "
+                    "any eligible tier; raise the budget or shorten the request"
+                )
+            raise AllTiersFailedError(self.config.alias, [a.tier for a in finished.attempts], run.last_error) from (
+                run.last_error
+            )
+        tier = self.config.tiers[finished.index]
+        decision.tier, decision.tier_index, decision.model = tier.name, finished.index, tier.model
+        decision.verified = finished.verified if self.validators else None
+        return finished.index
+
+    def _deliver(self, run: _Run, index: int) -> Any:
+        response = run.responses[index]
+        if self._samples > 1 and "n" not in run.params:
+            response.choices = response.choices[:1]  # extra samples were for the checks, not the caller
+        self.remember(run.messages, response.choices[0].message.content or "", run.decision)
+        return response
 
     def remember(self, messages: Sequence[Mapping[str, Any]], answer_text: str, decision: Decision) -> None:
         """Let the conversation's next turn start no lower than the tier that answered this one."""
@@ -137,139 +241,170 @@ class TieredRouter:
             key = conversation_key([*messages, {"role": "assistant", "content": answer_text}])
             self.policy.remember(key, decision.tier_index)
 
+    # ------------------------------------------------------------------ judge calls
+
+    def _judge_model(self) -> str:
+        judge = self.cascade.judge_tier
+        names = [t.name for t in self.config.tiers]
+        if judge is None:
+            return self.config.tiers[-1].model
+        return self.config.tiers[names.index(judge)].model if judge in names else judge
+
+    def _ask_judge(self, messages: Sequence[Mapping[str, Any]]) -> str:
+        response = self.router.completion(model=self._judge_model(), messages=list(messages), temperature=0)
+        return str(response.choices[0].message.content or "")
+
+    async def _aask_judge(self, messages: Sequence[Mapping[str, Any]]) -> str:
+        response = await self.router.acompletion(model=self._judge_model(), messages=list(messages), temperature=0)
+        return str(response.choices[0].message.content or "")
+
     # ------------------------------------------------------------------ non-streaming
 
     def complete(
         self, messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any], metadata: Mapping[str, Any] | None
     ) -> tuple[Any, Decision]:
-        request, decision = self.plan(messages, params, metadata)
-        last: BaseException | None = None
-        for call in self._calls(request, decision, messages, params):
+        run, flow = self._start(messages, params, metadata)
+
+        def call(step: TryTier) -> Answered | ProviderFailed:
             started = time.perf_counter()
             try:
-                response = self.router.completion(**call.kwargs)
+                response = self.router.completion(**self._kwargs(step, run))
             except Exception as exc:
-                self._failed(decision, call, exc, started)
-                last = exc
-                continue
-            self._record(decision, call, response, started)
-            self.remember(messages, _text_of(response), decision)
-            return response, decision
-        raise self._exhausted(decision, last) from last
+                return self._failed(step, run, exc, started)
+            return self._answered(step, run, response, started)
+
+        index = self._finish(run, drive(flow, call, self._check))
+        return self._deliver(run, index), run.decision
 
     async def acomplete(
         self, messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any], metadata: Mapping[str, Any] | None
     ) -> tuple[Any, Decision]:
-        request, decision = self.plan(messages, params, metadata)
-        last: BaseException | None = None
-        for call in self._calls(request, decision, messages, params):
+        run, flow = self._start(messages, params, metadata)
+
+        async def call(step: TryTier) -> Answered | ProviderFailed:
             started = time.perf_counter()
             try:
-                response = await self.router.acompletion(**call.kwargs)
+                response = await self.router.acompletion(**self._kwargs(step, run))
             except Exception as exc:
-                self._failed(decision, call, exc, started)
-                last = exc
-                continue
-            self._record(decision, call, response, started)
-            self.remember(messages, _text_of(response), decision)
-            return response, decision
-        raise self._exhausted(decision, last) from last
+                return self._failed(step, run, exc, started)
+            return self._answered(step, run, response, started)
+
+        index = self._finish(run, await adrive(flow, call, self._acheck))
+        return self._deliver(run, index), run.decision
 
     # ------------------------------------------------------------------ streaming
 
+    @property
+    def buffers_streams(self) -> bool:
+        """Buffer mode: the whole cascade runs first, then the accepted answer is streamed."""
+        return bool(self.validators) and self.cascade.stream_mode == "buffer"
+
+    def _prefix_verdict(self, seen: list[Any], run: _Run) -> Verdict:
+        if not self.validators:
+            return _UNCHECKED
+        prefix = "".join(_delta_text(c) for c in seen)
+        rejected = reject_prefix(self.validators, prefix, run.request, prompt_text=run.request.text)
+        return rejected or Verdict(True, "early", None, f"first {len(seen)} chunks passed the streamable checks")
+
+    def _streamed(self, step: TryTier, run: _Run, seen: list[Any], rest: Any, started: float) -> Answered:
+        run.streams[step.index] = (seen, rest)
+        verdict = self._prefix_verdict(seen, run)
+        answer = Answer(text="".join(_delta_text(c) for c in seen), request=run.request, partial=True)
+        cost = 0.0 if verdict.accepted else _stream_cost(seen, run, self.config.tiers[step.index])
+        return Answered(answer, cost, (time.perf_counter() - started) * 1000, verdict=verdict)
+
     def stream(
         self, messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any], metadata: Mapping[str, Any] | None
-    ) -> tuple[Decision, Iterator[Any]]:
-        """Open the stream of the first tier that answers; a tier that fails before its first chunk escalates."""
-        request, decision = self.plan(messages, params, metadata)
-        last: BaseException | None = None
-        for call in self._calls(request, decision, messages, params):
+    ) -> tuple[Decision, Iterator[Any] | Any]:
+        """Open the stream of the first tier that answers and passes the early checks.
+
+        Returns the decision and either an iterator of LiteLLM chunks or, in buffer mode, a whole response.
+        """
+        if self.buffers_streams:
+            response, decision = self.complete(messages, params, metadata)
+            return decision, response
+        run, flow = self._start(messages, params, metadata)
+        wanted = self.cascade.early_tokens if self.validators else 1
+
+        def call(step: TryTier) -> Answered | ProviderFailed:
             started = time.perf_counter()
             try:
-                chunks = iter(self.router.completion(**call.kwargs, stream=True))
-                first = next(chunks, None)
+                chunks = iter(self.router.completion(**self._kwargs(step, run), stream=True))
+                seen = [c for _, c in zip(range(wanted), chunks, strict=False)]
             except Exception as exc:
-                self._failed(decision, call, exc, started)
-                last = exc
-                continue
-            self._record(decision, call, None, started)
-            return decision, self._relay(first, chunks, messages, decision, call)
-        raise self._exhausted(decision, last) from last
+                return self._failed(step, run, exc, started)
+            return self._streamed(step, run, seen, chunks, started)
 
-    def _relay(
-        self,
-        first: Any,
-        chunks: Iterator[Any],
-        messages: Sequence[Mapping[str, Any]],
-        decision: Decision,
-        call: TierCall,
-    ) -> Iterator[Any]:
-        seen: list[Any] = []
-        if first is not None:
-            seen.append(first)
-            yield first
-        for chunk in chunks:
+        index = self._finish(run, drive(flow, call, self._check))
+        seen, rest = run.streams[index]
+        return run.decision, self._relay(seen, rest, run, index)
+
+    def _relay(self, seen: list[Any], rest: Iterator[Any], run: _Run, index: int) -> Iterator[Any]:
+        yield from seen
+        for chunk in rest:
             seen.append(chunk)
             yield chunk
-        self._finish_stream(seen, messages, decision, call)
-
-    def _finish_stream(
-        self, seen: list[Any], messages: Sequence[Mapping[str, Any]], decision: Decision, call: TierCall
-    ) -> None:
-        """Price the streamed attempt from its chunks and remember the conversation's tier."""
-        try:
-            rebuilt = litellm.stream_chunk_builder(seen, messages=list(messages))
-        except Exception:  # an unpriceable stream keeps cost 0 rather than failing a delivered answer
-            rebuilt = None
-        if rebuilt is not None:
-            last = decision.attempts[-1]
-            decision.attempts[-1] = Attempt(
-                tier=last.tier,
-                model=last.model,
-                latency_ms=last.latency_ms,
-                cost_usd=response_cost(rebuilt, call.tier),
-                verdict=last.verdict,
-            )
-        self.remember(messages, _text_of(rebuilt) if rebuilt is not None else "", decision)
+        self._finish_stream(seen, run, index)
 
     async def astream(
         self, messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any], metadata: Mapping[str, Any] | None
-    ) -> tuple[Decision, AsyncIterator[Any]]:
-        request, decision = self.plan(messages, params, metadata)
-        last: BaseException | None = None
-        for call in self._calls(request, decision, messages, params):
+    ) -> tuple[Decision, AsyncIterator[Any] | Any]:
+        if self.buffers_streams:
+            response, decision = await self.acomplete(messages, params, metadata)
+            return decision, response
+        run, flow = self._start(messages, params, metadata)
+        wanted = self.cascade.early_tokens if self.validators else 1
+
+        async def call(step: TryTier) -> Answered | ProviderFailed:
             started = time.perf_counter()
             try:
-                chunks = (await self.router.acompletion(**call.kwargs, stream=True)).__aiter__()
-                first = await anext(chunks, None)
+                chunks = (await self.router.acompletion(**self._kwargs(step, run), stream=True)).__aiter__()
+                seen: list[Any] = []
+                async for chunk in chunks:
+                    seen.append(chunk)
+                    if len(seen) >= wanted:
+                        break
             except Exception as exc:
-                self._failed(decision, call, exc, started)
-                last = exc
-                continue
-            self._record(decision, call, None, started)
-            return decision, self._arelay(first, chunks, messages, decision, call)
-        raise self._exhausted(decision, last) from last
+                return self._failed(step, run, exc, started)
+            return self._streamed(step, run, seen, chunks, started)
 
-    async def _arelay(
-        self,
-        first: Any,
-        chunks: AsyncIterator[Any],
-        messages: Sequence[Mapping[str, Any]],
-        decision: Decision,
-        call: TierCall,
-    ) -> AsyncIterator[Any]:
-        seen: list[Any] = []
-        if first is not None:
-            seen.append(first)
-            yield first
-        async for chunk in chunks:
+        index = self._finish(run, await adrive(flow, call, self._acheck))
+        seen, rest = run.streams[index]
+        return run.decision, self._arelay(seen, rest, run, index)
+
+    async def _arelay(self, seen: list[Any], rest: AsyncIterator[Any], run: _Run, index: int) -> AsyncIterator[Any]:
+        for chunk in list(seen):
+            yield chunk
+        async for chunk in rest:
             seen.append(chunk)
             yield chunk
-        self._finish_stream(seen, messages, decision, call)
+        self._finish_stream(seen, run, index)
+
+    def _finish_stream(self, seen: list[Any], run: _Run, index: int) -> None:
+        """Price the streamed attempt from its chunks and remember the conversation's tier."""
+        tier = self.config.tiers[index]
+        decision = run.decision
+        last = decision.attempts[-1]
+        decision.attempts[-1] = type(last)(
+            tier=last.tier,
+            model=last.model,
+            latency_ms=last.latency_ms,
+            verdict=last.verdict,
+            cost_usd=_stream_cost(seen, run, tier),
+        )
+        self.remember(run.messages, "".join(_delta_text(c) for c in seen), decision)
 
 
-def _text_of(response: Any) -> str:
+def _delta_text(chunk: Any) -> str:
     try:
-        return response.choices[0].message.content or ""
+        return chunk.choices[0].delta.content or ""
     except (AttributeError, IndexError):
         return ""
+
+
+def _stream_cost(seen: list[Any], run: _Run, tier: TierConfig) -> float:
+    try:
+        rebuilt = litellm.stream_chunk_builder(seen, messages=run.messages)
+    except Exception:  # an unpriceable stream costs what we cannot know: record 0 rather than fail
+        return 0.0
+    return response_cost(rebuilt, tier) if rebuilt is not None else 0.0

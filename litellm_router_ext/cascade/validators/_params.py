@@ -1,0 +1,58 @@
+"""Validator params: frozen pydantic models checked once, when the cascade is built."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Literal, TypeVar, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ...errors import ConfigError
+
+P = TypeVar("P", bound="Params")
+
+
+class Params(BaseModel):
+    """Base of every validator's params model."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def parse_params(model: type[P], params: Mapping[str, Any] | P | None, *, key: str) -> P:
+    """Validate ``params`` into ``model``; any problem is a ``ConfigError`` naming ``key.<field>``."""
+    if isinstance(params, model):
+        return params
+    try:
+        return model.model_validate(dict(params or {}))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        where = f"{key}.{field}" if field else key
+        if first["type"] == "extra_forbidden":
+            raise ConfigError(
+                f"unknown param {first['loc'][-1]!r}", key=where, allowed=list(model.model_fields)
+            ) from None
+        allowed = _allowed(model, str(first["loc"][0])) if first["loc"] else None
+        value = first.get("input") if first["type"] != "missing" else None
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(message, key=where, value=value, allowed=allowed) from None
+
+
+def _allowed(model: type[Params], field: str) -> list[object] | None:
+    info = model.model_fields.get(field)
+    if info is None or get_origin(info.annotation) is not Literal:
+        return None
+    return list(get_args(info.annotation))
+
+
+def compile_patterns(patterns: tuple[str, ...], *, ignore_case: bool = True) -> tuple[re.Pattern[str], ...]:
+    """Compile config regexes; a bad one raises ``ValueError`` naming it (pydantic reports the key)."""
+    flags = re.IGNORECASE if ignore_case else 0
+    out = []
+    for p in patterns:
+        try:
+            out.append(re.compile(p, flags))
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression {p!r}: {exc}") from None
+    return tuple(out)

@@ -1,0 +1,74 @@
+"""User validators by dotted path: a callable taking an ``Answer``.
+
+It may return a ``Verdict``, a bool, or a float score in [0, 1] (accepted at or above ``threshold``);
+an ``async def`` callable is awaited by ``avalidate``. Anything else is a failed check.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from ...types import Verdict
+from ..base import Answer
+from ._params import Params
+
+
+class CustomParams(Params):
+    threshold: float = Field(default=0.5, ge=0, le=1, description="Accept a float score at or above this")
+
+
+class CustomValidator:
+    """Wraps a user callable; its result is normalised into a ``Verdict`` named after the path."""
+
+    needs_logprobs: ClassVar[bool] = False
+    needs_samples: ClassVar[int] = 1
+    can_stream: ClassVar[bool] = False
+
+    def __init__(self, params: CustomParams, fn: Callable[[Answer], Any], *, name: str) -> None:
+        self.params = params
+        self.name = name
+        self._fn = fn
+
+    def check(self, answer: Answer) -> Verdict:
+        result = self._fn(answer)
+        if inspect.isawaitable(result):
+            if inspect.iscoroutine(result):
+                result.close()
+            raise TypeError(f"custom validator {self.name} is async; call avalidate")
+        return self._verdict(result)
+
+    async def acheck(self, answer: Answer) -> Verdict:
+        result = self._fn(answer)
+        if inspect.isawaitable(result):
+            result = await result
+        return self._verdict(result)
+
+    def _verdict(self, result: object) -> Verdict:
+        if isinstance(result, Verdict):
+            return (
+                result
+                if result.validator
+                else Verdict(result.accepted, self.name, result.score, result.reason)
+            )
+        if isinstance(result, bool):
+            return Verdict(
+                result,
+                self.name,
+                1.0 if result else 0.0,
+                "custom check " + ("passed" if result else "failed"),
+            )
+        if isinstance(result, int | float):
+            score = float(result)
+            if not 0.0 <= score <= 1.0:
+                raise ValueError(f"custom validator {self.name} returned score {score} outside [0, 1]")
+            ok = score >= self.params.threshold
+            return Verdict(
+                ok, self.name, score, f"custom score {score:.3f} (threshold {self.params.threshold:g})"
+            )
+        raise TypeError(
+            f"custom validator {self.name} returned {type(result).__name__}; expected Verdict, bool or float"
+        )

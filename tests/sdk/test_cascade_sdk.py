@@ -1,0 +1,226 @@
+"""The response-gated cascade through litellm.completion(model="tiered/<alias>"), with LiteLLM for real."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import litellm
+import pytest
+
+import litellm_router_ext as lre
+from tests.stubs.openai_stub import Script, StubServer
+
+SCHEMA = {
+    "type": "object",
+    "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+    "required": ["name", "age"],
+}
+JSON_FORMAT = {"type": "json_schema", "json_schema": {"name": "person", "schema": SCHEMA}}
+GOOD = '{"name": "Jane", "age": 34}'
+BAD = '{"name": "Jane"}'
+
+
+def three_tiers(small: Any, medium: Any, large: Any, **cascade: Any) -> dict[str, Any]:
+    validators = cascade.pop("validators", [{"name": "schema"}])
+    return {
+        "alias": "c",
+        "thresholds": [0.98, 0.99],
+        "sticky": False,
+        "cascade": {"validators": validators, **cascade},
+        "tiers": [
+            {"name": "small", "model": "gpt-4o-mini", "litellm_params": {"mock_response": small}},
+            {"name": "medium", "model": "gpt-4o", "litellm_params": {"mock_response": medium}},
+            {"name": "large", "model": "gpt-4.1", "litellm_params": {"mock_response": large}},
+        ],
+    }
+
+
+def run(config: dict[str, Any], **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+    lre.install(config)
+    try:
+        response = litellm.completion(
+            model="tiered/c",
+            messages=[{"role": "user", "content": "Extract: Jane Roe, 34"}],
+            response_format=JSON_FORMAT,
+            **kwargs,
+        )
+    finally:
+        lre.uninstall()
+    decision = lre.decision_of(response)
+    assert isinstance(decision, dict)
+    return response, decision
+
+
+def test_accepted_at_the_bottom_tier() -> None:
+    response, decision = run(three_tiers(GOOD, GOOD, GOOD))
+    assert decision["tier"] == "small" and decision["escalations"] == 0 and decision["verified"] is True
+    assert json.loads(response.choices[0].message.content) == {"name": "Jane", "age": 34}
+
+
+def test_a_failed_check_escalates_once_and_records_why() -> None:
+    response, decision = run(three_tiers(BAD, GOOD, GOOD))
+    assert decision["tier"] == "medium" and decision["escalations"] == 1 and decision["verified"] is True
+    first = decision["attempts"][0]
+    assert first["tier"] == "small" and first["verdict"]["accepted"] is False
+    assert first["verdict"]["validator"] == "schema" and "age" in first["verdict"]["reason"]
+    assert response.choices[0].message.content == GOOD
+
+
+def test_top_tier_answer_is_returned_unverified_when_every_check_fails() -> None:
+    response, decision = run(three_tiers(BAD, BAD, "not json at all"))
+    assert decision["tier"] == "large" and decision["verified"] is False and decision["escalations"] == 2
+    assert response.choices[0].message.content == "not json at all"
+
+
+def test_total_cost_is_the_sum_of_every_attempt() -> None:
+    response, decision = run(three_tiers(BAD, BAD, GOOD))
+    costs = [a["cost_usd"] for a in decision["attempts"]]
+    assert len(costs) == 3 and all(c > 0 for c in costs)
+    assert response._hidden_params["response_cost"] == pytest.approx(sum(costs))
+    assert decision["cost_usd"] == pytest.approx(sum(costs))
+
+
+def test_max_escalations_stops_the_climb() -> None:
+    _, decision = run(three_tiers(BAD, BAD, GOOD, max_escalations=1))
+    assert decision["tier"] == "medium" and decision["verified"] is False and len(decision["attempts"]) == 2
+
+
+def test_budget_is_never_exceeded() -> None:
+    # o1 costs far more than the budget left after two cheap attempts, so the climb stops there.
+    budget = 0.001
+    config = three_tiers(BAD, BAD, GOOD, budget_usd=budget)
+    config["tiers"][2]["model"] = "o1"
+    _, decision = run(config)
+    assert decision["cost_usd"] <= budget
+    assert [a["tier"] for a in decision["attempts"]] == ["small", "medium"]
+    assert decision["verified"] is False
+
+
+def test_a_tier_whose_deployments_all_fail_is_skipped_upward() -> None:
+    _, decision = run(three_tiers("litellm.InternalServerError", GOOD, GOOD))
+    assert decision["tier"] == "medium" and decision["verified"] is True
+    assert decision["attempts"][0]["error"].startswith("InternalServerError")
+
+
+def explode(answer: object) -> bool:
+    raise RuntimeError("validator bug")
+
+
+def test_a_raising_validator_is_a_failed_check_not_an_error() -> None:
+    validators = [{"name": "custom", "path": "tests.sdk.test_cascade_sdk:explode"}]
+    _, decision = run(three_tiers(GOOD, GOOD, GOOD, validators=validators))
+    assert decision["tier"] == "large" and decision["verified"] is False
+    assert "RuntimeError" in decision["attempts"][0]["verdict"]["reason"]
+
+
+def test_a_failed_check_does_not_cool_down_the_cheap_deployment() -> None:
+    provider = lre.install(three_tiers(BAD, GOOD, GOOD))
+    try:
+        for _ in range(3):
+            response = litellm.completion(
+                model="tiered/c", messages=[{"role": "user", "content": "x"}], response_format=JSON_FORMAT
+            )
+            decision = lre.decision_of(response)
+            assert isinstance(decision, dict)
+            # Every request still reaches the cheap tier: a rejected answer is not a deployment failure.
+            assert decision["attempts"][0]["tier"] == "small" and decision["attempts"][0]["error"] is None
+        router = provider.routers["c"].router
+        small_ids = [d["model_info"]["id"] for d in router.get_model_list(model_name="gpt-4o-mini")]
+        cooling = router.cooldown_cache.get_active_cooldowns(model_ids=small_ids, parent_otel_span=None)
+        assert cooling == []
+    finally:
+        lre.uninstall()
+
+
+def test_buffer_mode_streams_only_the_accepted_answer() -> None:
+    lre.install(three_tiers(BAD, GOOD, GOOD, stream_mode="buffer"))
+    try:
+        chunks = list(
+            litellm.completion(
+                model="tiered/c", messages=[{"role": "user", "content": "x"}], response_format=JSON_FORMAT, stream=True
+            )
+        )
+    finally:
+        lre.uninstall()
+    assert "".join(c.choices[0].delta.content or "" for c in chunks) == GOOD
+    decision = lre.decision_of(chunks[0])
+    assert isinstance(decision, dict) and decision["tier"] == "medium" and decision["escalations"] == 1
+
+
+def test_early_mode_rejects_a_refusing_prefix_and_streams_the_next_tier() -> None:
+    config = three_tiers(
+        "I'm sorry, but I cannot help with that request.",
+        "Sure: the answer is 42.",
+        "unused",
+        validators=[{"name": "refusal"}],
+        stream_mode="early",
+        early_tokens=8,
+    )
+
+    async def go() -> list[Any]:
+        lre.install(config)
+        try:
+            stream = await litellm.acompletion(
+                model="tiered/c", messages=[{"role": "user", "content": "x"}], stream=True
+            )
+            return [c async for c in stream]
+        finally:
+            lre.uninstall()
+
+    chunks = asyncio.run(go())
+    assert "".join(c.choices[0].delta.content or "" for c in chunks) == "Sure: the answer is 42."
+    decision = lre.decision_of(chunks[0])
+    assert isinstance(decision, dict) and decision["tier"] == "medium"
+    assert decision["attempts"][0]["verdict"]["validator"] == "refusal"
+
+
+def test_logprob_confidence_is_requested_and_gates_escalation() -> None:
+    with (
+        StubServer(Script(reply="maybe seven", logprob=-2.5)) as unsure,
+        StubServer(Script(reply="seven", logprob=-0.01)) as sure,
+    ):
+        config = {
+            "alias": "c",
+            "thresholds": [0.99],
+            "sticky": False,
+            "cascade": {"validators": [{"name": "logprob", "params": {"min_mean": -1.0}}]},
+            "tiers": [
+                {
+                    "name": "small",
+                    "model": "openai/slm",
+                    "supports_logprobs": True,
+                    "litellm_params": {"api_base": unsure.base_url, "api_key": "k"},
+                },
+                {
+                    "name": "large",
+                    "model": "openai/big",
+                    "supports_logprobs": True,
+                    "litellm_params": {"api_base": sure.base_url, "api_key": "k"},
+                },
+            ],
+        }
+        lre.install(config)
+        try:
+            response = litellm.completion(model="tiered/c", messages=[{"role": "user", "content": "3+4?"}])
+        finally:
+            lre.uninstall()
+    decision = lre.decision_of(response)
+    assert isinstance(decision, dict) and decision["tier"] == "large" and decision["verified"] is True
+    assert unsure.script.requests[0]["logprobs"] is True and unsure.script.requests[0]["top_logprobs"] == 1
+    assert "mean logprob -2.500" in decision["attempts"][0]["verdict"]["reason"]
+
+
+def test_async_cascade_matches_sync() -> None:
+    async def go() -> Any:
+        lre.install(three_tiers(BAD, GOOD, GOOD))
+        try:
+            return await litellm.acompletion(
+                model="tiered/c", messages=[{"role": "user", "content": "x"}], response_format=JSON_FORMAT
+            )
+        finally:
+            lre.uninstall()
+
+    decision = lre.decision_of(asyncio.run(go()))
+    assert isinstance(decision, dict) and decision["tier"] == "medium" and decision["escalations"] == 1
