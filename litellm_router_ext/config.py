@@ -122,6 +122,37 @@ class CascadeConfig(_Frozen):
     judge_tier: str | None = Field(default=None, description="Tier name (or model) that runs judge checks")
 
 
+class MonitorConfig(_Frozen):
+    """The escalation monitor: rolling escalation rate and bottom-tier share, with an alert band."""
+
+    escalation_band: tuple[float, float] | None = Field(
+        default=None, description="Expected [low, high] escalation rate; outside it a warning is logged"
+    )
+    window_s: int = Field(default=900, gt=0, description="Rolling window in seconds")
+    bucket_s: int = Field(default=60, gt=0, description="Counter bucket size in seconds")
+    min_requests: int = Field(default=50, ge=1, description="No alert before this many requests in the window")
+
+    @field_validator("escalation_band")
+    @classmethod
+    def _ordered_band(cls, band: tuple[float, float] | None) -> tuple[float, float] | None:
+        if band is not None and not 0.0 <= band[0] <= band[1] <= 1.0:
+            raise ValueError(f"escalation_band must be [low, high] with 0 <= low <= high <= 1; got {list(band)}")
+        return band
+
+
+class StateConfig(_Frozen):
+    """Where routing state lives: this process (default) or Redis, shared by every proxy instance."""
+
+    backend: Literal["memory", "redis"] = Field(default="memory", description="memory or redis")
+    redis: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Redis settings as LiteLLM takes them (host, port, password, url; os.environ/NAME allowed); "
+        "empty means LiteLLM's REDIS_URL / REDIS_HOST / REDIS_PORT / REDIS_PASSWORD environment variables",
+    )
+    key_prefix: str = Field(default="litellm_router_ext", min_length=1, description="Prefix of every Redis key")
+    retry_after_s: float = Field(default=5.0, gt=0, description="After a Redis error, use local state this long")
+
+
 class RouterConfig(_Frozen):
     """A named router: a ladder of tiers, how difficulty is scored, and where it is cut."""
 
@@ -135,6 +166,7 @@ class RouterConfig(_Frozen):
     )
     sticky: bool = Field(default=True, description="A follow-up never drops below the tier its conversation reached")
     cascade: CascadeConfig | None = Field(default=None, description="Answer checks and escalation; off when absent")
+    monitor: MonitorConfig = Field(default_factory=MonitorConfig, description="Escalation-rate monitor")
 
     @field_validator("thresholds", mode="before")
     @classmethod
@@ -196,6 +228,7 @@ class RouterFile(_Frozen):
     routers: tuple[RouterConfig, ...] = Field(min_length=1, description="Routers, each called tiered/<alias>")
     model_list: tuple[dict[str, Any], ...] = Field(default=(), description="LiteLLM deployments (Router model_list)")
     router_settings: dict[str, Any] = Field(default_factory=dict, description="Extra litellm.Router(...) arguments")
+    state: StateConfig = Field(default_factory=StateConfig, description="Shared state backend (memory or redis)")
 
     @model_validator(mode="after")
     def _unique_aliases(self) -> RouterFile:
@@ -226,11 +259,9 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
 
 def _value_at(data: object, loc: tuple[int | str, ...]) -> object:
     for part in loc:
-        if isinstance(data, Mapping) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
-            data = data[part]
-        else:
+        try:
+            data = data[part]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
             break
     return data
 
@@ -239,7 +270,17 @@ def _known_keys(parent: object) -> list[str] | None:
     """The keys allowed where an unknown key was found, guessed from the keys present beside it."""
     if not isinstance(parent, Mapping):
         return None
-    for model in (RouterFile, RouterConfig, TierConfig, ScorerConfig, CascadeConfig, ValidatorConfig, Price):
+    for model in (
+        RouterFile,
+        RouterConfig,
+        TierConfig,
+        ScorerConfig,
+        CascadeConfig,
+        ValidatorConfig,
+        Price,
+        MonitorConfig,
+        StateConfig,
+    ):
         fields = set(model.model_fields)
         if len(fields & set(parent)) >= max(1, len(parent) // 2):
             return sorted(fields)

@@ -27,11 +27,13 @@ from litellm.utils import custom_llm_setup
 
 from ..config import RouterConfig, RouterFile, load_config, parse_config
 from ..errors import AllTiersFailedError, ConfigError, RequestError, UnknownRouterError
-from ..state import ConversationMemory, InMemoryConversationMemory
+from ..state import ConversationMemory, InMemoryConversationMemory, InMemoryCounterStore
 from ..types import Decision
+from .redis_state import RedisState
 from .runtime import TieredRouter
 
 DECISION_KEY = "tiered_routing"
+MONITOR_KEY = "tiered_routing_monitor"
 
 
 def _headers(decision: Decision) -> dict[str, str]:
@@ -43,9 +45,13 @@ def _headers(decision: Decision) -> dict[str, str]:
     }
 
 
-def _log_decision(logging_obj: Any, litellm_params: Mapping[str, Any] | None, decision: Decision) -> None:
-    """Put the decision where LiteLLM's standard logging payload picks it up (spend_logs_metadata)."""
-    record = decision.to_dict()
+def _log_decision(
+    logging_obj: Any, litellm_params: Mapping[str, Any] | None, decision: Decision, runtime: TieredRouter
+) -> None:
+    """Put the decision (and the monitor's rolling view) where LiteLLM's logging payload picks it up."""
+    record: dict[str, Any] = {DECISION_KEY: decision.to_dict()}
+    if runtime.snapshot is not None:
+        record[MONITOR_KEY] = runtime.snapshot.to_dict()
     targets: list[Any] = []
     if isinstance(litellm_params, dict):
         targets.append(litellm_params)
@@ -57,7 +63,7 @@ def _log_decision(logging_obj: Any, litellm_params: Mapping[str, Any] | None, de
         if not isinstance(metadata, dict):
             metadata = params["metadata"] = {}
         spend = metadata.get("spend_logs_metadata")
-        metadata["spend_logs_metadata"] = {**(spend if isinstance(spend, dict) else {}), DECISION_KEY: record}
+        metadata["spend_logs_metadata"] = {**(spend if isinstance(spend, dict) else {}), **record}
 
 
 def attach_decision(response: Any, decision: Decision) -> Any:
@@ -196,26 +202,25 @@ class TieredProvider(CustomLLM):  # type: ignore[misc]  # LiteLLM ships no type 
     # LiteLLM calls these with a long keyword signature; only a few arguments matter here.
     def completion(self, model: str, messages: list[Any], *args: Any, **kwargs: Any) -> Any:
         with _translated(model):
-            response, decision = self.runtime(model).complete(
-                messages, kwargs.get("optional_params") or {}, _metadata(kwargs)
-            )
-        _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision)
+            runtime = self.runtime(model)
+            response, decision = runtime.complete(messages, kwargs.get("optional_params") or {}, _metadata(kwargs))
+        _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision, runtime)
         return attach_decision(response, decision)
 
     async def acompletion(self, model: str, messages: list[Any], *args: Any, **kwargs: Any) -> Any:
         with _translated(model):
-            response, decision = await self.runtime(model).acomplete(
+            runtime = self.runtime(model)
+            response, decision = await runtime.acomplete(
                 messages, kwargs.get("optional_params") or {}, _metadata(kwargs)
             )
-        _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision)
+        _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision, runtime)
         return attach_decision(response, decision)
 
     def streaming(self, model: str, messages: list[Any], *args: Any, **kwargs: Any) -> Iterator[GenericStreamingChunk]:
         with _translated(model):
-            decision, chunks = self.runtime(model).stream(
-                messages, kwargs.get("optional_params") or {}, _metadata(kwargs)
-            )
-        _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision)
+            runtime = self.runtime(model)
+            decision, chunks = runtime.stream(messages, kwargs.get("optional_params") or {}, _metadata(kwargs))
+        _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision, runtime)
         extra: dict[str, Any] | None = {DECISION_KEY: decision.to_dict()}
         if isinstance(chunks, litellm.ModelResponse):  # buffer mode: the checked answer, replayed as a stream
             yield from _replayed_chunks(chunks, extra)
@@ -228,10 +233,9 @@ class TieredProvider(CustomLLM):  # type: ignore[misc]  # LiteLLM ships no type 
         self, model: str, messages: list[Any], *args: Any, **kwargs: Any
     ) -> AsyncIterator[GenericStreamingChunk]:
         with _translated(model):
-            decision, chunks = await self.runtime(model).astream(
-                messages, kwargs.get("optional_params") or {}, _metadata(kwargs)
-            )
-        _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision)
+            runtime = self.runtime(model)
+            decision, chunks = await runtime.astream(messages, kwargs.get("optional_params") or {}, _metadata(kwargs))
+        _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision, runtime)
         extra: dict[str, Any] | None = {DECISION_KEY: decision.to_dict()}
         if isinstance(chunks, litellm.ModelResponse):
             for generic in _replayed_chunks(chunks, extra):
@@ -293,9 +297,11 @@ def install(
     sources = list(config) if isinstance(config, list | tuple) else [config]
     files = [_as_file(c) for c in sources]  # type: ignore[arg-type]
     handler = _installed(provider) or TieredProvider()
-    shared_memory = memory if memory is not None else InMemoryConversationMemory()
     for file in files:
         litellm_router = router if router is not None else build_litellm_router(file)
+        shared: RedisState | None = RedisState(file.state) if file.state.backend == "redis" else None
+        file_memory = memory or shared or InMemoryConversationMemory()
+        counters = shared or InMemoryCounterStore()
         for rc in file.routers:
             for i, tier in enumerate(rc.tiers):
                 if router is not None and tier.model not in router.model_names:
@@ -304,7 +310,7 @@ def install(
                         key=f"{rc.alias}.tiers[{i}].model",
                         allowed=sorted(router.model_names),
                     )
-            handler.add(TieredRouter(rc, litellm_router, shared_memory))
+            handler.add(TieredRouter(rc, litellm_router, file_memory, counters))
     litellm.custom_provider_map = [
         *[p for p in litellm.custom_provider_map if p.get("provider") != provider],
         {"provider": provider, "custom_handler": handler},

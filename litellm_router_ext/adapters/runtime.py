@@ -30,7 +30,7 @@ from ..cascade.flow import Answered, CascadeFlow, Finished, ProviderFailed, TryT
 from ..config import CascadeConfig, RouterConfig, TierConfig
 from ..errors import AllTiersFailedError, RequestError
 from ..policy import TierPolicy
-from ..state import ConversationMemory
+from ..state import ConversationMemory, CounterStore, EscalationMonitor, InMemoryCounterStore, MonitorSnapshot
 from ..types import Decision, RequestView, Verdict, conversation_key
 from .capabilities import supports_logprobs, tier_price, tier_profile
 
@@ -55,6 +55,7 @@ _NO_CASCADE = CascadeConfig.model_construct(
 )
 _UNCHECKED = Verdict(True, "none", None, "no cascade configured")
 _MIN_USEFUL_OUTPUT_TOKENS = 32
+_MONITOR_REFRESH_S = 5.0
 
 
 def is_tier_failure(exc: BaseException) -> bool:
@@ -102,9 +103,27 @@ class _Run:
 class TieredRouter:
     """Runs requests for one alias: decide, dispatch, check, escalate, record."""
 
-    def __init__(self, config: RouterConfig, router: litellm.Router, memory: ConversationMemory | None) -> None:
+    def __init__(
+        self,
+        config: RouterConfig,
+        router: litellm.Router,
+        memory: ConversationMemory | None,
+        counters: CounterStore | None = None,
+    ) -> None:
         self.config = config
         self.router = router
+        monitor = config.monitor
+        self.monitor = EscalationMonitor(
+            config.alias,
+            [t.name for t in config.tiers],
+            counters or InMemoryCounterStore(),
+            band=monitor.escalation_band,
+            window_s=monitor.window_s,
+            bucket_s=monitor.bucket_s,
+            min_requests=monitor.min_requests,
+        )
+        self._snapshot: MonitorSnapshot | None = None
+        self._next_check = 0.0
         profiles = [tier_profile(t, router) for t in config.tiers]
         self.policy = TierPolicy.from_config(config, profiles=profiles, memory=memory)
         self.cascade = config.cascade or _NO_CASCADE
@@ -226,7 +245,21 @@ class TieredRouter:
         tier = self.config.tiers[finished.index]
         decision.tier, decision.tier_index, decision.model = tier.name, finished.index, tier.model
         decision.verified = finished.verified if self.validators else None
+        self.observe(decision)
         return finished.index
+
+    def observe(self, decision: Decision) -> None:
+        """Count the decision; refresh the monitor's rolling view (and its band check) every few seconds."""
+        self.monitor.record(decision)
+        now = time.monotonic()
+        if now >= self._next_check:
+            self._next_check = now + _MONITOR_REFRESH_S
+            self._snapshot = self.monitor.check()
+
+    @property
+    def snapshot(self) -> MonitorSnapshot | None:
+        """The monitor's latest rolling view (refreshed at most every few seconds)."""
+        return self._snapshot
 
     def _deliver(self, run: _Run, index: int) -> Any:
         response = run.responses[index]
