@@ -111,9 +111,7 @@ def _custom(b: _Build) -> Validator:
     path_key = b.key.removesuffix(".params") + ".path"
     fn = load_object(b.config.path or "", key=path_key)
     if not callable(fn):
-        raise ConfigError(
-            f"{b.config.path!r} is not callable; point it at a function taking an Answer", key=path_key
-        )
+        raise ConfigError(f"{b.config.path!r} is not callable; point it at a function taking an Answer", key=path_key)
     return CustomValidator(params, fn, name=b.config.path or "custom")
 
 
@@ -171,9 +169,7 @@ def cascade_needs(validators: Sequence[Validator]) -> CascadeNeeds:
 
 def _weights(validators: Sequence[Validator], cascade: CascadeConfig) -> list[float]:
     if len(validators) != len(cascade.validators):
-        raise ValueError(
-            f"{len(validators)} validators for {len(cascade.validators)} configured; use build_validators"
-        )
+        raise ValueError(f"{len(validators)} validators for {len(cascade.validators)} configured; use build_validators")
     return [c.weight for c in cascade.validators]
 
 
@@ -186,7 +182,7 @@ def validate(answer: Answer, validators: Sequence[Validator], cascade: CascadeCo
     weights = _weights(validators, cascade)
     verdicts: list[Verdict] = []
     for validator in validators:
-        verdict = run_check(validator, answer)
+        verdict = run_check(validator, answer, cascade.validator_timeout_s)
         verdicts.append(verdict)
         if _decided(verdict, cascade):
             break
@@ -210,6 +206,4 @@ async def avalidate(answer: Answer, validators: Sequence[Validator], cascade: Ca
 
 
 def _decided(verdict: Verdict, cascade: CascadeConfig) -> bool:
-    return (cascade.combine == "all" and not verdict.accepted) or (
-        cascade.combine == "any" and verdict.accepted
-    )
+    return (cascade.combine == "all" and not verdict.accepted) or (cascade.combine == "any" and verdict.accepted)

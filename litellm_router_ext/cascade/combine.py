@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Literal
 
 from ..types import Verdict
@@ -20,23 +22,45 @@ COMBINED = "cascade"
 """``Verdict.validator`` of a combined verdict."""
 
 
-def run_check(validator: Validator, answer: Answer) -> Verdict:
-    """``validator.check(answer)``, with any exception turned into a failed verdict."""
+# Validators that may block (user code, model calls) run on worker threads so a hang costs at most the
+# time limit; a timed-out thread cannot be killed, but the request no longer waits for it.
+_BLOCKING_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="litellm-router-ext-validator")
+
+
+def _may_block(validator: Validator) -> bool:
+    return bool(getattr(validator, "may_block", False))
+
+
+def _timed_out(validator: Validator, timeout_s: float) -> Verdict:
+    log.warning("validator %s timed out after %.1fs; counted as a failed check", _name(validator), timeout_s)
+    return Verdict(False, _name(validator), 0.0, f"timed out after {timeout_s:g}s (TimeoutError)")
+
+
+def run_check(validator: Validator, answer: Answer, timeout_s: float | None = None) -> Verdict:
+    """``validator.check(answer)``, with any exception (or, for blocking validators, a time-out) a failed verdict."""
     try:
+        if timeout_s is not None and _may_block(validator):
+            return _as_verdict(_BLOCKING_POOL.submit(validator.check, answer).result(timeout=timeout_s), validator)
         return _as_verdict(validator.check(answer), validator)
+    except FutureTimeout:
+        return _timed_out(validator, timeout_s or 0.0)
     except Exception as exc:
         return _raised(validator, exc)
 
 
 async def arun_check(validator: Validator, answer: Answer, timeout_s: float) -> Verdict:
-    """Awaits ``acheck`` under ``timeout_s`` when the validator has one, else runs ``check`` inline."""
-    if not isinstance(validator, AsyncValidator):
+    """Awaits ``acheck`` (or a blocking ``check`` on a thread) under ``timeout_s``; fast checks run inline."""
+    if not isinstance(validator, AsyncValidator) and not _may_block(validator):
         return run_check(validator, answer)
     try:
-        return _as_verdict(await asyncio.wait_for(validator.acheck(answer), timeout_s), validator)
+        pending = (
+            validator.acheck(answer)
+            if isinstance(validator, AsyncValidator)
+            else asyncio.to_thread(validator.check, answer)
+        )
+        return _as_verdict(await asyncio.wait_for(pending, timeout_s), validator)
     except TimeoutError:
-        log.warning("validator %s timed out after %.1fs", _name(validator), timeout_s)
-        return Verdict(False, _name(validator), 0.0, f"timed out after {timeout_s:g}s (TimeoutError)")
+        return _timed_out(validator, timeout_s)
     except Exception as exc:
         return _raised(validator, exc)
 

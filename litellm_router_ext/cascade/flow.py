@@ -209,9 +209,7 @@ class CascadeFlow:
         return finish("unverified", "provider_failed") if best else finish("failed", "all_failed")
 
 
-def drive(
-    flow: CascadeFlow, call: Callable[[TryTier], Outcome], check: Callable[[Answer], Verdict]
-) -> Finished:
+def drive(flow: CascadeFlow, call: Callable[[TryTier], Outcome], check: Callable[[Answer], Verdict]) -> Finished:
     """Run ``flow`` to the end with a synchronous tier call and answer check."""
     step = flow.start()
     while not isinstance(step, Finished):

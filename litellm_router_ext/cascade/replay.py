@@ -35,9 +35,7 @@ def replay_cascade(
     if len(responses) != len(tiers):
         raise ValueError(f"{len(responses)} responses for {len(tiers)} tiers; pass None for a missing one")
     recorded = list(costs) if costs is not None else [None] * len(tiers)
-    flow = _flow.CascadeFlow(
-        tiers, cascade, start=start, estimate=estimates if estimates is not None else recorded
-    )
+    flow = _flow.CascadeFlow(tiers, cascade, start=start, estimate=estimates if estimates is not None else recorded)
     prompt = request.text if prompt_text is None else prompt_text
 
     def call(step: _flow.TryTier) -> _flow.Outcome:
@@ -46,8 +44,6 @@ def replay_cascade(
         if text is None:
             return _flow.ProviderFailed("NoRecordedResponse", cost_usd=0.0)
         extra = tuple(samples[step.index]) if samples is not None and step.index < len(samples) else ()
-        return _flow.Answered(
-            Answer(text=text, request=request, samples=extra, prompt_text=prompt), cost_usd=cost
-        )
+        return _flow.Answered(Answer(text=text, request=request, samples=extra, prompt_text=prompt), cost_usd=cost)
 
     return _flow.drive(flow, call, lambda answer: validate(answer, validators, cascade))

@@ -224,3 +224,34 @@ def test_async_cascade_matches_sync() -> None:
 
     decision = lre.decision_of(asyncio.run(go()))
     assert isinstance(decision, dict) and decision["tier"] == "medium" and decision["escalations"] == 1
+
+
+def hang(answer: object) -> bool:
+    import time
+
+    time.sleep(5)
+    return True
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+def test_a_hanging_validator_is_cut_off_by_the_time_limit(use_async: bool) -> None:
+    config = three_tiers(
+        GOOD,
+        GOOD,
+        GOOD,
+        validators=[{"name": "custom", "path": "tests.sdk.test_cascade_sdk:hang"}],
+        validator_timeout_s=0.2,
+        max_escalations=0,
+    )
+    lre.install(config)
+    try:
+        messages = [{"role": "user", "content": "x"}]
+        if use_async:
+            response = asyncio.run(litellm.acompletion(model="tiered/c", messages=messages))
+        else:
+            response = litellm.completion(model="tiered/c", messages=messages)
+    finally:
+        lre.uninstall()
+    decision = lre.decision_of(response)
+    assert isinstance(decision, dict) and decision["verified"] is False
+    assert "timed out after 0.2s" in decision["attempts"][0]["verdict"]["reason"]

@@ -64,9 +64,7 @@ def final_answer(text: str, how: Extract = "auto") -> str | None:
 
 class AgreementParams(Params):
     n: int = Field(default=5, ge=2, le=20, description="Answers wanted in total (this one plus n-1 samples)")
-    threshold: float = Field(
-        default=0.6, gt=0, le=1, description="Accept when this share agrees with the answer"
-    )
+    threshold: float = Field(default=0.6, gt=0, le=1, description="Accept when this share agrees with the answer")
     extract: Extract = Field(default="auto", description="How a final answer is read from each text")
     on_missing: Literal["skip", "fail"] = Field(default="skip", description="When no samples came back")
 
@@ -101,6 +99,4 @@ class AgreementValidator:
         others = [final_answer(s, self.params.extract) for s in answer.samples]
         share = (1 + sum(o == mine for o in others)) / (1 + len(others))
         ok = share >= self.params.threshold
-        return Verdict(
-            ok, self.name, share, f"{share:.0%} of {1 + len(others)} answers agree on {mine[:40]!r}"
-        )
+        return Verdict(ok, self.name, share, f"{share:.0%} of {1 + len(others)} answers agree on {mine[:40]!r}")

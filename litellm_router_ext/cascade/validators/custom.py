@@ -6,6 +6,7 @@ an ``async def`` callable is awaited by ``avalidate``. Anything else is a failed
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -27,6 +28,8 @@ class CustomValidator:
     needs_logprobs: ClassVar[bool] = False
     needs_samples: ClassVar[int] = 1
     can_stream: ClassVar[bool] = False
+    may_block: ClassVar[bool] = True
+    """User code or a model call: run under the cascade's validator_timeout_s on a worker thread."""
 
     def __init__(self, params: CustomParams, fn: Callable[[Answer], Any], *, name: str) -> None:
         self.params = params
@@ -42,18 +45,18 @@ class CustomValidator:
         return self._verdict(result)
 
     async def acheck(self, answer: Answer) -> Verdict:
-        result = self._fn(answer)
-        if inspect.isawaitable(result):
-            result = await result
+        # A plain function runs on a thread: blocking user code must not stall the event loop or the time limit.
+        if inspect.iscoroutinefunction(self._fn):
+            result = await self._fn(answer)
+        else:
+            result = await asyncio.to_thread(self._fn, answer)
+            if inspect.isawaitable(result):
+                result = await result
         return self._verdict(result)
 
     def _verdict(self, result: object) -> Verdict:
         if isinstance(result, Verdict):
-            return (
-                result
-                if result.validator
-                else Verdict(result.accepted, self.name, result.score, result.reason)
-            )
+            return result if result.validator else Verdict(result.accepted, self.name, result.score, result.reason)
         if isinstance(result, bool):
             return Verdict(
                 result,
@@ -66,9 +69,7 @@ class CustomValidator:
             if not 0.0 <= score <= 1.0:
                 raise ValueError(f"custom validator {self.name} returned score {score} outside [0, 1]")
             ok = score >= self.params.threshold
-            return Verdict(
-                ok, self.name, score, f"custom score {score:.3f} (threshold {self.params.threshold:g})"
-            )
+            return Verdict(ok, self.name, score, f"custom score {score:.3f} (threshold {self.params.threshold:g})")
         raise TypeError(
             f"custom validator {self.name} returned {type(result).__name__}; expected Verdict, bool or float"
         )

@@ -48,9 +48,7 @@ class FormatValidator:
         ic = params.ignore_case
         self._must = compile_patterns(params.must_match, ignore_case=ic)
         self._must_not = compile_patterns(params.must_not_match, ignore_case=ic)
-        self._final = (
-            compile_patterns((params.final_answer,), ignore_case=ic)[0] if params.final_answer else None
-        )
+        self._final = compile_patterns((params.final_answer,), ignore_case=ic)[0] if params.final_answer else None
 
     def check(self, answer: Answer) -> Verdict:
         text = answer.text.strip()

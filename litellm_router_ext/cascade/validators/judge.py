@@ -26,9 +26,7 @@ _OUT_OF = re.compile(r"(\d+(?:\.\d+)?)\s*(?:/|out of)\s*\d+", re.IGNORECASE)
 
 
 class JudgeParams(Params):
-    rubric: str = Field(
-        default=DEFAULT_RUBRIC, min_length=1, description="Grading instructions for the judge"
-    )
+    rubric: str = Field(default=DEFAULT_RUBRIC, min_length=1, description="Grading instructions for the judge")
     threshold: float = Field(default=7.0, ge=0, description="Accept when the judge's score is >= this")
     max_score: float = Field(default=10.0, gt=0, description="Top of the judge's scale (scores run 0..max)")
     max_answer_chars: int = Field(default=8000, gt=0, description="Longer answers are cut before judging")
@@ -61,6 +59,8 @@ class JudgeValidator:
     needs_logprobs: ClassVar[bool] = False
     needs_samples: ClassVar[int] = 1
     can_stream: ClassVar[bool] = False
+    may_block: ClassVar[bool] = True
+    """User code or a model call: run under the cascade's validator_timeout_s on a worker thread."""
 
     def __init__(
         self,

@@ -62,16 +62,10 @@ DEFAULT_HEDGES = (
 
 
 class RefusalParams(Params):
-    refusal_phrases: tuple[str, ...] = Field(
-        default=DEFAULT_REFUSALS, description="Phrases that mark a refusal"
-    )
+    refusal_phrases: tuple[str, ...] = Field(default=DEFAULT_REFUSALS, description="Phrases that mark a refusal")
     hedge_phrases: tuple[str, ...] = Field(default=DEFAULT_HEDGES, description="Phrases that mark hedging")
-    reject_hedges: bool = Field(
-        default=True, description="Escalate hedged answers too (else only lower the score)"
-    )
-    refusal_window_chars: int = Field(
-        default=300, gt=0, description="Refusals are looked for in this many first chars"
-    )
+    reject_hedges: bool = Field(default=True, description="Escalate hedged answers too (else only lower the score)")
+    refusal_window_chars: int = Field(default=300, gt=0, description="Refusals are looked for in this many first chars")
     min_chars: int = Field(default=1, ge=0, description="Shorter (stripped) complete answers count as empty")
 
 

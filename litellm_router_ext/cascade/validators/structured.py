@@ -136,9 +136,7 @@ class SchemaValidator(JsonValidator):
 
 
 class ToolArgsParams(Params):
-    require_call: bool = Field(
-        default=False, description="Reject a plain-text answer to a request with tools"
-    )
+    require_call: bool = Field(default=False, description="Reject a plain-text answer to a request with tools")
 
 
 class ToolArgsValidator:
@@ -167,9 +165,7 @@ class ToolArgsValidator:
             try:
                 args = json.loads(raw) if isinstance(raw, str) else raw
             except ValueError as exc:
-                return Verdict(
-                    False, self.name, 0.0, f"tool_calls[{i}] arguments are not JSON ({type(exc).__name__})"
-                )
+                return Verdict(False, self.name, 0.0, f"tool_calls[{i}] arguments are not JSON ({type(exc).__name__})")
             if not isinstance(args, dict):
                 return Verdict(False, self.name, 0.0, f"tool_calls[{i}] arguments are not a JSON object")
             schema = offered.get(tool) if tool else None
