@@ -89,6 +89,9 @@ class TierPolicy:
 
     def difficulty(self, request: RequestView) -> tuple[float, dict[str, float]]:
         """Weighted mean difficulty and each scorer's own score (clamped to [0, 1])."""
+        if len(self.scorers) == 1:  # the common case, without the loop's bookkeeping
+            value = min(1.0, max(0.0, float(self.scorers[0].score(request))))
+            return value, {self.scorers[0].name: value}
         scores: dict[str, float] = {}
         total = 0.0
         for scorer, weight in zip(self.scorers, self._weights, strict=True):
@@ -140,8 +143,8 @@ class TierPolicy:
             tier_index=index,
             model=profile.model,
             cause=cause,
-            difficulty=round(difficulty, 6),
-            scores={k: round(v, 6) for k, v in scores.items()},
+            difficulty=difficulty,
+            scores=scores,
             decision_us=(time.perf_counter_ns() - started) / 1000,
             first_tier=profile.name,
         )
