@@ -13,7 +13,10 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 import click
 
+from .check import check
 from .demo import demo
+from .evaluate import calibrate_command, eval_command, gate_command
+from .recipes import recipes
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,3 +26,8 @@ def main() -> None:
 
 
 main.add_command(demo)
+main.add_command(eval_command)
+main.add_command(calibrate_command)
+main.add_command(gate_command)
+main.add_command(recipes)
+main.add_command(check)

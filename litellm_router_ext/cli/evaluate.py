@@ -1,0 +1,248 @@
+"""``litellm-router eval | calibrate | gate``: replay routers over recorded outcomes (no model calls).
+
+Thin: parse options, call ``litellm_router_ext.evaluation``, render with rich, write JSON/plots.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import numpy as np
+from rich.console import Console
+
+from ..config import BUILTIN_SCORERS
+from .errors import user_errors
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _data_options(func: F) -> F:
+    """Options shared by every command: which file, prices, ladder and split."""
+    options = [
+        click.option("--data", "data", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="JSONL eval set (default: the small sample shipped with the package)."),
+        click.option("--prices", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="Price table in models.json format (default: models.json beside --data, else the "
+                          "packaged table)."),
+        click.option("--tiers", default=None,
+                     help="Comma-separated model ids, cheapest first (default for a 2-model file: by price)."),
+        click.option("--output-tokens", type=click.IntRange(min=0), default=None,
+                     help="Assumed output tokens when an outcome has no response and no cost_usd "
+                          "(default: 1 for routellm-mmlu, else 0)."),
+        click.option("--split", type=click.Choice(["all", "calib", "test"]), default="all", show_default=True,
+                     help="Evaluate all items, or only the calibration / held-out split."),
+        click.option("--calib-fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.5,
+                     show_default=True, help="Share of items in the calibration split (hash of item id)."),
+        click.option("--split-seed", type=int, default=0, show_default=True, help="Seed of the split hash."),
+        click.option("--bootstrap", type=click.IntRange(min=0), default=200, show_default=True,
+                     help="Bootstrap resamples for 95% intervals (0 turns them off)."),
+        click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@dataclass
+class _Loaded:
+    data: str
+    table: Any  # OutcomeTable
+    calib: np.ndarray
+    """Calibration-split mask over the table's rows."""
+
+
+def _load(data: Path | None, prices: Path | None, tiers: str | None, output_tokens: int | None,
+          calib_fraction: float, split_seed: int) -> _Loaded:
+    from ..evaluation.dataset import calibration_mask, load_eval_set, sample_eval_path
+    from ..evaluation.outcomes import RecordedOutcomes, default_ladder
+    from ..evaluation.prices import find_prices
+
+    path = data or sample_eval_path()
+    eval_set = load_eval_set(path)
+    table_prices = find_prices(path, prices)
+    ladder = default_ladder(eval_set, tiers.split(",") if tiers else None, table_prices)
+    table = RecordedOutcomes(table_prices, output_tokens).table(eval_set, ladder)
+    mask = np.array(calibration_mask(table.items, calib_fraction, split_seed, str(path)), dtype=bool)
+    return _Loaded(str(path), table, mask)
+
+
+def _select(loaded: _Loaded, split: str) -> Any:
+    if split == "all":
+        return loaded.table
+    return loaded.table.take(loaded.calib if split == "calib" else ~loaded.calib)
+
+
+def _write_json(target: Path | None, payload: dict[str, Any]) -> None:
+    if target is None:
+        return
+    text = json.dumps(payload, indent=2)
+    if str(target) == "-":
+        click.echo(text)
+    else:
+        target.write_text(text + "\n", encoding="utf-8")
+
+
+def _console(quiet: bool) -> Console:
+    return Console(file=sys.stderr if quiet else sys.stdout, quiet=quiet)
+
+
+@click.command("eval")
+@_data_options
+@click.option("--router", "routers", multiple=True,
+              help=f"Router to evaluate (repeatable): {', '.join(BUILTIN_SCORERS)}, litellm-heuristic, "
+                   "litellm-heuristic-v2, or a config PATH.yaml[#ALIAS]. Default: heuristic.")
+@click.option("--baselines", is_flag=True,
+              help="Also run LiteLLM's complexity-router scorers (litellm-heuristic, litellm-heuristic-v2). "
+                   "Single tiers, random and oracle are always included.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the results as JSON to this file ('-' for stdout).")
+@click.option("--plot", "plots", type=click.Path(dir_okay=False, path_type=Path), multiple=True,
+              help="Write a cost-quality plot (.html or .svg; .png needs matplotlib). Repeatable.")
+@click.option("--categories", type=click.IntRange(min=0), default=10, show_default=True,
+              help="Category slices to print (all of them go to --json).")
+@click.option("--worst", type=click.IntRange(min=0), default=10, show_default=True,
+              help="Worst regressions kept per router.")
+@click.option("--quiet", is_flag=True, help="No tables on stdout.")
+def eval_command(data: Path | None, prices: Path | None, tiers: str | None, output_tokens: int | None,
+                 split: str, calib_fraction: float, split_seed: int, bootstrap: int, seed: int,
+                 routers: Sequence[str], baselines: bool, json_out: Path | None, plots: Sequence[Path],
+                 categories: int, worst: int, quiet: bool) -> None:
+    """Replay routers and baselines over an eval set's recorded outcomes (no model calls)."""
+    from ..evaluation.plot import write_plot
+    from ..evaluation.replay import evaluate
+    from ..evaluation.report import render_eval
+    from ..evaluation.routers import LITELLM_NAMES, build_router
+
+    started = time.perf_counter()
+    with user_errors():
+        loaded = _load(data, prices, tiers, output_tokens, calib_fraction, split_seed)
+        table = _select(loaded, split)
+        specs = list(dict.fromkeys([*(routers or ("heuristic",)), *(LITELLM_NAMES if baselines else ())]))
+        replayed = [build_router(spec, table.items, table.tiers) for spec in specs]
+        report = evaluate(table, replayed, bootstrap=bootstrap, seed=seed, worst=worst,
+                          data=loaded.data if split == "all" else f"{loaded.data} [{split} split]")
+        report.seconds = time.perf_counter() - started
+        if baselines:
+            report.notes.append("LiteLLM baselines use the installed litellm's complexity-router code as "
+                                "continuous scores (heuristic: weighted score; v2: 1 - P(cheapest tier succeeds))")
+        render_eval(report, _console(quiet or str(json_out) == "-"), categories=categories)
+        _write_json(json_out, report.to_dict())
+        for plot in plots:
+            write_plot(report, plot)
+
+
+def _scores_for(spec: str, table: Any) -> tuple[Any, np.ndarray]:
+    from ..evaluation.routers import build_router
+
+    router = build_router(spec, table.items, table.tiers)
+    if router.kind == "baseline":
+        raise click.UsageError(f"{spec} is a comparison baseline, not a router this package can configure; "
+                               f"calibrate {', '.join(BUILTIN_SCORERS)} or a router config file")
+    return router, router.scores
+
+
+@click.command("calibrate")
+@_data_options
+@click.option("--router", "spec", default="heuristic", show_default=True,
+              help="A built-in scorer name or a router config PATH.yaml[#ALIAS].")
+@click.option("--target", type=click.FloatRange(0, min_open=True), default=0.98, show_default=True,
+              help="Required quality as a fraction of always-top quality, on the lower confidence bound.")
+@click.option("--confidence", type=click.FloatRange(0.5, 1, max_open=True), default=0.95, show_default=True,
+              help="One-sided confidence of that lower bound.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Router config to write (default: update the --router file in place; required for a "
+                   "built-in name).")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the calibration result as JSON ('-' for stdout).")
+@click.option("--quiet", is_flag=True, help="No tables on stdout.")
+def calibrate_command(data: Path | None, prices: Path | None, tiers: str | None, output_tokens: int | None,
+                      split: str, calib_fraction: float, split_seed: int, bootstrap: int, seed: int, spec: str,
+                      target: float, confidence: float, out: Path | None, json_out: Path | None,
+                      quiet: bool) -> None:
+    """Pick the cheapest thresholds reaching --target on the calibration split; report the held-out split.
+
+    Exits 1 when no thresholds reach the target (nothing is written).
+    """
+    from ..evaluation.calibrate import calibrate, split_stats, write_scorer_config, write_thresholds
+    from ..evaluation.report import render_calibration
+    from ..evaluation.routers import is_file_spec
+
+    del split  # calibrate always uses both splits
+    with user_errors():
+        if out is None and not is_file_spec(spec):
+            raise click.UsageError("--out FILE is required when --router is a built-in name")
+        loaded = _load(data, prices, tiers, output_tokens, calib_fraction, split_seed)
+        router, scores = _scores_for(spec, loaded.table)
+        calib_table, test_table = loaded.table.take(loaded.calib), loaded.table.take(~loaded.calib)
+        if calib_table.n == 0 or test_table.n == 0:
+            raise click.UsageError(f"--calib-fraction {calib_fraction} leaves an empty split of "
+                                   f"{loaded.table.n} items; use a value nearer 0.5")
+        result = calibrate(calib_table, scores[loaded.calib], target, bootstrap=bootstrap, seed=seed,
+                           confidence=confidence)
+        thresholds = result.thresholds
+        if result.reached and thresholds is not None:
+            heldout = split_stats(test_table, scores[~loaded.calib], np.asarray(thresholds), bootstrap,
+                                  seed + 2, confidence)
+            result = dataclasses.replace(result, heldout=heldout)
+            destination = out or Path(spec.partition("#")[0])
+            if router.config is not None and router.source is not None:
+                alias = spec.partition("#")[2] or None
+                write_thresholds(router.source, alias, thresholds, destination)
+            else:
+                write_scorer_config(spec, list(loaded.table.tiers), thresholds, destination)
+            result.notes.append(f"wrote thresholds to {destination}")
+        render_calibration(result, _console(quiet or str(json_out) == "-"))
+        _write_json(json_out, {"router": spec, "data": loaded.data, "tiers": list(loaded.table.tiers),
+                               **result.to_dict()})
+    if not result.reached:
+        raise SystemExit(1)
+
+
+@click.command("gate")
+@_data_options
+@click.option("--router", "spec", required=True, help="Router config PATH.yaml[#ALIAS] (or a built-in name).")
+@click.option("--target", type=click.FloatRange(0, min_open=True), required=True,
+              help="Required quality as a fraction of always-top quality.")
+@click.option("--slice", "slices", multiple=True, help="Also gate this category (repeatable).")
+@click.option("--lower-bound", is_flag=True,
+              help="Compare the one-sided lower 95% bootstrap bound, not the point estimate.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the gate result as JSON ('-' for stdout).")
+@click.option("--quiet", is_flag=True, help="No tables on stdout.")
+def gate_command(data: Path | None, prices: Path | None, tiers: str | None, output_tokens: int | None,
+                 split: str, calib_fraction: float, split_seed: int, bootstrap: int, seed: int, spec: str,
+                 target: float, slices: Sequence[str], lower_bound: bool, json_out: Path | None,
+                 quiet: bool) -> None:
+    """Exit 1 when the router misses --target on the set or on any --slice (for CI)."""
+    from ..evaluation.cascade import has_responses, replay
+    from ..evaluation.gate import gate
+    from ..evaluation.replay import evaluate_scores, make_context
+    from ..evaluation.report import render_gate
+
+    with user_errors():
+        loaded = _load(data, prices, tiers, output_tokens, calib_fraction, split_seed)
+        table = _select(loaded, split)
+        router, scores = _scores_for(spec, table)
+        routed = evaluate_scores(make_context(table, 0, seed), router.name, "router", scores, router.thresholds)
+        assert routed.assignment is not None
+        rows = np.arange(table.n)
+        quality, cost = table.quality[rows, routed.assignment], table.cost[rows, routed.assignment]
+        name = router.name
+        if router.config is not None and router.config.cascade is not None and has_responses(table):
+            run = replay(table, router.config, routed.assignment)
+            quality, cost, name = run.quality, run.cost, f"{name}+cascade"
+        label = loaded.data if split == "all" else f"{loaded.data} [{split} split]"
+        result = gate(table, name, quality, cost, target, slices=slices, lower_bound=lower_bound,
+                      bootstrap=bootstrap, seed=seed, data=label)
+        render_gate(result, _console(quiet or str(json_out) == "-"))
+        _write_json(json_out, result.to_dict())
+    if not result.passed:
+        raise SystemExit(1)

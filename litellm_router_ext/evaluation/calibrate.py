@@ -1,0 +1,148 @@
+"""Threshold calibration: the cheapest thresholds whose quality stays above a target, with confidence.
+
+On the calibration split, every candidate cut vector (every block boundary for two tiers, a quantile grid
+snapped down to block boundaries for more) is scored on ``bootstrap`` resamples. A candidate qualifies
+when the one-sided lower ``confidence`` bound of quality / quality(always-top) — paired on the same
+resample — is >= ``target``; the cheapest qualifying candidate (point-estimate cost) wins. Its cut
+positions become threshold values half-way between neighbouring scores, which are then replayed on the
+held-out split to report what the choice really does on unseen items.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from ..config import parse_config, parse_yaml
+from ..errors import ConfigError
+from . import metrics as m
+from .outcomes import OutcomeTable
+from .routers import scorer_router_config
+
+
+@dataclass(frozen=True)
+class SplitStats:
+    """A router at fixed thresholds on one split."""
+
+    n: int
+    quality: float
+    top_quality: float
+    ratio: float
+    ratio_ci: list[float] | None
+    cost_usd: float
+    saved: float
+    shares: list[float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    target: float
+    confidence: float
+    reached: bool
+    thresholds: list[float] | None
+    calibration: SplitStats | None
+    heldout: SplitStats | None = None
+    best_lower_bound: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"target": self.target, "confidence": self.confidence, "reached": self.reached,
+                "thresholds": self.thresholds, "best_lower_bound": self.best_lower_bound,
+                "calibration": self.calibration.to_dict() if self.calibration else None,
+                "heldout": self.heldout.to_dict() if self.heldout else None, "notes": self.notes}
+
+
+def _candidates(order: m.ScoreOrder, k: int) -> np.ndarray:
+    grid = m.cut_grid(order, k)
+    if k == 2:
+        return grid
+    # A threshold cannot split tied scores: snap each cut down to a block boundary (more items go up).
+    snapped = order.bounds[np.searchsorted(order.bounds, grid, side="right") - 1].astype(float)
+    return np.unique(snapped, axis=0)
+
+
+def split_stats(table: OutcomeTable, scores: np.ndarray, thresholds: np.ndarray, bootstrap: int, seed: int,
+                confidence: float = 0.95) -> SplitStats:
+    """Quality, cost and top-quality ratio (with a two-sided interval) of fixed thresholds on ``table``."""
+    assign = np.searchsorted(thresholds, scores, side="right")
+    rows = np.arange(table.n)
+    q_items, c_items = table.quality[rows, assign], table.cost[rows, assign]
+    top_q, top_c = table.quality[:, -1], table.cost[:, -1]
+    ratio_ci = None
+    if bootstrap > 0:
+        w = m.bootstrap_weights(table.n, bootstrap, seed)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio_ci = m.interval((w @ q_items) / (w @ top_q), confidence)
+    q, tq = float(q_items.mean()), float(top_q.mean())
+    return SplitStats(table.n, q, tq, q / tq if tq > 0 else float("nan"), list(ratio_ci) if ratio_ci else None,
+                      float(c_items.sum()), 1.0 - float(c_items.sum()) / float(top_c.sum()) if top_c.sum() else 0.0,
+                      (np.bincount(assign, minlength=len(table.tiers)) / table.n).tolist())
+
+
+def strictly_increasing(values: np.ndarray) -> list[float]:
+    """Thresholds clamped to [0, 1] and nudged apart so a router config accepts them."""
+    out: list[float] = []
+    for v in np.clip(values, 0.0, 1.0):
+        out.append(float(v) if not out or v > out[-1] else out[-1] + 1e-9)
+    if out and out[-1] > 1.0:
+        raise ConfigError("calibrated thresholds do not fit in [0, 1]: too many tiers would be empty; "
+                          "drop a tier from --tiers")
+    return out
+
+
+def calibrate(table: OutcomeTable, scores: np.ndarray, target: float, *, bootstrap: int = 200, seed: int = 0,
+              confidence: float = 0.95) -> Calibration:
+    """Cheapest thresholds whose lower-bound quality ratio to always-top is >= ``target`` on ``table``."""
+    k, n = len(table.tiers), table.n
+    order = m.ScoreOrder(scores)
+    cuts = _candidates(order, k)
+    points = m.sweep(order, table.quality, table.cost, cuts)
+    weights = m.bootstrap_weights(n, max(bootstrap, 1), seed) if bootstrap > 0 else np.ones((1, n))
+    lower_parts = []
+    for wb in m.weight_batches(weights, n):
+        top = wb @ table.quality[:, -1] / n
+        boot = m.sweep(order, table.quality, table.cost, cuts, wb)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lower_parts.append(boot.quality / top[:, None])
+    ratios = np.concatenate(lower_parts)
+    lower = np.quantile(ratios, 1 - confidence, axis=0) if bootstrap > 0 else ratios[0]
+    ok = lower >= target - 1e-12
+    best_lower = float(np.nanmax(lower))
+    if not ok.any():
+        return Calibration(target, confidence, False, None, None, best_lower_bound=best_lower, notes=[
+            f"no thresholds reach {target:.1%} of the top tier's quality at {confidence:.0%} confidence on "
+            f"{n} calibration items; the best lower bound is {best_lower:.1%}"])
+    pick = int(np.flatnonzero(ok)[np.argmin(points.cost[ok])])
+    thresholds = strictly_increasing(order.thresholds_for(cuts[pick]))
+    stats = split_stats(table, scores, np.asarray(thresholds), bootstrap, seed + 1, confidence)
+    return Calibration(target, confidence, True, thresholds, stats, best_lower_bound=best_lower)
+
+
+def write_thresholds(path: str | Path, alias: str | None, thresholds: list[float], out: str | Path) -> None:
+    """Copy the router config at ``path`` to ``out`` with new thresholds for router ``alias``."""
+    text = Path(path).read_text(encoding="utf-8")
+    data = parse_yaml(text, str(path))
+    routers = data.get("routers") if isinstance(data, dict) else None
+    entries = routers if isinstance(routers, list) else [data]
+    matches = [r for r in entries if isinstance(r, dict) and (alias is None or r.get("alias") == alias)]
+    if len(matches) != 1:
+        raise ConfigError("cannot tell which router to update; pass PATH#ALIAS", file=str(path), key="routers")
+    matches[0]["thresholds"] = [float(t) for t in thresholds]
+    parse_config(data, str(out))  # never write a config that would not load
+    Path(out).write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
+def write_scorer_config(scorer: str, tiers: list[str], thresholds: list[float], out: str | Path) -> None:
+    """A new router config file: the built-in ``scorer`` over ``tiers`` with calibrated thresholds."""
+    config = scorer_router_config(scorer, tiers, thresholds)
+    data = {"routers": [config.model_dump(mode="json", exclude_defaults=True)]}
+    data["routers"][0]["thresholds"] = [float(t) for t in thresholds]
+    parse_config(data, str(out))
+    Path(out).write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")

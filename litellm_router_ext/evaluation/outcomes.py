@@ -1,0 +1,97 @@
+"""Outcome tables: per-item quality and cost of every tier of a ladder, from some ``OutcomeSource``.
+
+Replay mode reads them from the recorded outcomes (``RecordedOutcomes``). Live mode (not built yet) will
+be another ``OutcomeSource`` that calls the tiers and records what comes back; everything downstream
+(metrics, calibration, gate, reports) only sees an ``OutcomeTable``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from ..errors import DatasetError
+from .dataset import EvalItem, EvalSet
+from .prices import PriceTable, cost_matrix
+
+
+@dataclass(frozen=True)
+class OutcomeTable:
+    """Items that have an outcome for every tier, with ``quality`` and ``cost`` of shape (n, tiers)."""
+
+    tiers: tuple[str, ...]
+    items: tuple[EvalItem, ...]
+    quality: np.ndarray
+    cost: np.ndarray
+    skipped: dict[str, int] = field(default_factory=dict)
+    """Reason -> number of items left out (e.g. ``"no outcome for gpt-4"``)."""
+
+    @property
+    def n(self) -> int:
+        return len(self.items)
+
+    def responses(self, tier: int) -> list[str | None]:
+        """Recorded response text of one tier per item (``None`` where the source has none)."""
+        model = self.tiers[tier]
+        return [item.outcomes[model].response for item in self.items]
+
+    def take(self, keep: np.ndarray) -> OutcomeTable:
+        """The rows where the boolean mask ``keep`` is true."""
+        idx = np.flatnonzero(keep)
+        return OutcomeTable(self.tiers, tuple(self.items[i] for i in idx), self.quality[idx], self.cost[idx],
+                            dict(self.skipped))
+
+
+class OutcomeSource(Protocol):
+    """Supplies the quality and cost of each tier on each item of an eval set."""
+
+    def table(self, eval_set: EvalSet, tiers: Sequence[str]) -> OutcomeTable: ...
+
+
+@dataclass(frozen=True)
+class RecordedOutcomes:
+    """Replay: the scores recorded in the file, costed by ``prices`` (see ``prices.py`` for the rule)."""
+
+    prices: PriceTable
+    assumed_output_tokens: int | None = None
+
+    def table(self, eval_set: EvalSet, tiers: Sequence[str]) -> OutcomeTable:
+        ladder = tuple(tiers)
+        present = np.array([[m in item.outcomes for m in ladder] for item in eval_set.items], dtype=bool)
+        skipped: dict[str, int] = {}
+        for j, model in enumerate(ladder):
+            # Count each skipped item once, under the first tier it lacks.
+            first_missing = ~present[:, j] & present[:, :j].all(axis=1)
+            if first_missing.any():
+                skipped[f"no outcome for {model}"] = int(first_missing.sum())
+        keep = np.asarray(present.all(axis=1), dtype=bool)
+        if not keep.any():
+            raise DatasetError(f"no item has outcomes for every tier {list(ladder)}", file=eval_set.path)
+        kept = eval_set if keep.all() else eval_set.subset(keep.tolist(), "complete")
+        quality = np.array([[item.outcomes[m].score for m in ladder] for item in kept.items], dtype=float)
+        cost = cost_matrix(kept, ladder, self.prices, self.assumed_output_tokens)
+        return OutcomeTable(ladder, kept.items, quality, cost, skipped)
+
+
+def default_ladder(eval_set: EvalSet, tiers: Sequence[str] | None, prices: PriceTable) -> tuple[str, ...]:
+    """The tiers to evaluate, cheapest first; a 2-model file defaults to its models ordered by price."""
+    models = eval_set.model_counts()
+    if tiers is None:
+        if len(models) != 2:
+            raise DatasetError("pass --tiers with 2 or more model ids, cheapest first; the file has: "
+                               + ", ".join(models), file=eval_set.path)
+        def unit(m: str) -> float:
+            price = prices.price(m)
+            return price.input_usd_per_mtok + price.output_usd_per_mtok
+        return tuple(sorted(models, key=unit))
+    ladder = tuple(t.strip() for t in tiers if t.strip())
+    if len(ladder) < 2 or len(set(ladder)) != len(ladder):
+        raise DatasetError(f"--tiers needs 2 or more distinct model ids, got {list(ladder)}", file=eval_set.path)
+    missing = [t for t in ladder if t not in models]
+    if missing:
+        raise DatasetError(f"model {missing[0]!r} has no outcomes in this file; models present: "
+                           + ", ".join(models), file=eval_set.path, field="--tiers")
+    return ladder

@@ -1,0 +1,106 @@
+"""Routers as replay sees them: a difficulty score per item, plus thresholds when the router has them.
+
+A ``--router`` spec is one of:
+
+- a built-in scorer name (``heuristic``, ``learned``): that scorer alone, no thresholds;
+- ``litellm-heuristic`` / ``litellm-heuristic-v2``: LiteLLM's own complexity-router scorers (baselines);
+- a router config file ``path.yaml`` (its only router) or ``path.yaml#alias``: its scorers and thresholds;
+  tier i of the config maps to tier i of ``--tiers`` by position.
+
+Scores come from the same ``TierPolicy.difficulty`` the live router uses, so replay and production agree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..config import BUILTIN_SCORERS, RouterConfig, ScorerConfig, TierConfig, load_config
+from ..errors import ConfigError
+from .dataset import EvalItem
+
+LITELLM_NAMES = ("litellm-heuristic", "litellm-heuristic-v2")
+
+
+@dataclass(frozen=True)
+class ReplayRouter:
+    """A router reduced to what replay needs."""
+
+    name: str
+    scores: np.ndarray
+    thresholds: tuple[float, ...] | None = None
+    """Minimum score of each tier above the first; ``None``: the equal-share operating point is used."""
+    config: RouterConfig | None = None
+    source: str | None = None
+    """The config file it came from, if any."""
+    kind: str = "router"
+    """``router`` for ours, ``baseline`` for LiteLLM's scorers."""
+
+
+def tier_name(model: str) -> str:
+    """A config-safe tier name for a model id."""
+    return re.sub(r"[^A-Za-z0-9_.\-]", "-", model) or "tier"
+
+
+def scorer_router_config(scorer: str, tiers: Sequence[str], thresholds: Sequence[float] | None = None) -> RouterConfig:
+    """A router config using one built-in scorer over ``tiers`` (thresholds evenly spaced unless given)."""
+    k = len(tiers)
+    cuts = tuple(thresholds) if thresholds is not None else tuple((j + 1) / k for j in range(k - 1))
+    return RouterConfig(
+        alias=tier_name(scorer),
+        tiers=tuple(TierConfig(name=f"{j}-{tier_name(m)}", model=m) for j, m in enumerate(tiers)),
+        scorers=(ScorerConfig(name=scorer),),
+        thresholds=cuts,
+    )
+
+
+def config_scores(config: RouterConfig, items: Sequence[EvalItem]) -> np.ndarray:
+    """The router's difficulty for every item, exactly as its live policy computes it."""
+    from ..policy import TierPolicy
+
+    try:
+        policy = TierPolicy.from_config(config)
+    except (ImportError, ModuleNotFoundError) as exc:
+        raise ConfigError(f"router '{config.alias}' needs a scorer that is not available here: {exc}",
+                          key="scorers") from None
+    return np.fromiter((policy.difficulty(item.request())[0] for item in items), dtype=float, count=len(items))
+
+
+def load_router_spec(spec: str) -> tuple[RouterConfig, str]:
+    """The router named by ``path.yaml`` or ``path.yaml#alias``."""
+    path, _, alias = spec.partition("#")
+    routers = load_config(path)
+    if alias:
+        return routers.router(alias), path
+    if len(routers.routers) != 1:
+        raise ConfigError("the file holds several routers; pick one with PATH#ALIAS", file=path, key="routers",
+                          allowed=[r.alias for r in routers.routers])
+    return routers.routers[0], path
+
+
+def is_file_spec(spec: str) -> bool:
+    path = spec.partition("#")[0]
+    return path.endswith((".yaml", ".yml", ".json")) or Path(path).is_file()
+
+
+def build_router(spec: str, items: Sequence[EvalItem], tiers: Sequence[str]) -> ReplayRouter:
+    """Score ``items`` with the router ``spec`` names; ``ConfigError`` for an unknown name or a mismatched ladder."""
+    if spec in LITELLM_NAMES:
+        from ..adapters.litellm_baselines import litellm_baseline_scores
+
+        return ReplayRouter(spec, litellm_baseline_scores(spec, [i.prompt_text for i in items]), kind="baseline")
+    if spec in BUILTIN_SCORERS:
+        return ReplayRouter(spec, config_scores(scorer_router_config(spec, tiers), items))
+    if not is_file_spec(spec):
+        raise ConfigError(f"unknown router {spec!r}: not a built-in name and not a config file", key="--router",
+                          allowed=[*BUILTIN_SCORERS, *LITELLM_NAMES, "PATH.yaml", "PATH.yaml#ALIAS"])
+    config, path = load_router_spec(spec)
+    if len(config.tiers) != len(tiers):
+        raise ConfigError(
+            f"router '{config.alias}' has {len(config.tiers)} tiers but --tiers names {len(tiers)}; tier i of the "
+            "config is replayed as model i of --tiers, so give as many", file=path, key="tiers")
+    return ReplayRouter(config.alias, config_scores(config, items), tuple(config.thresholds), config, path)

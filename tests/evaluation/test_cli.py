@@ -1,0 +1,91 @@
+"""The eval / calibrate / gate commands through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from click.testing import CliRunner
+
+from litellm_router_ext.cli import main
+
+from .conftest import record, write_set
+
+ROUTER = {"routers": [{"alias": "r", "tiers": [{"name": "small", "model": "cheap"},
+                                               {"name": "large", "model": "strong"}],
+                       "scorers": [{"name": "heuristic"}], "thresholds": [0.99]}]}
+
+
+def _run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_eval_writes_the_documented_json(small_set: Path, tmp_path: Path):
+    out, plot = tmp_path / "out.json", tmp_path / "plot.html"
+    result = _run("eval", "--data", str(small_set), "--bootstrap", "20", "--json", str(out), "--plot", str(plot))
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert data["n"] == 40 and data["tiers"] == ["cheap", "strong"]
+    names = [r["router"] for r in data["results"]]
+    assert names[:4] == ["cheap", "strong", "random", "oracle"] and "heuristic" in names
+    heuristic = next(r for r in data["results"] if r["router"] == "heuristic")
+    assert set(heuristic) >= {"quality", "cost_usd", "apgr", "cpt50", "cpt80", "aiq", "saved_at_95", "saved_at_99"}
+    # The heuristic ranks the proofs above the chit-chat, so it routes perfectly here.
+    assert heuristic["apgr"] > 0.7
+    assert "<svg" in plot.read_text()
+
+
+def test_eval_on_the_packaged_sample_needs_no_arguments():
+    result = _run("eval", "--bootstrap", "0", "--categories", "0", "--worst", "0")
+    assert result.exit_code == 0, result.output
+    assert "280 items" in result.output and "oracle" in result.output
+
+
+def test_malformed_line_is_one_clean_error_with_its_line_number(tmp_path: Path):
+    path = write_set(tmp_path, [record(0, "a", 1, 1), record(1, "b", 0, 1)])
+    path.write_text(path.read_text() + '{"id": "t-2", "messages": [\n')
+    result = _run("eval", "--data", str(path))
+    assert result.exit_code == 1
+    assert "set.jsonl:3: not valid JSON" in result.output and "Traceback" not in result.output
+
+
+def test_calibrate_then_gate_on_held_out_split(small_set: Path, tmp_path: Path):
+    config = tmp_path / "router.yaml"
+    config.write_text(yaml.safe_dump(ROUTER))
+    common = ["--data", str(small_set), "--bootstrap", "50", "--calib-fraction", "0.5"]
+    result = _run("calibrate", *common, "--router", str(config), "--target", "0.98", "--json", str(tmp_path / "c.json"))
+    assert result.exit_code == 0, result.output
+    calibrated = json.loads((tmp_path / "c.json").read_text())
+    assert calibrated["reached"] and calibrated["heldout"]["ratio"] >= 0.98
+    assert yaml.safe_load(config.read_text())["routers"][0]["thresholds"] == calibrated["thresholds"]
+
+    passed = _run("gate", *common, "--split", "test", "--router", str(config), "--target", "0.98",
+                  "--slice", "proof", "--json", "-", "--quiet")
+    assert passed.exit_code == 0, passed.output
+    verdict = json.loads(passed.output)
+    assert verdict["passed"] and [c["scope"] for c in verdict["checks"]] == ["all", "category:proof"]
+
+    failed = _run("gate", *common, "--split", "test", "--router", str(config), "--target", "1.2", "--json", "-",
+                  "--quiet")
+    assert failed.exit_code == 1 and json.loads(failed.output)["passed"] is False
+
+
+def test_unreachable_target_fails_calibration_and_writes_nothing(small_set: Path, tmp_path: Path):
+    config = tmp_path / "router.yaml"
+    config.write_text(yaml.safe_dump(ROUTER))
+    before = config.read_text()
+    result = _run("calibrate", "--data", str(small_set), "--bootstrap", "50", "--router", str(config),
+                  "--target", "1.2")
+    assert result.exit_code == 1
+    assert "not reachable" in result.output and config.read_text() == before
+
+
+def test_gate_fails_on_an_unknown_slice(small_set: Path, tmp_path: Path):
+    config = tmp_path / "router.yaml"
+    config.write_text(yaml.safe_dump(ROUTER))
+    result = _run("gate", "--data", str(small_set), "--router", str(config), "--target", "0.1",
+                  "--slice", "no-such-category", "--bootstrap", "0", "--json", "-")
+    assert result.exit_code == 1
+    checks = json.loads(result.output)["checks"]
+    assert checks[0]["passed"] and checks[1]["reason"] == "no items in this slice"
