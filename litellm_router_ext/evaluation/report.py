@@ -112,10 +112,10 @@ def _render_regressions(r: RouterResult, console: Console) -> None:
     assert r.regressions is not None
     table = Table(title=f"{r.router}: worst regressions ({r.regressions['count']} items where the top tier is right "
                         "and the routed answer wrong)", title_justify="left")
-    table.add_column("id", no_wrap=True)
-    table.add_column("tier", overflow="ellipsis", max_width=18)
-    table.add_column("difficulty", justify="right")
-    table.add_column("prompt", overflow="ellipsis", no_wrap=True)
+    table.add_column("id", no_wrap=True, min_width=18)
+    table.add_column("tier", overflow="ellipsis", min_width=8, max_width=18)
+    table.add_column("difficulty", justify="right", min_width=10)
+    table.add_column("prompt", overflow="ellipsis", no_wrap=True, max_width=70)
     for w in r.regressions["worst"][:5]:
         table.add_row(w["id"], w["tier"], f"{w['difficulty']:.3f}", w["prompt"].replace("\n", " "))
     console.print(table)
