@@ -24,6 +24,20 @@ class Script:
     status: int = 200
     delay_s: float = 0.0
     requests: list[dict[str, Any]] = field(default_factory=list)
+    replies: dict[str, str] = field(default_factory=dict)
+    """Reply text by requested model name (overrides ``reply`` for that model)."""
+    logprobs: dict[str, float] = field(default_factory=dict)
+    """Token log-prob by requested model name (overrides ``logprob`` for that model)."""
+
+    def for_model(self, model: str) -> Script:
+        """This script as seen by a request for ``model`` (its own reply and log-prob, if scripted)."""
+        if model not in self.replies and model not in self.logprobs:
+            return self
+        return Script(
+            reply=self.replies.get(model, self.reply),
+            tool_calls=self.tool_calls,
+            logprob=self.logprobs.get(model, self.logprob),
+        )
 
 
 def _completion(script: Script, model: str) -> dict[str, Any]:
@@ -114,18 +128,19 @@ def make_handler(script: Script) -> type[BaseHTTPRequestHandler]:
                 )
                 return
             model = body.get("model", "stub")
+            scripted = script.for_model(model)
             if body.get("stream"):
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Connection", "close")
                 self.end_headers()
-                for chunk in _chunks(script, model):
+                for chunk in _chunks(scripted, model):
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
                 self.close_connection = True
                 return
-            self._send(200, _completion(script, model))
+            self._send(200, _completion(scripted, model))
 
         def _send(self, status: int, payload: dict[str, Any]) -> None:
             data = json.dumps(payload).encode()
@@ -165,8 +180,16 @@ def main() -> None:
     parser.add_argument("--reply", default="stub answer")
     parser.add_argument("--status", type=int, default=200)
     parser.add_argument("--logprob", type=float, default=None)
+    parser.add_argument("--reply-for", action="append", default=[], metavar="MODEL=TEXT", help="reply by model")
+    parser.add_argument("--logprob-for", action="append", default=[], metavar="MODEL=LP", help="log-prob by model")
     args = parser.parse_args()
-    script = Script(reply=args.reply, status=args.status, logprob=args.logprob)
+    script = Script(
+        reply=args.reply,
+        status=args.status,
+        logprob=args.logprob,
+        replies=dict(item.split("=", 1) for item in args.reply_for),
+        logprobs={k: float(v) for k, v in (item.split("=", 1) for item in args.logprob_for)},
+    )
     ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(script)).serve_forever()
 
 
