@@ -111,11 +111,31 @@ def _console(quiet: bool) -> Console:
 @click.option("--worst", type=click.IntRange(min=0), default=10, show_default=True,
               help="Worst regressions kept per router.")
 @click.option("--quiet", is_flag=True, help="No tables on stdout.")
+@click.option("--live", is_flag=True,
+              help="Call the real router (--router PATH.yaml[#ALIAS]) through LiteLLM for every prompt and score "
+                   "its answers against each item's reference, instead of replaying recorded outcomes.")
+@click.option("--out", "live_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Live mode: results JSONL, written as items finish; rerun with the same file to resume "
+                   "(default: <data>.live.jsonl).")
+@click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
+              help="Live mode: requests in flight at once.")
+@click.option("--score", "score_mode", type=click.Choice(["auto", "exact", "numeric", "choice", "judge"]),
+              default="auto", show_default=True, help="Live mode: how answers are scored against the reference.")
+@click.option("--judge", "judge_model", default=None, help="Live mode, --score judge: the LiteLLM model that rates.")
 def eval_command(data: Path | None, prices: Path | None, tiers: str | None, output_tokens: int | None,
                  split: str, calib_fraction: float, split_seed: int, bootstrap: int, seed: int,
                  routers: Sequence[str], baselines: bool, json_out: Path | None, plots: Sequence[Path],
-                 categories: int, worst: int, quiet: bool) -> None:
-    """Replay routers and baselines over an eval set's recorded outcomes (no model calls)."""
+                 categories: int, worst: int, quiet: bool, live: bool, live_out: Path | None, concurrency: int,
+                 score_mode: str, judge_model: str | None) -> None:
+    """Replay routers and baselines over an eval set's recorded outcomes (no model calls), or run one live."""
+    if live:
+        from .live import run_live
+
+        with user_errors():
+            run_live(data=data, routers=routers, out=live_out, concurrency=concurrency, score_mode=score_mode,
+                     judge_model=judge_model, split=split, calib_fraction=calib_fraction, split_seed=split_seed,
+                     json_out=json_out, quiet=quiet)
+        return
     from ..evaluation.plot import write_plot
     from ..evaluation.replay import evaluate
     from ..evaluation.report import render_eval

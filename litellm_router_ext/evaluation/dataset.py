@@ -147,8 +147,11 @@ def _parse_outcome(raw: object, where: tuple[str, int], model: str) -> Outcome:
     return Outcome(score, response, cost)
 
 
-def parse_record(record: object, file: str, line: int) -> EvalItem:
-    """Validate one decoded JSONL record; ``DatasetError`` names the first bad field."""
+def parse_record(record: object, file: str, line: int, *, require_outcomes: bool = True) -> EvalItem:
+    """Validate one decoded JSONL record; ``DatasetError`` names the first bad field.
+
+    ``require_outcomes=False`` accepts prompt-only records (live mode produces the outcomes itself).
+    """
     if not isinstance(record, Mapping):
         raise DatasetError(f"a record must be a JSON object, got {type(record).__name__}", file=file, line=line)
     item_id = record.get("id")
@@ -176,14 +179,16 @@ def parse_record(record: object, file: str, line: int) -> EvalItem:
     except RequestError as exc:
         raise DatasetError(str(exc), file=file, line=line, field="messages") from None
     outcomes_raw = record.get("outcomes")
-    if not isinstance(outcomes_raw, Mapping) or not outcomes_raw:
+    if not require_outcomes and outcomes_raw is None:
+        outcomes_raw = {}
+    elif not isinstance(outcomes_raw, Mapping) or not outcomes_raw:
         raise DatasetError("must be a non-empty object {model id: {'score': ...}}",
                            file=file, line=line, field="outcomes")
     outcomes = {str(m): _parse_outcome(o, (file, line), str(m)) for m, o in outcomes_raw.items()}
     return EvalItem(item_id, source, category, tuple(messages), outcomes, reference, line)
 
 
-def parse_lines(lines: Iterable[str], file: str) -> EvalSet:
+def parse_lines(lines: Iterable[str], file: str, *, require_outcomes: bool = True) -> EvalSet:
     """Parse JSONL text lines (numbered from 1) into an ``EvalSet``."""
     items: list[EvalItem] = []
     seen: dict[str, int] = {}
@@ -195,7 +200,7 @@ def parse_lines(lines: Iterable[str], file: str) -> EvalSet:
         except json.JSONDecodeError as exc:
             raise DatasetError(f"not valid JSON ({exc.msg} at column {exc.colno}); is the line truncated?",
                                file=file, line=number) from None
-        item = parse_record(record, file, number)
+        item = parse_record(record, file, number, require_outcomes=require_outcomes)
         if item.id in seen:
             raise DatasetError(f"duplicate id {item.id!r} (first on line {seen[item.id]})",
                                file=file, line=number, field="id")
@@ -206,12 +211,12 @@ def parse_lines(lines: Iterable[str], file: str) -> EvalSet:
     return EvalSet(file, tuple(items))
 
 
-def load_eval_set(path: str | Path) -> EvalSet:
-    """Read and validate a JSONL eval set."""
+def load_eval_set(path: str | Path, *, require_outcomes: bool = True) -> EvalSet:
+    """Read and validate a JSONL eval set (``require_outcomes=False``: prompts, references only)."""
     p = Path(path)
     try:
         with p.open(encoding="utf-8") as handle:
-            return parse_lines(handle, str(p))
+            return parse_lines(handle, str(p), require_outcomes=require_outcomes)
     except FileNotFoundError:
         raise DatasetError("file not found; pass the path of a JSONL eval set with --data", file=str(p)) from None
     except UnicodeDecodeError as exc:

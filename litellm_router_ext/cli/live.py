@@ -1,0 +1,104 @@
+"""``litellm-router eval --live``: run a real router over an eval set's prompts, with progress and resume."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, cast
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from ..errors import ConfigError
+
+
+def run_live(
+    *,
+    data: Path | None,
+    routers: Sequence[str],
+    out: Path | None,
+    concurrency: int,
+    score_mode: str,
+    judge_model: str | None,
+    split: str,
+    calib_fraction: float,
+    split_seed: int,
+    json_out: Path | None,
+    quiet: bool,
+) -> None:
+    from .. import install, load_config
+    from ..adapters.live import llm_judge, router_ask
+    from ..evaluation.dataset import calibration_mask, load_eval_set, sample_eval_path
+    from ..evaluation.live import LiveRun, ScoreMode, summarise
+
+    if len(routers) != 1 or not routers[0].partition("#")[0].endswith((".yaml", ".yml")):
+        raise ConfigError(
+            "live mode runs one router config: pass --router PATH.yaml[#ALIAS]", key="--router", value=list(routers)
+        )
+    path, _, alias = routers[0].partition("#")
+    file = load_config(path)
+    alias = alias or file.routers[0].alias
+    file.router(alias)
+    if score_mode == "judge" and not judge_model:
+        raise ConfigError("--score judge needs --judge MODEL (a LiteLLM model that rates answers)", key="--judge")
+    source = data or sample_eval_path()
+    eval_set = load_eval_set(source, require_outcomes=False)
+    items = list(eval_set.items)
+    if split != "all":
+        mask = calibration_mask(items, calib_fraction, split_seed, str(source))
+        items = [item for item, calib in zip(items, mask, strict=True) if calib == (split == "calib")]
+    target = out or Path(f"{source}.live.jsonl")
+    install(file)
+    console = Console(file=sys.stderr if quiet or str(json_out) == "-" else sys.stdout, quiet=quiet)
+    with Progress(
+        TextColumn("[bold]tiered/" + alias),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        task = progress.add_task("live", total=len(items))
+        run = LiveRun(
+            router_ask(alias),
+            target,
+            concurrency=concurrency,
+            mode=cast(ScoreMode, score_mode),
+            judge=llm_judge(judge_model) if judge_model else None,
+            on_done=lambda record: progress.advance(task),
+        )
+        fresh, reused = asyncio.run(run.run(items))
+        progress.update(task, completed=len(items))
+    summary = summarise([*reused, *fresh])
+    summary.update(router=alias, data=str(source), out=str(target), reused=len(reused))
+    _render(summary, console)
+    if json_out is not None:
+        text = json.dumps(summary, indent=2)
+        click.echo(text) if str(json_out) == "-" else json_out.write_text(text + "\n", encoding="utf-8")
+    if summary["errors"]:
+        raise click.ClickException(
+            f"{summary['errors']} item(s) failed; rerun the same command to retry them (results so far are in {target})"
+        )
+
+
+def _render(summary: dict[str, Any], console: Console) -> None:
+    table = Table(title=f"Live run of tiered/{summary['router']} ({summary['reused']} reused from {summary['out']})")
+    for column in ("items", "answered", "errors", "quality", "cost (USD)", "escalation rate", "tier share"):
+        table.add_column(column, justify="right")
+    quality = summary["quality"]
+    rate = summary["escalation_rate"]
+    table.add_row(
+        str(summary["n"]),
+        str(summary["answered"]),
+        str(summary["errors"]),
+        "-" if quality is None else f"{quality:.3f}",
+        f"{summary['cost_usd']:.4f}",
+        "-" if rate is None else f"{rate:.1%}",
+        ", ".join(f"{t}: {s:.0%}" for t, s in summary["tier_share"].items()),
+    )
+    console.print(table)

@@ -1,0 +1,233 @@
+"""Live evaluation: run an eval set's prompts through a real router, score the answers, record as you go.
+
+The runner is transport-free: it takes an async ``ask(item) -> LiveAnswer`` (the adapter supplies one
+that calls ``litellm.acompletion(model="tiered/<alias>")``) and writes one JSON line per finished item,
+flushed immediately, so an interrupted run loses nothing: rerunning with the same ``--out`` file skips
+every item already answered and retries only those that failed.
+
+Answers are scored against the item's ``reference``: ``choice`` (a letter A-J), ``numeric`` (the final
+number, GSM8K-style ``#### N`` first), ``exact`` (normalised text), ``auto`` (picks one of those from the
+reference's shape), or ``judge`` (an LLM rates the answer; the adapter supplies the judge).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from ..errors import DatasetError
+from .dataset import EvalItem
+
+ScoreMode = Literal["auto", "exact", "numeric", "choice", "judge"]
+_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+_FINAL = re.compile(r"####\s*\$?\s*(-?\d[\d,]*(?:\.\d+)?)|answer is[:\s]*\$?\s*(-?\d[\d,]*(?:\.\d+)?)", re.IGNORECASE)
+_CHOICE = re.compile(r"(?:answer is|answer:)\s*\(?([A-J])\b|^\s*\(?([A-J])[).:]?\s*$|\(([A-J])\)", re.I | re.M)
+_LETTER = re.compile(r"\b([A-J])\b")
+
+
+@dataclass(frozen=True, slots=True)
+class LiveAnswer:
+    """What the router returned for one item (no prompt text)."""
+
+    text: str
+    tier: str | None = None
+    model: str | None = None
+    cost_usd: float = 0.0
+    escalations: int = 0
+    verified: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveRecord:
+    """One finished item as written to the results file."""
+
+    id: str
+    category: str | None
+    score: float | None
+    tier: str | None
+    model: str | None
+    cost_usd: float
+    escalations: int
+    verified: bool | None
+    latency_ms: float
+    error: str | None = None
+
+
+def _as_number(text: str) -> float | None:
+    try:
+        return float(text.replace(",", ""))
+    except ValueError:
+        return None
+
+
+def final_number(text: str) -> float | None:
+    """The answer's final number: ``#### N`` or ``answer is N`` first, else the last number in the text."""
+    finals = list(_FINAL.finditer(text))
+    if finals:
+        return _as_number(finals[-1].group(1) or finals[-1].group(2))
+    numbers = _NUMBER.findall(text)
+    return _as_number(numbers[-1]) if numbers else None
+
+
+def final_choice(text: str) -> str | None:
+    """The chosen option letter: 'answer is (B)', a bare 'B.' line, '(B)', else a lone capital letter."""
+    for match in _CHOICE.finditer(text):
+        return next(g for g in match.groups() if g).upper()
+    letters = _LETTER.findall(text.strip()[:40])
+    return letters[0].upper() if len(letters) == 1 else None
+
+
+def _normalise(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s.-]", " ", text.lower()).split()).rstrip(".")
+
+
+def resolve_mode(reference: str, mode: ScoreMode) -> ScoreMode:
+    """The concrete mode for one reference (``auto`` looks at its shape)."""
+    if mode != "auto":
+        return mode
+    ref = reference.strip()
+    if re.fullmatch(r"\(?[A-J]\)?", ref):
+        return "choice"
+    if _as_number(ref) is not None:
+        return "numeric"
+    return "exact"
+
+
+def score_answer(answer: str, reference: str, mode: ScoreMode = "auto") -> float:
+    """1.0 when the answer matches the reference under ``mode`` (not ``judge``), else 0.0."""
+    concrete = resolve_mode(reference, mode)
+    if concrete == "choice":
+        return 1.0 if final_choice(answer) == reference.strip().strip("()").upper() else 0.0
+    if concrete == "numeric":
+        got, want = final_number(answer), _as_number(reference.strip())
+        return 1.0 if got is not None and want is not None and abs(got - want) <= 1e-6 * max(1.0, abs(want)) else 0.0
+    if concrete == "exact":
+        return 1.0 if _normalise(answer) == _normalise(reference) else 0.0
+    raise ValueError("judge scoring needs a judge; use LiveRun with a judge callable")
+
+
+def read_done(path: Path) -> dict[str, LiveRecord]:
+    """Items already answered in a results file (failed ones are left out, so they are retried)."""
+    done: dict[str, LiveRecord] = {}
+    if not path.exists():
+        return done
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = LiveRecord(**json.loads(line))
+            except (json.JSONDecodeError, TypeError) as exc:
+                if handle.read(1) == "":  # a torn last line from an interrupted run: redo that item
+                    break
+                raise DatasetError(f"not a live-results record ({exc})", file=str(path), line=number) from None
+            if record.error is None:
+                done[record.id] = record
+    return done
+
+
+Judge = Callable[[EvalItem, str], Awaitable[float]]
+
+
+class LiveRun:
+    """Answers every item once, ``concurrency`` at a time, appending each result to ``out`` as it lands."""
+
+    def __init__(
+        self,
+        ask: Callable[[EvalItem], Awaitable[LiveAnswer]],
+        out: Path,
+        *,
+        concurrency: int = 8,
+        mode: ScoreMode = "auto",
+        judge: Judge | None = None,
+        on_done: Callable[[LiveRecord], None] | None = None,
+    ) -> None:
+        if mode == "judge" and judge is None:
+            raise ValueError("mode 'judge' needs a judge callable")
+        self.ask, self.out, self.mode, self.judge = ask, out, mode, judge
+        self.concurrency = concurrency
+        self.on_done = on_done
+        self._write_lock = asyncio.Lock()
+
+    async def _score(self, item: EvalItem, text: str) -> float | None:
+        if self.mode == "judge":
+            assert self.judge is not None
+            return await self.judge(item, text)
+        if item.reference is None:
+            return None
+        return score_answer(text, item.reference, self.mode)
+
+    async def _one(self, item: EvalItem, gate: asyncio.Semaphore, handle: Any) -> LiveRecord:
+        async with gate:
+            started = time.perf_counter()
+            try:
+                answer = await self.ask(item)
+                score = await self._score(item, answer.text)
+                record = LiveRecord(
+                    item.id,
+                    item.category,
+                    score,
+                    answer.tier,
+                    answer.model,
+                    answer.cost_usd,
+                    answer.escalations,
+                    answer.verified,
+                    (time.perf_counter() - started) * 1000,
+                )
+            except Exception as exc:  # recorded, and retried on the next run; never lost, never fatal
+                status = getattr(exc, "status_code", None)
+                error = f"{type(exc).__name__}({status})" if status else type(exc).__name__
+                record = LiveRecord(
+                    item.id,
+                    item.category,
+                    None,
+                    None,
+                    None,
+                    0.0,
+                    0,
+                    None,
+                    (time.perf_counter() - started) * 1000,
+                    error,
+                )
+        async with self._write_lock:
+            handle.write(json.dumps(asdict(record)) + "\n")
+            handle.flush()
+        if self.on_done is not None:
+            self.on_done(record)
+        return record
+
+    async def run(self, items: Sequence[EvalItem]) -> tuple[list[LiveRecord], list[LiveRecord]]:
+        """(records of this run, records from earlier runs that were reused)."""
+        done = read_done(self.out)
+        todo = [item for item in items if item.id not in done]
+        gate = asyncio.Semaphore(self.concurrency)
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        with self.out.open("a", encoding="utf-8") as handle:
+            fresh = await asyncio.gather(*(self._one(item, gate, handle) for item in todo))
+        return list(fresh), [done[item.id] for item in items if item.id in done]
+
+
+def summarise(records: Iterable[LiveRecord]) -> dict[str, Any]:
+    """Quality, cost, tier share and escalation rate over finished records."""
+    rows = list(records)
+    ok = [r for r in rows if r.error is None]
+    scored = [r.score for r in ok if r.score is not None]
+    tiers = Counter(r.tier for r in ok)
+    return {
+        "n": len(rows),
+        "answered": len(ok),
+        "errors": len(rows) - len(ok),
+        "quality": sum(scored) / len(scored) if scored else None,
+        "scored": len(scored),
+        "cost_usd": sum(r.cost_usd for r in ok),
+        "tier_share": {t: c / len(ok) for t, c in tiers.items()} if ok else {},
+        "escalation_rate": sum(1 for r in ok if r.escalations) / len(ok) if ok else None,
+        "unverified": sum(1 for r in ok if r.verified is False),
+    }

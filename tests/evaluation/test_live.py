@@ -1,0 +1,155 @@
+"""Live evaluation: scoring rules, incremental results with resume, and the CLI against a mock-backed router."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from litellm_router_ext.cli import main
+from litellm_router_ext.evaluation.dataset import load_eval_set
+from litellm_router_ext.evaluation.live import (
+    LiveAnswer,
+    LiveRun,
+    final_choice,
+    final_number,
+    read_done,
+    score_answer,
+    summarise,
+)
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference", "score"),
+    [
+        ("so 3 x 6 = 18\n#### 18", "18", 1.0),
+        ("The answer is 1,200 dollars", "1200", 1.0),
+        ("#### 17", "18", 0.0),
+        ("The answer is (B).", "B", 1.0),
+        ("C. Because it is", "B", 0.0),
+        ("Paris.", "paris", 1.0),
+        ("Lyon", "Paris", 0.0),
+    ],
+)
+def test_score_answer(answer: str, reference: str, score: float) -> None:
+    assert score_answer(answer, reference) == score
+
+
+def test_extractors() -> None:
+    assert final_number("first 3, then 4 + 5 = 9") == 9.0
+    assert final_number("no digits") is None
+    assert final_choice("I think the answer is (d)") == "D"
+    assert final_choice("A or B, hard to say") is None
+
+
+def write_items(path: Path, n: int) -> Path:
+    with path.open("w") as f:
+        for i in range(n):
+            f.write(
+                json.dumps(
+                    {
+                        "id": f"q{i}",
+                        "messages": [{"role": "user", "content": f"what is {i}+{i}?"}],
+                        "reference": str(2 * i),
+                    }
+                )
+                + "\n"
+            )
+    return path
+
+
+def test_results_are_incremental_and_a_rerun_resumes(tmp_path: Path) -> None:
+    items = list(load_eval_set(write_items(tmp_path / "set.jsonl", 6), require_outcomes=False).items)
+    out = tmp_path / "out.jsonl"
+    calls: list[str] = []
+    fail_once = {"q3"}
+
+    async def ask(item: object) -> LiveAnswer:
+        item_id = item.id  # type: ignore[attr-defined]
+        calls.append(item_id)
+        if item_id in fail_once:
+            fail_once.discard(item_id)
+            raise TimeoutError("upstream slow")
+        n = int(item_id[1:])
+        return LiveAnswer(text=f"#### {2 * n if n != 5 else 0}", tier="small", cost_usd=0.001)
+
+    fresh, reused = asyncio.run(LiveRun(ask, out, concurrency=2).run(items))
+    assert len(fresh) == 6 and not reused
+    assert [r.error for r in fresh if r.id == "q3"] == ["TimeoutError"]
+    assert len(out.read_text().splitlines()) == 6
+    assert set(read_done(out)) == {"q0", "q1", "q2", "q4", "q5"}
+
+    calls.clear()
+    fresh, reused = asyncio.run(LiveRun(ask, out, concurrency=2).run(items))
+    assert calls == ["q3"] and len(reused) == 5 and fresh[0].score == 1.0
+    summary = summarise([*reused, *fresh])
+    assert summary["answered"] == 6 and summary["errors"] == 0
+    assert summary["quality"] == pytest.approx(5 / 6)
+
+
+def test_a_torn_last_line_is_redone_not_fatal(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    good = {
+        "id": "q0",
+        "category": None,
+        "score": 1.0,
+        "tier": "s",
+        "model": "m",
+        "cost_usd": 0.0,
+        "escalations": 0,
+        "verified": None,
+        "latency_ms": 1.0,
+        "error": None,
+    }
+    out.write_text(json.dumps(good) + "\n" + json.dumps(good)[:30])
+    assert set(read_done(out)) == {"q0"}
+
+
+ROUTER = """
+routers:
+  - alias: live
+    thresholds: [0.99]
+    sticky: false
+    tiers:
+      - {name: small, model: gpt-4o-mini, litellm_params: {mock_response: "I think #### 4"}}
+      - {name: large, model: gpt-4o, litellm_params: {mock_response: "#### 4"}}
+"""
+
+
+def test_cli_live_run_against_a_mock_backed_router(tmp_path: Path) -> None:
+    data = write_items(tmp_path / "set.jsonl", 4)
+    router = tmp_path / "router.yaml"
+    router.write_text(ROUTER)
+    out = tmp_path / "results.jsonl"
+    args = [
+        "eval",
+        "--live",
+        "--router",
+        str(router),
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--json",
+        "-",
+        "--concurrency",
+        "2",
+    ]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output[result.output.index("{") :])
+    assert summary["n"] == 4 and summary["answered"] == 4
+    assert summary["quality"] == pytest.approx(0.25)  # only "what is 2+2?" has reference 4
+    assert summary["tier_share"] == {"small": 1.0} and summary["cost_usd"] > 0
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 0 and json.loads(again.output[again.output.index("{") :])["reused"] == 4
+
+
+def test_cli_live_needs_a_router_config(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["eval", "--live", "--router", "heuristic", "--data", str(write_items(tmp_path / "s.jsonl", 1))]
+    )
+    assert result.exit_code == 1 and "--router PATH.yaml" in result.output
