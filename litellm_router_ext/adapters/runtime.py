@@ -33,6 +33,7 @@ from ..policy import TierPolicy
 from ..state import ConversationMemory, CounterStore, EscalationMonitor, InMemoryCounterStore, MonitorSnapshot
 from ..types import Decision, RequestView, Verdict, conversation_key
 from .capabilities import supports_logprobs, tier_price, tier_profile
+from .metrics import RouterMetrics
 
 log = logging.getLogger("litellm_router_ext")
 
@@ -123,6 +124,7 @@ class TieredRouter:
             min_requests=monitor.min_requests,
         )
         self._snapshot: MonitorSnapshot | None = None
+        self.metrics = RouterMetrics()
         self._next_check = 0.0
         profiles = [tier_profile(t, router) for t in config.tiers]
         self.policy = TierPolicy.from_config(config, profiles=profiles, memory=memory)
@@ -251,10 +253,12 @@ class TieredRouter:
     def observe(self, decision: Decision) -> None:
         """Count the decision; refresh the monitor's rolling view (and its band check) every few seconds."""
         self.monitor.record(decision)
+        self.metrics.observe(decision)
         now = time.monotonic()
         if now >= self._next_check:
             self._next_check = now + _MONITOR_REFRESH_S
             self._snapshot = self.monitor.check()
+            self.metrics.snapshot(self._snapshot)
 
     @property
     def snapshot(self) -> MonitorSnapshot | None:
