@@ -128,15 +128,18 @@ class MonitorConfig(_Frozen):
     escalation_band: tuple[float, float] | None = Field(
         default=None, description="Expected [low, high] escalation rate; outside it a warning is logged"
     )
+    bottom_share_band: tuple[float, float] | None = Field(
+        default=None, description="Expected [low, high] share of requests answered by the bottom tier"
+    )
     window_s: int = Field(default=900, gt=0, description="Rolling window in seconds")
     bucket_s: int = Field(default=60, gt=0, description="Counter bucket size in seconds")
     min_requests: int = Field(default=50, ge=1, description="No alert before this many requests in the window")
 
-    @field_validator("escalation_band")
+    @field_validator("escalation_band", "bottom_share_band")
     @classmethod
     def _ordered_band(cls, band: tuple[float, float] | None) -> tuple[float, float] | None:
         if band is not None and not 0.0 <= band[0] <= band[1] <= 1.0:
-            raise ValueError(f"escalation_band must be [low, high] with 0 <= low <= high <= 1; got {list(band)}")
+            raise ValueError(f"a band must be [low, high] with 0 <= low <= high <= 1; got {list(band)}")
         return band
 
 

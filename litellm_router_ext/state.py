@@ -125,13 +125,14 @@ class EscalationMonitor:
         store: CounterStore,
         *,
         band: tuple[float, float] | None = None,
+        bottom_band: tuple[float, float] | None = None,
         window_s: int = 900,
         bucket_s: int = 60,
         min_requests: int = 50,
         warn_every_s: float = 300.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.router, self.tiers, self.store, self.band = router, tiers, store, band
+        self.router, self.tiers, self.store, self.band, self.bottom_band = router, tiers, store, band, bottom_band
         self.window_s, self.bucket_s, self.min_requests = window_s, bucket_s, min_requests
         self.warn_every_s, self.clock = warn_every_s, clock
         self._key = f"monitor:{router}"
@@ -153,38 +154,48 @@ class EscalationMonitor:
         totals = self.store.total(self._key, range(now - span + 1, now + 1))
         n = totals.get("requests", 0)
         rate = totals.get("escalated", 0) / n if n else None
+        bottom = totals.get("bottom", 0) / n if n else None
         in_band = None
-        if self.band is not None and rate is not None and n >= self.min_requests:
-            in_band = self.band[0] <= rate <= self.band[1]
+        if n >= self.min_requests and (self.band or self.bottom_band):
+            in_band = _inside(self.band, rate) and _inside(self.bottom_band, bottom)
         return MonitorSnapshot(
             router=self.router,
             requests=n,
             escalation_rate=rate,
-            bottom_share=totals.get("bottom", 0) / n if n else None,
+            bottom_share=bottom,
             tier_share={t: totals.get(f"tier:{t}", 0) / n for t in self.tiers} if n else {},
             spend_usd=totals.get("spend_micro_usd", 0) / 1e6,
             in_band=in_band,
         )
 
     def check(self) -> MonitorSnapshot:
-        """Snapshot, logging a warning (at most every ``warn_every_s``) when the rate is out of band."""
+        """Snapshot, logging a warning (at most every ``warn_every_s``) when a rate is out of its band."""
         snap = self.snapshot()
         now = self.clock()
-        if snap.in_band is False and now - self._last_warning >= self.warn_every_s and self.band:
+        if snap.in_band is False and now - self._last_warning >= self.warn_every_s:
             self._last_warning = now
-            low, high = self.band
+            log.warning("router %s: %s over %d requests", self.router, "; ".join(self._problems(snap)), snap.requests)
+        return snap
+
+    def _problems(self, snap: MonitorSnapshot) -> list[str]:
+        problems = []
+        rate, bottom = snap.escalation_rate, snap.bottom_share
+        if not _inside(self.band, rate) and self.band and rate is not None:
             hint = (
                 "router too greedy: cheap answers almost never escalate"
-                if (snap.escalation_rate or 0) < low
+                if rate < self.band[0]
                 else "bottom tier rarely good enough: check thresholds or validators"
             )
-            log.warning(
-                "router %s: escalation rate %.3f outside band [%.3f, %.3f] over %d requests (%s)",
-                self.router,
-                snap.escalation_rate,
-                low,
-                high,
-                snap.requests,
-                hint,
+            problems.append(
+                f"escalation rate {rate:.3f} outside band [{self.band[0]:.3f}, {self.band[1]:.3f}] ({hint})"
             )
-        return snap
+        if not _inside(self.bottom_band, bottom) and self.bottom_band and bottom is not None:
+            problems.append(
+                f"bottom-tier share {bottom:.3f} outside band [{self.bottom_band[0]:.3f}, {self.bottom_band[1]:.3f}]"
+                " (traffic or difficulty drifted from calibration)"
+            )
+        return problems
+
+
+def _inside(band: tuple[float, float] | None, value: float | None) -> bool:
+    return band is None or value is None or band[0] <= value <= band[1]

@@ -119,6 +119,7 @@ class TieredRouter:
             [t.name for t in config.tiers],
             counters or InMemoryCounterStore(),
             band=monitor.escalation_band,
+            bottom_band=monitor.bottom_share_band,
             window_s=monitor.window_s,
             bucket_s=monitor.bucket_s,
             min_requests=monitor.min_requests,

@@ -75,3 +75,14 @@ def test_monitor_warns_when_the_router_is_too_greedy(caplog: pytest.LogCaptureFi
         monitor.check()  # rate-limited: no second warning within warn_every_s
     warnings = [r for r in caplog.records if "outside band" in r.getMessage()]
     assert len(warnings) == 1 and "too greedy" in warnings[0].getMessage()
+
+
+def test_monitor_warns_when_the_bottom_tier_share_drifts(caplog: pytest.LogCaptureFixture) -> None:
+    monitor = EscalationMonitor(
+        "r", ["small", "large"], InMemoryCounterStore(), bottom_band=(0.6, 0.9), min_requests=10, clock=Clock()
+    )
+    for _ in range(10):
+        monitor.record(decision("large", 1))
+    with caplog.at_level(logging.WARNING, logger="litellm_router_ext"):
+        assert monitor.check().in_band is False
+    assert any("bottom-tier share 0.000 outside band" in r.getMessage() for r in caplog.records)
