@@ -15,6 +15,7 @@ import click
 
 from .check import check
 from .demo import demo
+from .design import design_command
 from .evaluate import calibrate_command, eval_command, gate_command
 from .recipes import recipes
 
@@ -31,3 +32,4 @@ main.add_command(calibrate_command)
 main.add_command(gate_command)
 main.add_command(recipes)
 main.add_command(check)
+main.add_command(design_command)

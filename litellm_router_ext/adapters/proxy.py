@@ -1,0 +1,231 @@
+"""The LiteLLM proxy drop-in: ``tiered/<alias>`` inside ``litellm --config config.yaml``.
+
+Two objects are referenced from the proxy's config.yaml (through ``litellm_router_ext.proxy``)::
+
+    litellm_settings:
+      custom_provider_map: [{provider: tiered, custom_handler: litellm_router_ext.proxy.tiered_provider}]
+      callbacks: litellm_router_ext.proxy.router_headers
+
+- ``ProxyTieredProvider`` reads the router config on the first request (``LITELLM_ROUTER_EXT_CONFIG``, else
+  ``router.yaml`` beside the proxy's config.yaml) and dispatches every tier through the proxy's own
+  ``llm_router``, so the proxy's deployments, retries, cooldowns, fallbacks and limits apply to each attempt.
+  Tier models must name model groups of the proxy's ``model_list``.
+- ``RouterHeaders`` (a LiteLLM ``CustomLogger``) puts ``x-router-tier``, ``x-router-model``,
+  ``x-router-escalations`` and ``x-router-cost-usd`` on every response, streaming included. The values come
+  from the ``Decision``; no prompt or answer text is ever put in a header or log record.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from litellm.integrations.custom_logger import CustomLogger
+
+from ..check import ModelFacts
+from ..config import RouterFile, TierConfig, load_config
+from ..errors import ConfigError
+from ..state import InMemoryConversationMemory
+from .capabilities import supports_logprobs
+from .provider import DECISION_KEY, TieredProvider
+from .runtime import TieredRouter
+
+CONFIG_ENV = "LITELLM_ROUTER_EXT_CONFIG"
+DEFAULT_ROUTER_FILE = "router.yaml"
+HEADER_NAMES = ("x-router-tier", "x-router-model", "x-router-escalations", "x-router-cost-usd")
+
+
+def router_config_path() -> Path:
+    """Where the proxy's router config lives: ``$LITELLM_ROUTER_EXT_CONFIG``, else router.yaml beside config.yaml."""
+    explicit = os.environ.get(CONFIG_ENV)
+    if explicit:
+        return Path(explicit)
+    from litellm.proxy import proxy_server
+
+    proxy_config = getattr(proxy_server, "user_config_file_path", None)
+    if proxy_config:
+        return Path(proxy_config).resolve().parent / DEFAULT_ROUTER_FILE
+    raise ConfigError(
+        f"no router config: set {CONFIG_ENV}=/path/to/router.yaml, or put {DEFAULT_ROUTER_FILE} next to the "
+        "proxy's config.yaml (`litellm-router recipes install NAME --out DIR` writes both)"
+    )
+
+
+class _ProxyRouter:
+    """Stands in for the proxy's ``llm_router``, looked up on every use so a proxy reload is followed."""
+
+    def _current(self) -> Any:
+        from litellm.proxy import proxy_server
+
+        router = proxy_server.llm_router
+        if router is None:
+            raise ConfigError(
+                "the LiteLLM proxy has no model_list; add the tier model groups to config.yaml's model_list"
+            )
+        return router
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._current(), name)
+
+
+def check_tiers_served(file: RouterFile, model_names: list[str] | set[str], source: str) -> None:
+    """Every tier must name a model group of the proxy; raise one ``ConfigError`` naming the first that does not."""
+    names = set(model_names)
+    for r, rc in enumerate(file.routers):
+        for i, tier in enumerate(rc.tiers):
+            if tier.model not in names:
+                raise ConfigError(
+                    f"tier '{tier.name}' of router '{rc.alias}' names model group {tier.model!r}, which the proxy's "
+                    "model_list lacks; add a model_list entry with that model_name or fix the spelling",
+                    file=source,
+                    key=f"routers[{r}].tiers[{i}].model",
+                    allowed=sorted(n for n in names if not n.startswith("tiered/")),
+                )
+
+
+class ProxyTieredProvider(TieredProvider):
+    """A ``TieredProvider`` that configures itself from a router file on first use, inside the proxy."""
+
+    def __init__(self, config_path: str | Path | None = None) -> None:
+        super().__init__()
+        self._config_path = Path(config_path) if config_path is not None else None
+        self._loaded = False
+        self._lock = threading.Lock()
+
+    def load(self, router: Any | None = None) -> None:
+        """Build one ``TieredRouter`` per router in the config; idempotent. ``router`` defaults to the proxy's."""
+        with self._lock:
+            if self._loaded:
+                return
+            path = self._config_path or router_config_path()
+            file = load_config(path)
+            target = router if router is not None else _ProxyRouter()
+            check_tiers_served(file, target.model_names, str(path))
+            memory = InMemoryConversationMemory()
+            for rc in file.routers:
+                self.add(TieredRouter(rc, target, memory))
+            self._loaded = True
+
+    def runtime(self, alias: str) -> TieredRouter:
+        if not self._loaded:
+            self.load()
+        return super().runtime(alias)
+
+
+def decision_headers(decision: Mapping[str, Any]) -> dict[str, str]:
+    """The four x-router-* headers of a decision record (``Decision.to_dict()``)."""
+    return {
+        "x-router-tier": str(decision.get("tier", "")),
+        "x-router-model": str(decision.get("model", "")),
+        "x-router-escalations": str(decision.get("escalations", 0)),
+        "x-router-cost-usd": f"{float(decision.get('cost_usd') or 0.0):.8f}",
+    }
+
+
+def _chunk_decision(chunk: Any) -> Mapping[str, Any] | None:
+    try:
+        fields = chunk.choices[0].delta.provider_specific_fields or {}
+    except (AttributeError, IndexError, TypeError):
+        return None
+    record = fields.get(DECISION_KEY) if isinstance(fields, Mapping) else None
+    return record if isinstance(record, Mapping) else None
+
+
+def _logged_decision(stream: Any) -> Mapping[str, Any] | None:
+    """The decision the provider wrote into the call's logging metadata (it does so before the first chunk)."""
+    details = getattr(getattr(stream, "logging_obj", None), "model_call_details", None)
+    try:
+        record = details["litellm_params"]["metadata"]["spend_logs_metadata"][DECISION_KEY]  # type: ignore[index]
+    except (KeyError, TypeError):
+        return None
+    return record if isinstance(record, Mapping) else None
+
+
+class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no type stubs here
+    """Adds the x-router-* headers to proxy responses of ``tiered/<alias>`` calls.
+
+    Non-streaming: read from the response's decision. Streaming: the proxy asks for headers before the
+    stream has started (so before any tier was chosen) and sends them after the first chunk; the stream's
+    hidden params are remembered here and filled in when the first chunk passes through.
+    """
+
+    _MAX_PENDING = 4096  # streams whose first chunk never came (client gone) must not pile up
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pending: OrderedDict[str, dict[str, Any]] = OrderedDict()
+
+    async def async_post_call_response_headers_hook(
+        self,
+        data: dict[str, Any],
+        user_api_key_dict: Any,
+        response: object,
+        request_headers: dict[str, str] | None = None,
+        litellm_call_info: dict[str, object] | None = None,
+    ) -> dict[str, str] | None:
+        hidden = getattr(response, "_hidden_params", None)
+        if not isinstance(hidden, dict):
+            return None
+        record = hidden.get(DECISION_KEY)
+        if isinstance(record, Mapping):
+            return decision_headers(record)
+        call_id = data.get("litellm_call_id")
+        if call_id and _is_stream(response):
+            self._pending[str(call_id)] = hidden
+            while len(self._pending) > self._MAX_PENDING:
+                self._pending.popitem(last=False)
+        return None
+
+    async def async_post_call_streaming_iterator_hook(
+        self, user_api_key_dict: Any, response: Any, request_data: dict[str, Any]
+    ) -> AsyncIterator[Any]:
+        hidden = self._pending.pop(str(request_data.get("litellm_call_id")), None)
+        async for chunk in response:
+            if hidden is not None:
+                record = _chunk_decision(chunk) or _logged_decision(response)
+                if record is not None:
+                    hidden.setdefault("additional_headers", {})
+                    hidden["additional_headers"] = {**(hidden["additional_headers"] or {}), **decision_headers(record)}
+                    hidden["response_cost"] = record.get("cost_usd")
+                hidden = None
+            yield chunk
+
+
+def _is_stream(response: object) -> bool:
+    return hasattr(response, "__aiter__") and hasattr(response, "logging_obj")
+
+
+class _StaticModelList:
+    """The two ``litellm.Router`` lookups ``capabilities`` uses, answered from a config's model_list."""
+
+    def __init__(self, groups: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+        self.groups = groups
+        self.model_names = list(groups)
+
+    def get_model_list(self, model_name: str) -> list[Mapping[str, Any]]:
+        return list(self.groups.get(model_name, []))
+
+
+def _tier_logprobs(tier: TierConfig, deployments: Sequence[Mapping[str, Any]]) -> bool:
+    return supports_logprobs(tier, _StaticModelList({tier.model: deployments} if deployments else {}))
+
+
+def _known_model(model: str) -> bool:
+    import litellm
+
+    if model in litellm.model_cost:
+        return True
+    try:
+        litellm.get_llm_provider(model)
+    except Exception:  # LiteLLM cannot tell which provider serves it
+        return False
+    return True
+
+
+def litellm_facts() -> ModelFacts:
+    """What ``check`` needs to know about models, answered by LiteLLM's model map (offline)."""
+    return ModelFacts(supports_logprobs=_tier_logprobs, is_known_model=_known_model)

@@ -1,0 +1,349 @@
+"""``litellm-router check``: find every problem in a proxy config.yaml or a router config, one message each.
+
+Checks a proxy config (with the router config it loads: ``$LITELLM_ROUTER_EXT_CONFIG`` or router.yaml beside
+it) or a router config alone:
+
+- the router config's structure (unknown keys, thresholds out of order, bad validator params);
+- tier models that name no model group of the proxy (with the closest name, so typos stand out);
+- ``os.environ/NAME`` values whose variable is not set;
+- ``tiered/<alias>`` deployments naming no router; the provider or header hook missing from litellm_settings;
+- log-prob validators on a tier below the top that returns no log-probs (its answers would go unchecked);
+- LiteLLM fallbacks naming unknown groups, or jumping up the ladder (warning: the ladder does that itself).
+
+What LiteLLM knows about models (log-prob support, known model names) is passed in by the caller, so this
+module stays free of LiteLLM; ``adapters.proxy.litellm_facts`` supplies the real answers.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from .config import RouterConfig, RouterFile, TierConfig, parse_config, parse_yaml
+from .errors import ConfigError
+from .recipes import HEADERS_CALLBACK, PROVIDER_HANDLER, ROUTER_FILE, env_refs, walk
+
+CONFIG_ENV = "LITELLM_ROUTER_EXT_CONFIG"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    severity: Literal["error", "warning"]
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFacts:
+    """What LiteLLM says about models, injected so the checker stays pure."""
+
+    supports_logprobs: Callable[[TierConfig, Sequence[Mapping[str, Any]]], bool] = lambda tier, deployments: True
+    """Does the tier (with these deployments of its group) return token log-probs?"""
+    is_known_model: Callable[[str], bool] = lambda model: True
+    """Is this a model string LiteLLM can call (for tiers that name no model group)?"""
+
+
+@dataclass
+class Report:
+    """Every problem found; ``ok`` when there is no error (warnings allowed)."""
+
+    checked: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+    def error(self, message: str, **where: Any) -> None:
+        self.problems.append(Problem("error", str(ConfigError(message, **where))))
+
+    def warn(self, message: str, **where: Any) -> None:
+        self.problems.append(Problem("warning", str(ConfigError(message, **where))))
+
+
+def _read(path: Path, report: Report) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        report.error(f"cannot read file ({exc.strerror})", file=str(path))
+        return None
+    try:
+        return parse_yaml(text, str(path))
+    except ConfigError as exc:
+        report.problems.append(Problem("error", str(exc)))
+        return None
+
+
+def _closest(name: str, choices: Sequence[str]) -> str:
+    match = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {match[0]!r}?" if match else ""
+
+
+def check_config(path: str | Path, *, env: Mapping[str, str] | None = None, facts: ModelFacts | None = None) -> Report:
+    """Check a proxy config.yaml (and its router config) or a router config alone."""
+    env = os.environ if env is None else env
+    facts = facts or ModelFacts()
+    report = Report()
+    path = Path(path)
+    data = _read(path, report)
+    report.checked.append(str(path))
+    if data is None:
+        return report
+    if not isinstance(data, Mapping):
+        report.error(
+            "expected a mapping (a proxy config with model_list, or a router config with routers)", file=str(path)
+        )
+        return report
+    if "routers" in data or "alias" in data:
+        _check_env(data, str(path), env, report)
+        file = _check_router_structure(data, str(path), report)
+        if file is not None:
+            _check_router_semantics(file, str(path), _deployments(file.model_list), report, facts, standalone=True)
+        return report
+    _check_proxy(data, path, env, facts, report)
+    return report
+
+
+def _deployments(model_list: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
+    out: dict[str, list[Mapping[str, Any]]] = {}
+    for d in model_list:
+        if isinstance(d, Mapping) and isinstance(d.get("model_name"), str):
+            out.setdefault(d["model_name"], []).append(d)
+    return out
+
+
+def _check_env(data: object, source: str, env: Mapping[str, str], report: Report) -> None:
+    for key, value in walk(data):
+        for name in env_refs(value):
+            if not env.get(name):
+                report.error(
+                    f"environment variable {name} is not set; export {name}=... before starting the proxy",
+                    file=source,
+                    key=key,
+                )
+
+
+def _check_router_structure(data: Mapping[str, Any], source: str, report: Report) -> RouterFile | None:
+    try:
+        return parse_config(data, source)
+    except ConfigError as exc:
+        report.problems.append(Problem("error", str(exc)))
+    return None
+
+
+def _router_path(proxy_path: Path, env: Mapping[str, str]) -> Path:
+    explicit = env.get(CONFIG_ENV)
+    return Path(explicit) if explicit else proxy_path.resolve().parent / ROUTER_FILE
+
+
+def _check_proxy(
+    data: Mapping[str, Any], path: Path, env: Mapping[str, str], facts: ModelFacts, report: Report
+) -> None:
+    source = str(path)
+    model_list = data.get("model_list") or []
+    if not isinstance(model_list, list):
+        report.error("model_list must be a list of deployments", file=source, key="model_list")
+        model_list = []
+    for i, d in enumerate(model_list):
+        if not isinstance(d, Mapping) or not isinstance(d.get("model_name"), str):
+            report.error("each deployment needs a model_name", file=source, key=f"model_list[{i}]")
+        elif not isinstance(d.get("litellm_params"), Mapping) or not d["litellm_params"].get("model"):
+            report.error("deployment needs litellm_params.model", file=source, key=f"model_list[{i}].litellm_params")
+    _check_env(data, source, env, report)
+    _check_hooks(data.get("litellm_settings") or {}, source, report)
+
+    router_path = _router_path(path, env)
+    report.checked.append(str(router_path))
+    router_data = _read(router_path, report) if router_path.exists() else None
+    if not router_path.exists():
+        report.error(
+            f"no router config at {router_path}; put {ROUTER_FILE} next to the proxy config or set {CONFIG_ENV}",
+            file=source,
+        )
+    if router_data is None:
+        return
+    _check_env(router_data, str(router_path), env, report)
+    file = _check_router_structure(router_data, str(router_path), report) if isinstance(router_data, Mapping) else None
+    if isinstance(router_data, Mapping) and router_data.get("model_list"):
+        report.warn(
+            "model_list in the router config is ignored inside the proxy; put deployments in the proxy config",
+            file=str(router_path),
+            key="model_list",
+        )
+    deployments = _deployments([d for d in model_list if isinstance(d, Mapping)])
+    aliases = _aliases(router_data, file)
+    for i, d in enumerate(model_list):
+        model = d.get("litellm_params", {}).get("model", "") if isinstance(d, Mapping) else ""
+        if isinstance(model, str) and model.startswith("tiered/") and model.removeprefix("tiered/") not in aliases:
+            alias = model.removeprefix("tiered/")
+            report.error(
+                f"deployment names router {alias!r}, which {router_path.name} does not define"
+                + _closest(alias, aliases),
+                file=source,
+                key=f"model_list[{i}].litellm_params.model",
+                allowed=aliases,
+            )
+    _check_tier_groups(router_data, str(router_path), deployments, report)
+    if file is not None:
+        _check_router_semantics(file, str(router_path), deployments, report, facts, standalone=False)
+        _check_fallbacks(data.get("router_settings") or {}, file, deployments, source, report)
+
+
+def _aliases(router_data: object, file: RouterFile | None) -> list[str]:
+    if file is not None:
+        return [r.alias for r in file.routers]
+    routers = router_data.get("routers") if isinstance(router_data, Mapping) else None
+    return [r["alias"] for r in routers or [] if isinstance(r, Mapping) and isinstance(r.get("alias"), str)]
+
+
+def _check_hooks(settings: object, source: str, report: Report) -> None:
+    if not isinstance(settings, Mapping):
+        report.error("litellm_settings must be a mapping", file=source, key="litellm_settings")
+        return
+    providers = settings.get("custom_provider_map") or []
+    handlers = [p.get("custom_handler") for p in providers if isinstance(p, Mapping) and p.get("provider") == "tiered"]
+    if not handlers:
+        report.error(
+            f"the 'tiered' provider is not registered; add custom_provider_map: "
+            f"[{{provider: tiered, custom_handler: {PROVIDER_HANDLER}}}]",
+            file=source,
+            key="litellm_settings.custom_provider_map",
+        )
+    callbacks = settings.get("callbacks") or []
+    callbacks = [callbacks] if isinstance(callbacks, str) else list(callbacks)
+    if HEADERS_CALLBACK not in callbacks:
+        report.warn(
+            f"no x-router-* response headers without the callback; add callbacks: [{HEADERS_CALLBACK}]",
+            file=source,
+            key="litellm_settings.callbacks",
+        )
+
+
+def _check_tier_groups(
+    router_data: object, source: str, deployments: Mapping[str, Sequence[Mapping[str, Any]]], report: Report
+) -> None:
+    """On the raw data, so a typo is reported even when the router config has other problems."""
+    routers = router_data.get("routers") if isinstance(router_data, Mapping) else None
+    groups = sorted(g for g in deployments if not _is_tiered(deployments[g]))
+    for r, router in enumerate(routers if isinstance(routers, list) else []):
+        tiers = router.get("tiers") if isinstance(router, Mapping) else None
+        for i, tier in enumerate(tiers if isinstance(tiers, list) else []):
+            model = tier.get("model") if isinstance(tier, Mapping) else None
+            if not isinstance(model, str):
+                continue
+            if model not in deployments:
+                report.error(
+                    f"tier {tier.get('name')!r} names model group {model!r}, which the proxy's model_list lacks"
+                    + _closest(model, groups),
+                    file=source,
+                    key=f"routers[{r}].tiers[{i}].model",
+                    allowed=groups,
+                )
+            elif _is_tiered(deployments[model]):
+                report.error(
+                    f"tier {tier.get('name')!r} names {model!r}, itself a tiered router: a ladder cannot contain one",
+                    file=source,
+                    key=f"routers[{r}].tiers[{i}].model",
+                )
+
+
+def _is_tiered(deployments: Sequence[Mapping[str, Any]]) -> bool:
+    return any(str((d.get("litellm_params") or {}).get("model", "")).startswith("tiered/") for d in deployments)
+
+
+def _check_router_semantics(
+    file: RouterFile,
+    source: str,
+    deployments: Mapping[str, Sequence[Mapping[str, Any]]],
+    report: Report,
+    facts: ModelFacts,
+    *,
+    standalone: bool,
+) -> None:
+    for r, router in enumerate(file.routers):
+        if standalone:
+            for i, tier in enumerate(router.tiers):
+                if tier.model not in deployments and not facts.is_known_model(tier.model):
+                    report.error(
+                        f"tier {tier.name!r} names {tier.model!r}: neither a model_list group of this file nor a "
+                        "model LiteLLM knows" + _closest(tier.model, list(deployments)),
+                        file=source,
+                        key=f"routers[{r}].tiers[{i}].model",
+                    )
+        _check_validators(router, r, source, deployments, report, facts)
+
+
+def _check_validators(
+    router: RouterConfig,
+    r: int,
+    source: str,
+    deployments: Mapping[str, Sequence[Mapping[str, Any]]],
+    report: Report,
+    facts: ModelFacts,
+) -> None:
+    if router.cascade is None:
+        return
+    from .cascade import build_validators  # the cascade is pure; imported late to keep `check` startup light
+
+    def _no_judge(messages: Any) -> str:
+        return ""
+
+    try:
+        validators = build_validators(router.cascade, ask=_no_judge, key=f"routers[{r}].cascade")
+    except ConfigError as exc:
+        report.error(str(exc).removeprefix("<config>: "), file=source)
+        return
+    needing = [v.name for v in validators if getattr(v, "needs_logprobs", False)]
+    if not needing:
+        return
+    for i, tier in enumerate(router.tiers[:-1]):  # the top tier's answer is final: nothing to gate
+        if not facts.supports_logprobs(tier, deployments.get(tier.model, [])):
+            effect = (
+                "every answer from it is rejected and escalated"
+                if router.cascade.on_missing_logprobs == "fail"
+                else "its answers pass unchecked"
+            )
+            report.error(
+                f"validator {needing[0]!r} needs token log-probs, but tier {tier.name!r} ({tier.model}) returns none, "
+                f"so {effect}; use a tier that returns log-probs, set supports_logprobs: true if it does, or use "
+                "a validator that reads the text",
+                file=source,
+                key=f"routers[{r}].tiers[{i}]",
+            )
+
+
+def _check_fallbacks(
+    settings: object,
+    file: RouterFile,
+    deployments: Mapping[str, Sequence[Mapping[str, Any]]],
+    source: str,
+    report: Report,
+) -> None:
+    if not isinstance(settings, Mapping):
+        return
+    rank = {t.model: (rc.alias, i) for rc in file.routers for i, t in enumerate(rc.tiers)}
+    for kind in ("fallbacks", "context_window_fallbacks", "content_policy_fallbacks"):
+        for n, entry in enumerate(settings.get(kind) or []):
+            if not isinstance(entry, Mapping):
+                continue
+            for group, targets in entry.items():
+                for target in [group, *(targets if isinstance(targets, list) else [targets])]:
+                    if target not in deployments:
+                        report.error(
+                            f"fallback names model group {target!r}, which model_list lacks"
+                            + _closest(str(target), list(deployments)),
+                            file=source,
+                            key=f"router_settings.{kind}[{n}]",
+                        )
+                for target in targets if isinstance(targets, list) else [targets]:
+                    a, b = rank.get(group), rank.get(target)
+                    if a and b and a[0] == b[0] and b[1] > a[1]:
+                        report.warn(
+                            f"fallback {group!r} -> {target!r} jumps up router {a[0]!r}'s ladder; the router already "
+                            "escalates when a tier fails, and records it — this fallback hides the escalation",
+                            file=source,
+                            key=f"router_settings.{kind}[{n}]",
+                        )

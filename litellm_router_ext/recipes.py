@@ -1,0 +1,173 @@
+"""Recipes: complete, ready-to-run ladders for the LiteLLM proxy (``litellm-router recipes ...``).
+
+A recipe is one YAML file in ``litellm_router_ext/data/recipes/`` (also reachable as ``recipes/`` in a
+checkout) with a ``proxy`` part (the LiteLLM deployments and router settings) and a ``router`` part (the
+router config). ``install_recipe`` writes both as files ``litellm --config`` can start from: config.yaml
+(with the ``tiered`` provider and header callback wired in, and keys as ``os.environ/NAME``) and
+router.yaml beside it. Nothing here imports LiteLLM.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .config import RouterFile, parse_config, parse_yaml
+from .errors import ConfigError
+
+PROVIDER_HANDLER = "litellm_router_ext.proxy.tiered_provider"
+HEADERS_CALLBACK = "litellm_router_ext.proxy.router_headers"
+PROXY_FILE = "config.yaml"
+ROUTER_FILE = "router.yaml"
+_ENV_REF = re.compile(r"^os\.environ/([A-Za-z_][A-Za-z0-9_]*)$")
+
+
+class ProxyPart(BaseModel):
+    """The LiteLLM side of a recipe: deployments (one model group per tier, plus backups) and settings."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model_list: tuple[dict[str, Any], ...] = Field(min_length=1, description="LiteLLM deployments")
+    router_settings: dict[str, Any] = Field(default_factory=dict, description="Proxy router_settings")
+    litellm_settings: dict[str, Any] = Field(default_factory=dict, description="Extra litellm_settings")
+
+
+class Recipe(BaseModel):
+    """One recipe file."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]*$", description="Name used on the command line")
+    description: str = Field(min_length=1, description="One line: the ladder and what gates escalation")
+    proxy: ProxyPart
+    router: dict[str, Any] = Field(description="A router config (routers: [...]) whose tiers name proxy groups")
+
+    @property
+    def router_file(self) -> RouterFile:
+        return parse_config(self.router, f"recipe {self.name}: router")
+
+    @property
+    def aliases(self) -> list[str]:
+        return [r.alias for r in self.router_file.routers]
+
+    def env_vars(self) -> list[str]:
+        """Environment variables the installed config reads (``os.environ/NAME`` values), sorted."""
+        return sorted({*env_refs(self.proxy.model_dump()), *env_refs(self.router)})
+
+
+def env_refs(data: object) -> Iterator[str]:
+    """Every NAME in an ``os.environ/NAME`` string anywhere inside ``data``."""
+    for _, value in walk(data):
+        if isinstance(value, str) and (m := _ENV_REF.match(value.strip())):
+            yield m.group(1)
+
+
+def walk(data: object, path: str = "") -> Iterator[tuple[str, object]]:
+    """(key path, value) of every leaf in nested dicts/lists, paths like ``model_list[0].litellm_params.api_key``."""
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            yield from walk(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(data, list | tuple):
+        for i, value in enumerate(data):
+            yield from walk(value, f"{path}[{i}]")
+    else:
+        yield path, data
+
+
+def _recipe_dir() -> Any:
+    return resources.files("litellm_router_ext").joinpath("data/recipes")
+
+
+def recipe_names() -> list[str]:
+    return sorted(p.name.removesuffix(".yaml") for p in _recipe_dir().iterdir() if p.name.endswith(".yaml"))
+
+
+def recipe_text(name: str) -> str:
+    """The recipe file as shipped (comments included)."""
+    if name not in recipe_names():
+        raise ConfigError(
+            f"no recipe named {name!r}; run `litellm-router recipes list`", key="recipe", allowed=recipe_names()
+        )
+    return str(_recipe_dir().joinpath(f"{name}.yaml").read_text("utf-8"))
+
+
+def load_recipe(name: str) -> Recipe:
+    """Parse and validate a shipped recipe (its router part too)."""
+    source = f"recipes/{name}.yaml"
+    data = parse_yaml(recipe_text(name), source)
+    try:
+        recipe = Recipe.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(first["msg"], file=source, key=key or None) from None
+    parse_config(recipe.router, source)
+    return recipe
+
+
+def list_recipes() -> list[Recipe]:
+    return [load_recipe(n) for n in recipe_names()]
+
+
+def proxy_config(recipe: Recipe) -> dict[str, Any]:
+    """The proxy config.yaml content: the recipe's deployments, one entry per router alias, and the hooks."""
+    model_list = [dict(d) for d in recipe.proxy.model_list]
+    groups = {d.get("model_name") for d in model_list}
+    for alias in recipe.aliases:
+        if alias not in groups:  # clients may call model=<alias> as well as model=tiered/<alias>
+            model_list.append({"model_name": alias, "litellm_params": {"model": f"tiered/{alias}"}})
+    litellm_settings = {
+        **recipe.proxy.litellm_settings,
+        "custom_provider_map": [{"provider": "tiered", "custom_handler": PROVIDER_HANDLER}],
+        "callbacks": [HEADERS_CALLBACK],
+    }
+    return {
+        "model_list": model_list,
+        "router_settings": dict(recipe.proxy.router_settings),
+        "litellm_settings": litellm_settings,
+        "general_settings": {"master_key": "os.environ/LITELLM_MASTER_KEY"},
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Installed:
+    """What ``install_recipe`` wrote and what the user must set before starting the proxy."""
+
+    proxy_config: Path
+    router_config: Path
+    env_vars: tuple[str, ...]
+    aliases: tuple[str, ...]
+
+
+def _dump(data: Mapping[str, Any]) -> str:
+    return yaml.safe_dump(dict(data), sort_keys=False, default_flow_style=False, width=110)
+
+
+def install_recipe(name: str, out_dir: str | Path, *, force: bool = False) -> Installed:
+    """Write config.yaml and router.yaml for ``name`` into ``out_dir``; refuse to overwrite unless ``force``."""
+    recipe = load_recipe(name)
+    out = Path(out_dir)
+    proxy_path, router_path = out / PROXY_FILE, out / ROUTER_FILE
+    for path in (proxy_path, router_path):
+        if path.exists() and not force:
+            raise ConfigError(f"{path} already exists; pass --force to overwrite it, or choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    env = ("LITELLM_MASTER_KEY", *recipe.env_vars())
+    header = (
+        f"# LiteLLM proxy config from `litellm-router recipes install {name}`: {recipe.description}\n"
+        f"# Needs: {' '.join(env)}\n"
+        f"# Start: litellm --config {PROXY_FILE}   (reads {ROUTER_FILE} from this folder;\n"
+        "#        or set LITELLM_ROUTER_EXT_CONFIG=/path/to/router.yaml)\n"
+        f"# Call:  model={' or '.join(f'{a} / tiered/{a}' for a in recipe.aliases)}\n"
+    )
+    proxy_path.write_text(header + _dump(proxy_config(recipe)), encoding="utf-8")
+    router_header = f"# Router config for `{name}`; its tiers name model groups of {PROXY_FILE}'s model_list.\n"
+    router_path.write_text(router_header + _dump(recipe.router), encoding="utf-8")
+    return Installed(proxy_path, router_path, env, tuple(recipe.aliases))

@@ -1,0 +1,108 @@
+"""``litellm-router design`` end to end on a slice of llmrouter-train (skipped without ../shared/data),
+and the designer's guarantee over repeated random splits of the shared set."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from litellm_router_ext.cli import main
+from litellm_router_ext.config import load_config
+from litellm_router_ext.evaluation import design as d
+from litellm_router_ext.evaluation.dataset import calibration_mask, load_eval_set
+from litellm_router_ext.evaluation.outcomes import RecordedOutcomes
+from litellm_router_ext.evaluation.prices import load_prices
+from tests.evaluation.conftest import record, write_set
+
+REQUIRED = {"ladder": list, "router": str, "target": float, "delta": float, "calibration_bound": float,
+            "test_quality_retained": float, "test_cost_saved": float}
+
+
+def _slice(shared: Path, folder: Path, lines: int) -> Path:
+    path = folder / "llmrouter-slice.jsonl"
+    with (shared / "llmrouter-train.jsonl").open(encoding="utf-8") as src:
+        path.write_text("".join(next(src) for _ in range(lines)), encoding="utf-8")
+    shutil.copy(shared / "models.json", folder / "models.json")
+    return path
+
+
+def test_design_on_a_llmrouter_slice_writes_configs_and_json(shared_data: Path, tmp_path: Path) -> None:
+    data = _slice(shared_data, tmp_path, 2500)
+    out, report = tmp_path / "out", tmp_path / "design.json"
+    result = CliRunner().invoke(main, ["design", "--data", str(data), "--target", "0.95", "--out", str(out),
+                                       "--json", str(report), "--plot", str(tmp_path / "frontier.html"),
+                                       "--max-tiers", "3"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(report.read_text())
+    for key, kind in REQUIRED.items():
+        assert isinstance(payload[key], kind), key
+    assert "escalation_rate" in payload and payload["escalation_rate"] is None  # no responses: no cascade
+    assert payload["calibration_bound"] <= 1 - 0.95
+    assert payload["test_cost_saved"] > 0
+    router = load_config(out / "router.yaml").router("designed")
+    assert [t.model for t in router.tiers] == payload["ladder"]
+    assert (out / "config.yaml").is_file() and "<svg" in (tmp_path / "frontier.html").read_text()
+    assert "recommended" in result.output and "guarantee" in result.output
+
+
+def test_unreachable_target_exits_non_zero_and_writes_nothing(shared_data: Path, tmp_path: Path) -> None:
+    data = _slice(shared_data, tmp_path, 1500)
+    out, report = tmp_path / "out", tmp_path / "design.json"
+    result = CliRunner().invoke(main, ["design", "--data", str(data), "--target", "1.0", "--out", str(out),
+                                       "--json", str(report), "--max-tiers", "2"])
+    assert result.exit_code == 1
+    assert "not reachable" in result.output and "best frontier point" in result.output
+    assert not out.exists()
+    payload = json.loads(report.read_text())
+    assert payload["reached"] is False and payload["best_frontier_point"] is not None
+
+
+def test_unreachable_exit_code_without_shared_data(tmp_path: Path) -> None:
+    records = [record(i, "hi" if i % 2 else "Prove the lemma rigorously.", float(i % 2), 1.0) for i in range(200)]
+    data = write_set(tmp_path, records)
+    result = CliRunner().invoke(main, ["design", "--data", str(data), "--target", "1.0", "--out",
+                                       str(tmp_path / "out")])
+    assert result.exit_code == 1 and "not reachable" in result.output
+
+
+def test_user_mistakes_are_one_clean_message(tmp_path: Path) -> None:
+    data = write_set(tmp_path, [record(i, "hi", 1.0, 1.0) for i in range(50)])
+    result = CliRunner().invoke(main, ["design", "--data", str(data), "--candidates", "cheap,nope", "--out",
+                                       str(tmp_path / "o")])
+    assert result.exit_code == 1 and "'nope' has no outcomes" in result.output and "Traceback" not in result.output
+    result = CliRunner().invoke(main, ["design", "--data", str(data), "--routers", "magic", "--out",
+                                       str(tmp_path / "o")])
+    assert result.exit_code == 2 and "unknown family 'magic'" in result.output
+
+
+@pytest.fixture(scope="module")
+def llmrouter(shared_data: Path) -> tuple[object, d.Family]:
+    eval_set = load_eval_set(shared_data / "llmrouter-train.jsonl")
+    models = ["gemma-2-9b-it", "qwen2.5-7b-instruct", "llama-3.1-8b-instruct", "llama-3.1-nemotron-51b-instruct"]
+    table = RecordedOutcomes(load_prices(shared_data / "models.json")).table(eval_set, models)
+    spec = d.FamilySpec("heuristic", d.ScorerConfig(name="heuristic"))
+    return table, spec.on(table.items)
+
+
+def test_test_loss_exceeds_the_tolerance_in_at_most_delta_of_random_splits(llmrouter: tuple[object, d.Family]) -> None:
+    table, fam = llmrouter
+    target, delta, runs = 0.98, 0.05, 12
+    violations = reached = 0
+    for seed in range(runs):
+        calib = np.array(calibration_mask(table.items, 0.7, seed=100 + seed), dtype=bool)  # type: ignore[attr-defined]
+        sub = d.Family(fam.name, fam.scorer, fam.scores[calib])
+        result = d.design(table.take(calib), [sub], target=target, delta=delta, frontier=False,  # type: ignore[attr-defined]
+                          seed=seed, max_tiers=3, holdout=int((~calib).sum()))
+        if not result.reached:
+            continue
+        reached += 1
+        held = d.check(result, table.take(~calib), [d.Family(fam.name, fam.scorer, fam.scores[~calib])])  # type: ignore[attr-defined]
+        assert held is not None and held.saved > 0
+        violations += held.retained < target
+    assert reached >= runs // 2
+    assert violations / runs <= delta

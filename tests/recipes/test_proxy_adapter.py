@@ -1,0 +1,80 @@
+"""The proxy adapter without a proxy: lazy loading from a router file, and the header hook."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import litellm
+import pytest
+
+from litellm_router_ext.adapters.proxy import ProxyTieredProvider, RouterHeaders, decision_headers
+from litellm_router_ext.errors import ConfigError
+
+ROUTER = """
+routers:
+  - alias: t
+    tiers:
+      - {name: small, model: small}
+      - {name: large, model: large}
+    thresholds: [0.5]
+"""
+
+
+def proxy_router() -> litellm.Router:
+    return litellm.Router(
+        model_list=[
+            {"model_name": "small", "litellm_params": {"model": "gpt-4o-mini", "mock_response": "small answer"}},
+            {"model_name": "large", "litellm_params": {"model": "gpt-4o", "mock_response": "large answer"}},
+        ]
+    )
+
+
+def test_loads_lazily_and_dispatches_through_the_given_router(tmp_path: Path) -> None:
+    path = tmp_path / "router.yaml"
+    path.write_text(ROUTER)
+    provider = ProxyTieredProvider(path)
+    assert provider.routers == {}
+    provider.load(router=proxy_router())
+    response, decision = provider.runtime("t").complete([{"role": "user", "content": "hi"}], {}, None)
+    assert response.choices[0].message.content == "small answer" and decision.tier == "small"
+
+
+def test_a_tier_naming_no_proxy_group_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "router.yaml"
+    path.write_text(ROUTER.replace("model: large", "model: lage"))
+    with pytest.raises(ConfigError, match="'lage'.*model_list lacks"):
+        ProxyTieredProvider(path).load(router=proxy_router())
+
+
+class FakeStream:
+    """What the proxy hands the hooks for a stream: hidden params, and chunks that arrive later."""
+
+    def __init__(self, chunks: list[Any]) -> None:
+        self._hidden_params: dict[str, Any] = {"additional_headers": {}}
+        self.logging_obj = object()
+        self.chunks = chunks
+
+    def __aiter__(self) -> Any:
+        return self._gen()
+
+    async def _gen(self) -> Any:
+        for c in self.chunks:
+            yield c
+
+
+def test_stream_headers_are_filled_when_the_first_chunk_passes() -> None:
+    record = {"tier": "large", "model": "large", "escalations": 1, "cost_usd": 0.25, "router": "t"}
+    chunk = litellm.ModelResponseStream(
+        choices=[{"index": 0, "delta": {"content": "x", "provider_specific_fields": {"tiered_routing": record}}}]
+    )
+    stream, hook, data = FakeStream([chunk]), RouterHeaders(), {"litellm_call_id": "c1"}
+
+    async def run() -> list[Any]:
+        assert await hook.async_post_call_response_headers_hook(data, None, stream) is None
+        return [c async for c in hook.async_post_call_streaming_iterator_hook(None, stream, data)]
+
+    assert len(asyncio.run(run())) == 1
+    assert stream._hidden_params["additional_headers"] == decision_headers(record)
+    assert decision_headers(record)["x-router-cost-usd"] == "0.25000000"

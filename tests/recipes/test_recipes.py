@@ -1,0 +1,169 @@
+"""Recipes, `recipes` CLI and `check`: every shipped ladder installs into a config that passes the checker."""
+
+from __future__ import annotations
+
+import filecmp
+from pathlib import Path
+
+import litellm
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from litellm_router_ext.adapters.proxy import litellm_facts
+from litellm_router_ext.check import check_config
+from litellm_router_ext.cli import main
+from litellm_router_ext.errors import ConfigError
+from litellm_router_ext.recipes import install_recipe, load_recipe, recipe_names
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+EXPECTED = {"openai-ladder", "anthropic-ladder", "gemini-ladder", "local-slm", "json-extraction", "multi-provider"}
+
+
+def full_env(name: str) -> dict[str, str]:
+    return {var: "x" for var in ("LITELLM_MASTER_KEY", *load_recipe(name).env_vars())}
+
+
+def test_the_six_recipes_ship_and_the_checkout_folder_is_the_package_data() -> None:
+    assert set(recipe_names()) >= EXPECTED
+    shipped = REPO_ROOT / "litellm_router_ext" / "data" / "recipes"
+    assert (REPO_ROOT / "recipes").resolve() == shipped.resolve() or not filecmp.dircmp(
+        REPO_ROOT / "recipes", shipped
+    ).diff_files
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_each_recipe_is_a_complete_priced_ladder(name: str) -> None:
+    recipe = load_recipe(name)
+    groups = {d["model_name"]: d for d in recipe.proxy.model_list}
+    (router,) = recipe.router_file.routers
+    assert len(router.tiers) >= 2 and router.cascade is not None and router.cascade.validators
+    for tier in router.tiers:
+        deployment = groups[tier.model]  # every tier is a proxy model group
+        model = deployment["litellm_params"]["model"]
+        info = deployment.get("model_info") or {}
+        if "input_cost_per_token" not in info:  # priced by LiteLLM's map, not by us
+            assert litellm.get_model_info(model)["input_cost_per_token"] > 0, model
+    keys = [d["litellm_params"].get("api_key") for d in recipe.proxy.model_list]
+    assert all(k is None or k == "none" or str(k).startswith("os.environ/") for k in keys)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_installed_recipe_passes_check(name: str, tmp_path: Path) -> None:
+    installed = install_recipe(name, tmp_path)
+    report = check_config(installed.proxy_config, env=full_env(name), facts=litellm_facts())
+    assert report.ok, [p.message for p in report.problems]
+    config = yaml.safe_load(installed.proxy_config.read_text())
+    assert config["litellm_settings"]["custom_provider_map"][0]["provider"] == "tiered"
+    assert {"model_name": name, "litellm_params": {"model": f"tiered/{name}"}} in config["model_list"]
+
+
+def test_multi_provider_tiers_each_have_a_second_provider() -> None:
+    recipe = load_recipe("multi-provider")
+    fallbacks = {k: v for entry in recipe.proxy.router_settings["fallbacks"] for k, v in entry.items()}
+    groups = {d["model_name"]: d["litellm_params"]["model"].split("/")[0] for d in recipe.proxy.model_list}
+    for tier in recipe.router_file.routers[0].tiers:
+        (backup,) = fallbacks[tier.model]
+        assert groups[backup] != groups[tier.model]
+
+
+def test_install_refuses_to_overwrite(tmp_path: Path) -> None:
+    install_recipe("local-slm", tmp_path)
+    with pytest.raises(ConfigError, match="--force"):
+        install_recipe("local-slm", tmp_path)
+    install_recipe("local-slm", tmp_path, force=True)
+
+
+def test_unknown_recipe_names_the_choices() -> None:
+    with pytest.raises(ConfigError, match="local-slm"):
+        load_recipe("local-slim")
+
+
+def test_cli_list_show_install(tmp_path: Path) -> None:
+    runner = CliRunner()
+    listed = runner.invoke(main, ["recipes", "list"])
+    assert listed.exit_code == 0 and "local-slm" in listed.output
+    shown = runner.invoke(main, ["recipes", "show", "json-extraction"])
+    assert shown.exit_code == 0 and "name: schema" in shown.output
+    out = tmp_path / "x"
+    installed = runner.invoke(main, ["recipes", "install", "local-slm", "--out", str(out)])
+    assert installed.exit_code == 0, installed.output
+    assert (out / "config.yaml").exists() and (out / "router.yaml").exists()
+    assert "export LOCAL_SLM_API_BASE" in installed.output
+    missing = runner.invoke(main, ["recipes", "show", "nope"])
+    assert missing.exit_code == 1 and "no recipe named 'nope'" in missing.output
+
+
+# ------------------------------------------------------------------------------------------------ check
+
+
+@pytest.fixture
+def local_slm(tmp_path: Path) -> Path:
+    return install_recipe("local-slm", tmp_path).proxy_config
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def messages(path: Path, env: dict[str, str]) -> list[str]:
+    return [p.message for p in check_config(path, env=env, facts=litellm_facts()).problems if p.severity == "error"]
+
+
+def test_check_names_a_typo_in_a_tier_model(local_slm: Path) -> None:
+    edit(local_slm.with_name("router.yaml"), "model: frontier", "model: frontir")
+    (problem,) = messages(local_slm, full_env("local-slm"))
+    assert "'frontir'" in problem and "did you mean 'frontier'" in problem and "routers[0].tiers[1].model" in problem
+
+
+def test_check_reports_each_problem_once(local_slm: Path) -> None:
+    edit(local_slm.with_name("router.yaml"), "model: frontier", "model: frontir")
+    problems = messages(local_slm, {"LITELLM_MASTER_KEY": "x"})
+    assert len(problems) == 3
+    assert any("LOCAL_SLM_API_BASE is not set" in p for p in problems)
+    assert any("OPENAI_API_KEY is not set" in p and "model_list[1].litellm_params.api_key" in p for p in problems)
+
+
+def test_check_thresholds_out_of_order(tmp_path: Path) -> None:
+    installed = install_recipe("openai-ladder", tmp_path)
+    edit(installed.router_config, "large: 0.3", "large: 0.8")
+    (problem,) = messages(installed.proxy_config, full_env("openai-ladder"))
+    assert "strictly increasing" in problem and "[0.8, 0.6]" in problem
+
+
+def test_check_logprob_validator_on_a_tier_without_logprobs(tmp_path: Path) -> None:
+    installed = install_recipe("anthropic-ladder", tmp_path)
+    edit(installed.router_config, "- name: refusal", "- name: logprob")
+    problems = messages(installed.proxy_config, full_env("anthropic-ladder"))
+    assert len(problems) == 2  # haiku and sonnet; opus is the top, its answer is final anyway
+    assert "tier 'haiku'" in problems[0] and "needs token log-probs" in problems[0]
+
+
+def test_check_unknown_router_alias_and_missing_hook(local_slm: Path) -> None:
+    edit(local_slm, "model: tiered/local-slm", "model: tiered/local-slim")
+    edit(local_slm, "provider: tiered", "provider: tired")
+    problems = messages(local_slm, full_env("local-slm"))
+    assert any("router 'local-slim'" in p and "did you mean 'local-slm'" in p for p in problems)
+    assert any("'tiered' provider is not registered" in p for p in problems)
+
+
+def test_check_cli_exit_status(local_slm: Path) -> None:
+    runner = CliRunner()
+    env = full_env("local-slm")
+    good = runner.invoke(main, ["check", str(local_slm)], env=env)
+    assert good.exit_code == 0 and good.output.startswith("ok:")
+    edit(local_slm.with_name("router.yaml"), "model: local-small", "model: local-smal")
+    bad = runner.invoke(main, ["check", str(local_slm)], env=env)
+    assert bad.exit_code == 1 and "'local-smal'" in bad.output and "Traceback" not in bad.output
+
+
+def test_check_a_router_config_alone(tmp_path: Path) -> None:
+    router = tmp_path / "router.yaml"
+    router.write_text(
+        "routers:\n  - alias: a\n    tiers:\n      - {name: s, model: gpt-4o-mini}\n"
+        "      - {name: l, model: not-a-real-model-xyz}\n    thresholds: [0.5]\n"
+    )
+    (problem,) = messages(router, {})
+    assert "not-a-real-model-xyz" in problem
