@@ -18,6 +18,7 @@ from .demo import demo
 from .design import design_command
 from .evaluate import calibrate_command, eval_command, gate_command
 from .recipes import recipes
+from .train import train
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -33,3 +34,4 @@ main.add_command(gate_command)
 main.add_command(recipes)
 main.add_command(check)
 main.add_command(design_command)
+main.add_command(train)

@@ -1,0 +1,48 @@
+"""``litellm-router train``: fit the learned difficulty scorer on your own eval set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from ..errors import RouterExtError
+
+
+@click.command("train")
+@click.option("--data", "data", multiple=True, required=True, type=click.Path(dir_okay=False),
+              help="Eval-set JSONL (outcome format); repeat for several files.")
+@click.option("--tiers", required=True,
+              help="Model ids cheapest first, comma-separated; 'a+b' averages several models in one tier.")
+@click.option("--out", default="learned/difficulty.npz", show_default=True, type=click.Path(dir_okay=False),
+              help="Artifact to write (manifest.json goes beside it).")
+@click.option("--folds", default=5, show_default=True, type=click.IntRange(0, 20),
+              help="k-fold cross-validation for the report (0 = none).")
+@click.option("--leave-one-out/--no-leave-one-out", default=True, show_default=True,
+              help="Also report leave-one-source-out APGR (needs 2+ sources).")
+def train(data: tuple[str, ...], tiers: str, out: str, folds: int, leave_one_out: bool) -> None:
+    """Train the `learned` scorer on DATA and write an artifact a router config can point to."""
+    from ..learned.training import parse_tiers
+    from ..learned.training import train as run_training
+
+    try:
+        tier_spec = parse_tiers(tiers)
+        model, report = run_training(list(data), tier_spec, folds=folds, leave_one_out=leave_one_out)
+        path = model.save(out)
+    except (RouterExtError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    console = Console()
+    table = Table(title=f"APGR ({'+'.join(tier_spec[0])} -> {'+'.join(tier_spec[-1])}; random = 0.50)")
+    for col in ("source", "prompts", f"{folds}-fold CV", "left out of training"):
+        table.add_column(col, justify="right" if col != "source" else "left")
+    for source, n in report.sources.items():
+        cv = report.cv_apgr.get(source)
+        lodo = report.lodo_apgr.get(source)
+        cells = [f"{v:.3f}" if v is not None else "-" for v in (cv, lodo)]
+        table.add_row(source, str(n), *cells)
+    console.print(table)
+    console.print(f"trained on {report.n_examples} prompts in {report.seconds:.1f} s; wrote {path} "
+                  f"({Path(path).stat().st_size // 1024} KiB) and {Path(path).parent / 'manifest.json'}")
+    console.print(f"use it in a router config:  scorers: [{{name: learned, params: {{artifact: {path}}}}}]")

@@ -1,0 +1,288 @@
+"""The learned difficulty model: fit, predict, and a pickle-free artifact with its manifest.
+
+The model is linear: ``raw = bias + coef · dense_features + mean(word_weight[w] for known words w)``,
+where each word's weight is its static vector projected on a learned direction plus a small, heavily
+penalised per-word correction. ``score`` maps ``raw`` through the training predictions' quantiles, so
+a score of 0.8 means "predicted harder than 80% of the training prompts"; thresholds cut it directly.
+
+An artifact is one ``.npz`` of plain arrays (loaded with ``allow_pickle=False``: nothing runs on load)
+plus the manifest as JSON bytes inside it; ``save`` also writes ``manifest.json`` beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ArtifactError
+from .features import DENSE_NAMES, dense_features, words
+from .vectors import WordVectors
+
+FORMAT_VERSION = 1
+_KNOTS = 101
+
+
+@dataclass(frozen=True)
+class Featurized:
+    """Features of many prompts at once, for training and cross-validation."""
+
+    dense: np.ndarray  # (n, n_dense)
+    doc: np.ndarray  # doc index of each known-word occurrence
+    word: np.ndarray  # vocabulary index of each occurrence
+    n_known: np.ndarray  # known words per doc
+
+    @property
+    def n(self) -> int:
+        return int(self.dense.shape[0])
+
+
+def featurize(texts: Sequence[str], vocab: dict[str, int]) -> Featurized:
+    """Dense features and known-word occurrences of every text."""
+    dense = np.zeros((len(texts), len(DENSE_NAMES)))
+    docs: list[int] = []
+    ids: list[int] = []
+    for i, text in enumerate(texts):
+        toks = words(text)
+        dense[i] = dense_features(text, toks)
+        for t in toks:
+            j = vocab.get(t)
+            if j is not None:
+                docs.append(i)
+                ids.append(j)
+    doc = np.asarray(docs, dtype=np.int64)
+    return Featurized(dense, doc, np.asarray(ids, dtype=np.int64), np.bincount(doc, minlength=len(texts)))
+
+
+@dataclass
+class DifficultyModel:
+    """A fitted predictor; ``score(text)`` is the run-time path (pure Python, no numpy per call)."""
+
+    coef: list[float]
+    bias: float
+    vocab: list[str]
+    word_weights: np.ndarray
+    knots: list[float]
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if len(self.coef) != len(DENSE_NAMES):
+            raise ArtifactError(f"artifact has {len(self.coef)} feature weights; this version computes "
+                                f"{len(DENSE_NAMES)}. Retrain with `litellm-router train`")
+        if len(self.vocab) != len(self.word_weights) or len(self.knots) < 2:
+            raise ArtifactError("artifact arrays disagree in length; retrain with `litellm-router train`")
+        self._table: dict[str, float] = dict(zip(self.vocab, self.word_weights.tolist(), strict=True))
+
+    def raw(self, text: str) -> float:
+        """Unmapped prediction (the training target's units)."""
+        toks = words(text)
+        z = self.bias
+        for c, x in zip(self.coef, dense_features(text, toks), strict=True):
+            z += c * x
+        table = self._table
+        total = 0.0
+        n = 0
+        for t in toks:
+            w = table.get(t)
+            if w is not None:
+                total += w
+                n += 1
+        return z + total / n if n else z
+
+    def score(self, text: str) -> float:
+        """Difficulty in [0, 1]: the share of training prompts predicted easier than ``text``."""
+        return self.to_unit(self.raw(text))
+
+    def to_unit(self, raw: float) -> float:
+        knots = self.knots
+        if raw <= knots[0]:
+            return 0.0
+        if raw >= knots[-1]:
+            return 1.0
+        i = bisect_right(knots, raw) - 1
+        lo, hi = knots[i], knots[i + 1]
+        frac = (raw - lo) / (hi - lo) if hi > lo else 0.0
+        return (i + frac) / (len(knots) - 1)
+
+    def raw_batch(self, feats: Featurized, vocab_weights_index: np.ndarray | None = None) -> np.ndarray:
+        """Vectorised ``raw`` for featurized prompts whose word ids index ``self.vocab``."""
+        ww = self.word_weights if vocab_weights_index is None else self.word_weights[vocab_weights_index]
+        out = feats.dense @ np.asarray(self.coef) + self.bias
+        sums = np.bincount(feats.doc, weights=ww[feats.word], minlength=feats.n)
+        result: np.ndarray = out + np.where(feats.n_known > 0, sums / np.maximum(feats.n_known, 1), 0.0)
+        return result
+
+    # ------------------------------------------------------------------------------------------ artifact
+
+    def save(self, path: str | Path) -> Path:
+        """Write ``path`` (.npz) and ``manifest.json`` beside it; returns the artifact path."""
+        p = Path(path)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        manifest = {**self.manifest, "format_version": FORMAT_VERSION, "features": list(DENSE_NAMES)}
+        with p.open("wb") as fh:
+            np.savez_compressed(
+                fh,
+                format_version=np.asarray([FORMAT_VERSION], dtype=np.int64),
+                coef=np.asarray(self.coef, dtype=np.float64),
+                bias=np.asarray([self.bias], dtype=np.float64),
+                vocab=np.frombuffer("\n".join(self.vocab).encode("utf-8"), dtype=np.uint8),
+                word_weights=self.word_weights.astype(np.float32),
+                knots=np.asarray(self.knots, dtype=np.float64),
+                manifest=np.frombuffer(json.dumps(manifest, sort_keys=True).encode("utf-8"), dtype=np.uint8),
+            )
+        (p.parent / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        return p
+
+    @classmethod
+    def load(cls, path: str | Path) -> DifficultyModel:
+        """Read an artifact written by ``save``; ``ArtifactError`` names the file and the fix."""
+        p = Path(path)
+        try:
+            with np.load(p, allow_pickle=False) as data:
+                version = int(data["format_version"][0])
+                if version != FORMAT_VERSION:
+                    raise ArtifactError(f"{p}: artifact format {version}, this version reads {FORMAT_VERSION}; "
+                                        "retrain with `litellm-router train`")
+                vocab_text = data["vocab"].tobytes().decode("utf-8")
+                return cls(
+                    coef=data["coef"].tolist(),
+                    bias=float(data["bias"][0]),
+                    vocab=vocab_text.split("\n") if vocab_text else [],
+                    word_weights=data["word_weights"].astype(np.float32),
+                    knots=data["knots"].tolist(),
+                    manifest=json.loads(data["manifest"].tobytes().decode("utf-8")),
+                )
+        except FileNotFoundError:
+            raise ArtifactError(f"{p}: artifact not found; pass the .npz written by `litellm-router train`") from None
+        except ArtifactError:
+            raise
+        except (KeyError, ValueError, OSError, UnicodeDecodeError) as exc:
+            raise ArtifactError(f"{p}: not a learned-scorer artifact ({exc}); "
+                                "pass the .npz written by `litellm-router train`") from None
+
+
+# ---------------------------------------------------------------------------------------------- fitting
+
+
+@dataclass(frozen=True)
+class Penalties:
+    """Ridge penalties (per unit of total sample weight) on each feature group."""
+
+    dense: float = 10.0
+    embedding: float = 10.0
+    word: float = 30.0
+    cg_iters: int = 200
+
+
+DEFAULT_PENALTIES = Penalties()
+
+
+def fit(
+    feats: Featurized,
+    rows: np.ndarray,
+    target: np.ndarray,
+    weight: np.ndarray,
+    vectors: WordVectors,
+    penalties: Penalties = DEFAULT_PENALTIES,
+) -> DifficultyModel:
+    """Weighted ridge on rows ``rows`` of ``feats`` (word ids index ``vectors``); no manifest set."""
+    mask = np.zeros(feats.n, dtype=bool)
+    mask[rows] = True
+    rank = np.cumsum(mask) - 1
+    occ = mask[feats.doc]
+    dd = rank[feats.doc[occ]]
+    ww = feats.word[occ]
+    n = int(mask.sum())
+    n_known = feats.n_known[mask]
+    inv = 1.0 / np.maximum(n_known[dd], 1)
+    y = target[mask]
+    sw = weight[mask] / weight[mask].mean()
+
+    dense = feats.dense[mask]
+    mu = np.average(dense, axis=0, weights=sw)
+    sd = np.sqrt(np.average((dense - mu) ** 2, axis=0, weights=sw)) + 1e-6
+    zd = (dense - mu) / sd
+    vec = vectors.matrix.astype(np.float64)
+    emb = np.zeros((n, vec.shape[1]))
+    np.add.at(emb, dd, vec[ww] * inv[:, None])
+    es = float(emb.std()) + 1e-9
+    design = np.hstack([zd, emb / es, np.ones((n, 1))])
+    p = design.shape[1]
+    pen = np.concatenate([np.full(zd.shape[1], penalties.dense), np.full(emb.shape[1], penalties.embedding), [0.0]])
+    pen = pen * n / 1000.0
+    n_vocab = vec.shape[0]
+    bow_scale = 20.0  # puts mean-bag columns on a scale comparable to the standardised ones
+    lam_word = penalties.word * n / 1000.0
+
+    def matvec(v: np.ndarray) -> np.ndarray:
+        a, u = v[:p], v[p:]
+        r = design @ a + np.bincount(dd, weights=u[ww] * inv * bow_scale, minlength=n)
+        r *= sw
+        grad_u = np.bincount(ww, weights=r[dd] * inv * bow_scale, minlength=n_vocab)
+        return np.concatenate([design.T @ r + pen * a, grad_u + lam_word * u])
+
+    rhs = np.concatenate([design.T @ (sw * y), np.bincount(ww, weights=(sw * y)[dd] * inv * bow_scale,
+                                                            minlength=n_vocab)])
+    x = _conjugate_gradient(matvec, rhs, penalties.cg_iters)
+    b_dense = x[: zd.shape[1]]
+    b_emb = x[zd.shape[1]: p - 1] / es
+    word_weights = vec @ b_emb + x[p:] * bow_scale
+    coef = b_dense / sd
+    bias = float(x[p - 1] - (b_dense * mu / sd).sum())
+    model = DifficultyModel(coef.tolist(), bias, list(vectors.words), word_weights.astype(np.float32), [0.0, 1.0])
+    raw = model.raw_batch(_subset(feats, rows))
+    model.knots = np.quantile(raw, np.linspace(0, 1, _KNOTS)).tolist()
+    return model
+
+
+def _conjugate_gradient(matvec: Any, rhs: np.ndarray, iters: int) -> np.ndarray:
+    x = np.zeros_like(rhs)
+    r = rhs.copy()
+    d = r.copy()
+    rs = float(r @ r)
+    stop = 1e-10 * float(rhs @ rhs)
+    for _ in range(iters):
+        ad = matvec(d)
+        curvature = float(d @ ad)
+        if rs <= stop or curvature <= 0.0:  # already solved (e.g. a constant target)
+            break
+        alpha = rs / curvature
+        x += alpha * d
+        r -= alpha * ad
+        rs_new = float(r @ r)
+        if rs_new < stop:
+            break
+        d = r + (rs_new / rs) * d
+        rs = rs_new
+    return x
+
+
+def _subset(feats: Featurized, rows: np.ndarray) -> Featurized:
+    mask = np.zeros(feats.n, dtype=bool)
+    mask[rows] = True
+    rank = np.full(feats.n, -1)
+    rank[rows] = np.arange(len(rows))
+    occ = mask[feats.doc]
+    return Featurized(feats.dense[rows], rank[feats.doc[occ]], feats.word[occ], feats.n_known[rows])
+
+
+def subset(feats: Featurized, rows: np.ndarray) -> Featurized:
+    """The featurized prompts at ``rows``, in that order."""
+    return _subset(feats, rows)
+
+
+def apgr(difficulty: np.ndarray, weak: np.ndarray, strong: np.ndarray) -> float:
+    """RouteLLM's average performance gap recovered: send the hardest x to strong, PGR averaged over x."""
+    order = np.argsort(-np.asarray(difficulty), kind="stable")
+    gain = (np.asarray(strong) - np.asarray(weak))[order]
+    qw, qs = float(np.mean(weak)), float(np.mean(strong))
+    if math.isclose(qw, qs):
+        return float("nan")
+    q = qw + np.concatenate([[0.0], np.cumsum(gain)]) / len(gain)
+    return float(np.mean((q - qw) / (qs - qw)))

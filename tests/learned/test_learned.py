@@ -1,0 +1,158 @@
+"""The learned difficulty scorer: features, artifact round-trip, training, scoring, quality."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from litellm_router_ext.adapters.complexity_plugin import LearnedClassifierPlugin
+from litellm_router_ext.cli.train import train as train_command
+from litellm_router_ext.config import ScorerConfig
+from litellm_router_ext.errors import ArtifactError, DatasetError
+from litellm_router_ext.learned.features import DENSE_NAMES, dense_features, words
+from litellm_router_ext.learned.model import DifficultyModel, apgr
+from litellm_router_ext.learned.training import parse_tiers, train
+from litellm_router_ext.scorers import build_scorer
+from litellm_router_ext.scorers.learned import LearnedScorer, default_artifact_path
+from litellm_router_ext.types import RequestView
+
+HARD = "Prove that there are infinitely many primes p such that p + 2 is also prime, step by step."
+EASY = "hi, thanks!"
+
+
+def _record(i: int, text: str, weak: float, strong: float, source: str) -> str:
+    return json.dumps({"id": f"{source}-{i}", "source": source, "category": None,
+                       "messages": [{"role": "user", "content": text}],
+                       "outcomes": {"small": {"score": weak}, "big": {"score": strong}}})
+
+
+@pytest.fixture
+def synthetic(tmp_path: Path) -> Path:
+    """Arithmetic word problems the small model fails and greetings it passes, in two sources."""
+    lines = []
+    for i in range(60):
+        lines.append(_record(i, f"A train travels {i + 3} km per hour for {i % 7 + 2} hours, then twice as far. "
+                             "How many km in total? Explain step by step.", 0.0, 1.0, "math"))
+        lines.append(_record(100 + i, f"Say hello to my friend number {i}.", 1.0, 1.0, "chat"))
+    path = tmp_path / "evalset.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_features_are_deterministic_and_named() -> None:
+    a = dense_features(HARD)
+    assert a == dense_features(HARD)
+    assert len(a) == len(DENSE_NAMES)
+    assert words("Hello, World 42 x") == ["hello", "world", "x"]
+    assert dense_features(HARD, words(HARD)) == a
+    assert dense_features("") == dense_features("")  # empty text does not divide by zero
+
+
+def test_multiple_choice_and_code_are_detected() -> None:
+    mc = "Which is a mammal?\nA. shark\nB. whale\nC. trout\nD. eel\nAnswer:"
+    f = dict(zip(DENSE_NAMES, dense_features(mc), strict=True))
+    assert f["n_options_ge2"] == 1.0 and f["ends_answer_colon"] == 1.0
+    code = dict(zip(DENSE_NAMES, dense_features("```python\ndef f(x):\n    return x\n```"), strict=True))
+    assert code["log_code_marks"] > 0 and f["log_code_marks"] == 0
+
+
+def test_default_artifact_loads_without_pickle_and_scores_in_unit_range() -> None:
+    path = default_artifact_path()
+    with np.load(path, allow_pickle=False) as data:  # would raise if any array needed pickle
+        assert "word_weights" in data.files
+    scorer = LearnedScorer()
+    for text in (HARD, EASY, "", "x" * 20000):
+        s = scorer.score(RequestView.from_openai([{"role": "user", "content": text}]))
+        assert 0.0 <= s <= 1.0
+    assert scorer.score_text(HARD) > scorer.score_text(EASY)
+    manifest = json.loads((path.parent / "manifest.json").read_text())
+    assert manifest["metrics"]["cv_apgr"] and manifest["training_data"]
+
+
+def test_artifact_round_trip(tmp_path: Path) -> None:
+    model = DifficultyModel.load(default_artifact_path())
+    out = model.save(tmp_path / "copy" / "difficulty.npz")
+    again = DifficultyModel.load(out)
+    assert again.score(HARD) == model.score(HARD)
+    assert (tmp_path / "copy" / "manifest.json").exists()
+
+
+def test_bad_artifacts_raise_artifact_error(tmp_path: Path) -> None:
+    with pytest.raises(ArtifactError, match="not found"):
+        DifficultyModel.load(tmp_path / "missing.npz")
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"not a zip")
+    with pytest.raises(ArtifactError, match="litellm-router train"):
+        DifficultyModel.load(junk)
+    obj = tmp_path / "object.npz"
+    np.savez(obj, coef=np.array([{"x": 1}], dtype=object))
+    with pytest.raises(ArtifactError):
+        DifficultyModel.load(obj)
+    assert zipfile.is_zipfile(default_artifact_path())
+
+
+def test_train_writes_artifact_a_scorer_config_loads(synthetic: Path, tmp_path: Path) -> None:
+    model, report = train([synthetic], parse_tiers("small,big"), folds=3)
+    assert report.n_examples == 120 and set(report.sources) == {"math", "chat"}
+    out = model.save(tmp_path / "mine" / "difficulty.npz")
+    scorer = build_scorer(ScorerConfig(name="learned", params={"artifact": str(out)}))
+    hard = scorer.score(RequestView.from_openai([{"role": "user", "content":
+        "A bus travels 40 km per hour for 3 hours. How many km in total? Explain step by step."}]))
+    easy = scorer.score(RequestView.from_openai([{"role": "user", "content": "Say hello to my friend Bob."}]))
+    assert 0.0 <= easy < hard <= 1.0
+    assert json.loads((out.parent / "manifest.json").read_text())["tiers"] == ["small", "big"]
+
+
+def test_train_rejects_tiers_missing_from_data(synthetic: Path) -> None:
+    with pytest.raises(DatasetError, match="check --tiers"):
+        train([synthetic], parse_tiers("small,gpt-99"))
+    with pytest.raises(ValueError, match="at least two tiers"):
+        parse_tiers("small")
+
+
+def test_cli_train(synthetic: Path, tmp_path: Path) -> None:
+    out = tmp_path / "cli" / "difficulty.npz"
+    result = CliRunner().invoke(train_command, ["--data", str(synthetic), "--tiers", "small,big", "--out", str(out),
+                                                "--folds", "2"])
+    assert result.exit_code == 0, result.output
+    assert out.exists() and "APGR" in result.output
+    bad = CliRunner().invoke(train_command, ["--data", str(tmp_path / "nope.jsonl"), "--tiers", "small,big"])
+    assert bad.exit_code == 1 and "file not found" in bad.output and "Traceback" not in bad.output
+
+
+def test_apgr_matches_definition() -> None:
+    weak = np.array([0.0, 1.0, 1.0, 0.0])
+    strong = np.array([1.0, 1.0, 1.0, 1.0])
+    assert apgr(np.array([1.0, 0.0, 0.0, 1.0]), weak, strong) == pytest.approx(0.7)  # oracle: PGR 0, .5, 1, 1, 1
+    assert apgr(np.array([0.0, 1.0, 1.0, 0.0]), weak, strong) == pytest.approx(0.3)  # worst: PGR 0, 0, 0, .5, 1
+
+
+def test_complexity_plugin_returns_a_tier_name() -> None:
+    plugin = LearnedClassifierPlugin(tiers=("cheap", "strong"), cuts=(0.5,))
+
+    from litellm.types.router import RoutingContext
+
+    context = RoutingContext(raw_messages=[], structured_messages=[{"role": "user", "content": HARD}],
+                             candidate_models=["cheap-model", "strong-model"])
+    tier = asyncio.run(plugin.classify(context))
+    assert tier == plugin.tier_for(plugin.scorer.score_text(HARD))
+    assert tier in ("cheap", "strong")
+    empty = RoutingContext(raw_messages=[], structured_messages=[], candidate_models=[])
+    assert asyncio.run(plugin.classify(empty)) is None
+    with pytest.raises(ValueError, match="cuts"):
+        LearnedClassifierPlugin(tiers=("a", "b"), cuts=(0.2, 0.4))
+
+
+def test_shipped_model_beats_random_on_shared_test(shared_data: Path) -> None:
+    scorer = LearnedScorer()
+    rows = [json.loads(line) for line in (shared_data / "llmrouter-test.jsonl").read_text().split("\n") if line]
+    diff = np.array([scorer.score_text(r["messages"][-1]["content"]) for r in rows])
+    weak = np.array([r["outcomes"]["gemma-2-9b-it"]["score"] for r in rows])
+    strong = np.array([r["outcomes"]["llama-3.1-nemotron-51b-instruct"]["score"] for r in rows])
+    assert apgr(diff, weak, strong) > 0.62
