@@ -14,9 +14,9 @@ from ..state import MonitorSnapshot
 from ..types import Decision
 
 try:
-    from prometheus_client import Counter, Gauge
+    import prometheus_client
 except ImportError:  # optional: metrics are off
-    Counter = Gauge = None
+    prometheus_client = None  # type: ignore[assignment]
 
 
 class RouterMetrics:
@@ -25,10 +25,11 @@ class RouterMetrics:
     _instances: ClassVar[dict[str, Any]] = {}
 
     def __init__(self) -> None:
-        if Counter is None or Gauge is None:
-            self.enabled = False
+        if prometheus_client is None:
+            self.enabled: bool = False
             return
         self.enabled = True
+        Counter, Gauge = prometheus_client.Counter, prometheus_client.Gauge
         made = RouterMetrics._instances  # one set per process: the default registry rejects duplicates
         if not made:
             made["requests"] = Counter(
