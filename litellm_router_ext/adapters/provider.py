@@ -16,7 +16,7 @@ alias a 404, and a ladder whose every tier failed re-raises the last provider er
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +193,28 @@ class TieredProvider(CustomLLM):  # type: ignore[misc]  # LiteLLM ships no type 
     def add(self, runtime: TieredRouter) -> None:
         self.routers[runtime.config.alias] = runtime
 
+    def add_file(
+        self,
+        file: RouterFile,
+        litellm_router: Any,
+        *,
+        memory: ConversationMemory | None = None,
+        source: str = "<config>",
+        require_groups: bool = False,
+    ) -> None:
+        """Add every router of a config file; they share one state backend (this process, or Redis).
+
+        ``require_groups``: the tiers must name model groups the given Router already has (a user's Router,
+        the proxy's), instead of getting deployments built from their model strings.
+        """
+        if require_groups:
+            check_tiers_served(file, litellm_router.model_names, source)
+        shared = RedisState(file.state) if file.state.backend == "redis" else None
+        file_memory = memory or shared or InMemoryConversationMemory()
+        counters = shared or InMemoryCounterStore()
+        for rc in file.routers:
+            self.add(TieredRouter(rc, litellm_router, file_memory, counters))
+
     def runtime(self, alias: str) -> TieredRouter:
         try:
             return self.routers[alias]
@@ -228,6 +250,8 @@ class TieredProvider(CustomLLM):  # type: ignore[misc]  # LiteLLM ships no type 
         for chunk in chunks:
             yield from _generic_chunks(chunk, extra)
             extra = None
+        # The streamed attempt is priced once its last chunk is in: log the final record.
+        _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision, runtime)
 
     async def astreaming(
         self, model: str, messages: list[Any], *args: Any, **kwargs: Any
@@ -245,6 +269,7 @@ class TieredProvider(CustomLLM):  # type: ignore[misc]  # LiteLLM ships no type 
             for generic in _generic_chunks(chunk, extra):
                 yield generic
             extra = None
+        _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision, runtime)
 
 
 def _metadata(kwargs: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -266,6 +291,21 @@ def _as_file(config: ConfigSource) -> RouterFile:
     if isinstance(config, Mapping):
         return parse_config(config)
     return load_config(config)
+
+
+def check_tiers_served(file: RouterFile, model_names: Iterable[str], source: str = "<config>") -> None:
+    """Every tier must name one of ``model_names``; one ``ConfigError`` names the first that does not."""
+    names = set(model_names)
+    for r, rc in enumerate(file.routers):
+        for i, tier in enumerate(rc.tiers):
+            if tier.model not in names:
+                raise ConfigError(
+                    f"tier '{tier.name}' of router '{rc.alias}' names model group {tier.model!r}, which the Router's "
+                    "model_list lacks; add a model_list entry with that model_name or fix the spelling",
+                    file=source,
+                    key=f"routers[{r}].tiers[{i}].model",
+                    allowed=sorted(n for n in names if not n.startswith("tiered/")),
+                )
 
 
 def build_litellm_router(file: RouterFile) -> litellm.Router:
@@ -298,19 +338,10 @@ def install(
     files = [_as_file(c) for c in sources]  # type: ignore[arg-type]
     handler = _installed(provider) or TieredProvider()
     for file in files:
-        litellm_router = router if router is not None else build_litellm_router(file)
-        shared: RedisState | None = RedisState(file.state) if file.state.backend == "redis" else None
-        file_memory = memory or shared or InMemoryConversationMemory()
-        counters = shared or InMemoryCounterStore()
-        for rc in file.routers:
-            for i, tier in enumerate(rc.tiers):
-                if router is not None and tier.model not in router.model_names:
-                    raise ConfigError(
-                        f"tier '{tier.name}' names model group {tier.model!r}, which the given Router lacks",
-                        key=f"{rc.alias}.tiers[{i}].model",
-                        allowed=sorted(router.model_names),
-                    )
-            handler.add(TieredRouter(rc, litellm_router, file_memory, counters))
+        if router is None:
+            handler.add_file(file, build_litellm_router(file), memory=memory)
+        else:
+            handler.add_file(file, router, memory=memory, require_groups=True)
     litellm.custom_provider_map = [
         *[p for p in litellm.custom_provider_map if p.get("provider") != provider],
         {"provider": provider, "custom_handler": handler},

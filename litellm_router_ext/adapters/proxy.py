@@ -27,9 +27,8 @@ from typing import Any
 from litellm.integrations.custom_logger import CustomLogger
 
 from ..check import ModelFacts
-from ..config import RouterFile, TierConfig, load_config
+from ..config import TierConfig, load_config
 from ..errors import ConfigError
-from ..state import InMemoryConversationMemory
 from .capabilities import supports_logprobs
 from .provider import DECISION_KEY, TieredProvider
 from .runtime import TieredRouter
@@ -72,21 +71,6 @@ class _ProxyRouter:
         return getattr(self._current(), name)
 
 
-def check_tiers_served(file: RouterFile, model_names: list[str] | set[str], source: str) -> None:
-    """Every tier must name a model group of the proxy; raise one ``ConfigError`` naming the first that does not."""
-    names = set(model_names)
-    for r, rc in enumerate(file.routers):
-        for i, tier in enumerate(rc.tiers):
-            if tier.model not in names:
-                raise ConfigError(
-                    f"tier '{tier.name}' of router '{rc.alias}' names model group {tier.model!r}, which the proxy's "
-                    "model_list lacks; add a model_list entry with that model_name or fix the spelling",
-                    file=source,
-                    key=f"routers[{r}].tiers[{i}].model",
-                    allowed=sorted(n for n in names if not n.startswith("tiered/")),
-                )
-
-
 class ProxyTieredProvider(TieredProvider):
     """A ``TieredProvider`` that configures itself from a router file on first use, inside the proxy."""
 
@@ -104,10 +88,7 @@ class ProxyTieredProvider(TieredProvider):
             path = self._config_path or router_config_path()
             file = load_config(path)
             target = router if router is not None else _ProxyRouter()
-            check_tiers_served(file, target.model_names, str(path))
-            memory = InMemoryConversationMemory()
-            for rc in file.routers:
-                self.add(TieredRouter(rc, target, memory))
+            self.add_file(file, target, source=str(path), require_groups=True)
             self._loaded = True
 
     def runtime(self, alias: str) -> TieredRouter:

@@ -224,5 +224,5 @@ def test_decision_reaches_litellm_standard_logging_payload(installed: object) ->
 
 def test_given_router_must_have_the_tier_groups() -> None:
     router = litellm.Router(model_list=[{"model_name": "cheap", "litellm_params": {"model": "gpt-4o-mini"}}])
-    with pytest.raises(ConfigError, match=r"t\.tiers\[0\]\.model.*allowed: cheap"):
+    with pytest.raises(ConfigError, match=r"routers\[0\]\.tiers\[0\]\.model.*allowed: cheap"):
         lre.install(ladder(), router=router)
