@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import litellm
@@ -17,9 +19,21 @@ def underlying_models(tier: TierConfig, router: litellm.Router) -> list[str]:
     return [tier.litellm_params.get("model", tier.model)]
 
 
+@contextlib.contextmanager
+def quiet_litellm() -> Iterator[None]:
+    """LiteLLM prints a provider-list banner for every unknown model it is asked about; a lookup is not an error."""
+    before = litellm.suppress_debug_info
+    litellm.suppress_debug_info = True
+    try:
+        yield
+    finally:
+        litellm.suppress_debug_info = before
+
+
 def _model_info(model: str) -> dict[str, Any]:
     try:
-        return dict(litellm.get_model_info(model))
+        with quiet_litellm():
+            return dict(litellm.get_model_info(model))
     except Exception:  # unknown to LiteLLM's map: nothing is known, nothing is assumed missing
         return {}
 
@@ -49,7 +63,8 @@ def supports_logprobs(tier: TierConfig, router: litellm.Router) -> bool:
         return tier.supports_logprobs
     for model in underlying_models(tier, router):
         try:
-            _, provider, _, _ = litellm.get_llm_provider(model)
+            with quiet_litellm():
+                _, provider, _, _ = litellm.get_llm_provider(model)
         except Exception:
             return False
         params = litellm.get_supported_openai_params(model=model, custom_llm_provider=provider) or []

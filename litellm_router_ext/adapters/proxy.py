@@ -29,7 +29,7 @@ from litellm.integrations.custom_logger import CustomLogger
 from ..check import ModelFacts
 from ..config import TierConfig, load_config
 from ..errors import ConfigError
-from .capabilities import supports_logprobs
+from .capabilities import quiet_litellm, supports_logprobs
 from .provider import DECISION_KEY, TieredProvider
 from .runtime import TieredRouter
 
@@ -201,7 +201,8 @@ def _known_model(model: str) -> bool:
     if model in litellm.model_cost:
         return True
     try:
-        litellm.get_llm_provider(model)
+        with quiet_litellm():
+            litellm.get_llm_provider(model)
     except Exception:  # LiteLLM cannot tell which provider serves it
         return False
     return True
