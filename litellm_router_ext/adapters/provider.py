@@ -10,7 +10,8 @@ or ``litellm_settings.custom_provider_map`` (the proxy). It hands each call to t
 - streams: the first chunk's ``delta.provider_specific_fields["tiered_routing"]``.
 
 Errors are translated here and only here: a request no tier can serve becomes LiteLLM's 400, an unknown
-alias a 404, and a ladder whose every tier failed re-raises the last provider error (its status intact).
+alias a 404, a broken router config a 500 naming file and key, and a ladder whose every tier failed
+re-raises the last provider error (its status intact, its message naming the router and tiers tried).
 """
 
 from __future__ import annotations
@@ -81,6 +82,8 @@ def _translated(model: str) -> Iterator[None]:
         yield
     except UnknownRouterError as exc:
         raise litellm.NotFoundError(str(exc), model=model, llm_provider="tiered") from exc
+    except ConfigError as exc:  # the operator's router file, not the request: a 500 that names file and key
+        raise litellm.InternalServerError(str(exc), model=model, llm_provider="tiered") from exc
     except RequestError as exc:
         raise litellm.BadRequestError(str(exc), model=model, llm_provider="tiered") from exc
     except AllTiersFailedError as exc:
@@ -94,6 +97,9 @@ def _translated(model: str) -> Iterator[None]:
             | litellm.exceptions.ServiceUnavailableError
             | litellm.exceptions.InternalServerError,
         ):
+            # Keep the provider's class (so its status) but say that the whole ladder was tried.
+            tried = ", ".join(exc.tried)
+            cause.message = f"router '{exc.alias}': every tier failed ({tried}); last error: {cause.message}"
             raise cause from exc
         raise litellm.ServiceUnavailableError(str(exc), model=model, llm_provider="tiered") from exc
 

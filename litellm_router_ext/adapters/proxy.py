@@ -12,11 +12,16 @@ Two objects are referenced from the proxy's config.yaml (through ``litellm_route
   Tier models must name model groups of the proxy's ``model_list``.
 - ``RouterHeaders`` (a LiteLLM ``CustomLogger``) puts ``x-router-tier``, ``x-router-model``,
   ``x-router-escalations`` and ``x-router-cost-usd`` on every response, streaming included. The values come
-  from the ``Decision``; no prompt or answer text is ever put in a header or log record.
+  from the ``Decision``; no prompt or answer text is ever put in a header or log record. Its pre-call hook
+  refuses a malformed chat request for a tiered model with a 400 before LiteLLM's own preprocessing, which
+  turns some (``"content": 42``, ``"messages": false``, an unknown content part type, ``Infinity`` in a
+  tool schema) into a 500.
 """
 
 from __future__ import annotations
 
+import copy
+import math
 import os
 import threading
 from collections import OrderedDict
@@ -28,9 +33,10 @@ from litellm.integrations.custom_logger import CustomLogger
 
 from ..check import ModelFacts
 from ..config import TierConfig, load_config
-from ..errors import ConfigError
+from ..errors import ConfigError, RequestError
+from ..types import RequestView
 from .capabilities import quiet_litellm, supports_logprobs
-from .provider import DECISION_KEY, TieredProvider
+from .provider import DECISION_KEY, TieredProvider, _translated
 from .runtime import TieredRouter
 
 CONFIG_ENV = "LITELLM_ROUTER_EXT_CONFIG"
@@ -140,6 +146,16 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
         super().__init__()
         self._pending: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
+    async def async_pre_call_hook(
+        self, user_api_key_dict: Any, cache: Any, data: dict[str, Any], call_type: str
+    ) -> dict[str, Any]:
+        """A chat request for a tiered model must parse as one (``RequestError`` -> 400), before LiteLLM's parsing."""
+        model = data.get("model")
+        if call_type in ("completion", "acompletion") and isinstance(model, str) and _serves_tiered(model):
+            with _translated(model):
+                check_chat_request(data)
+        return data
+
     async def async_post_call_response_headers_hook(
         self,
         data: dict[str, Any],
@@ -174,6 +190,60 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
                     hidden["response_cost"] = record.get("cost_usd")
                 hidden = None
             yield chunk
+
+
+def check_chat_request(data: Mapping[str, Any]) -> None:
+    """``RequestError`` unless the request survives LiteLLM's message checks and parses as a ``RequestView``.
+
+    LiteLLM's checks run on a copy, as ``litellm.completion`` would run them (it gives a message without a
+    role the assistant role, and refuses unknown content part types with a bare ``Exception``, a 500).
+    """
+    from litellm.types.llms.openai import ValidUserMessageContentTypes
+    from litellm.utils import validate_and_fix_openai_messages
+
+    _reject_non_finite(data)
+    messages = data.get("messages")
+    if isinstance(messages, list) and messages and all(isinstance(m, dict) for m in messages):
+        try:
+            messages = validate_and_fix_openai_messages(copy.deepcopy(messages))
+        except Exception as exc:
+            # LiteLLM's own messages name only an index; the content itself is never quoted.
+            known = str(exc) if str(exc).startswith("Invalid") else type(exc).__name__
+            raise RequestError(
+                f"messages are not valid OpenAI chat messages: {known}; content part types allowed: "
+                + ", ".join(ValidUserMessageContentTypes)
+            ) from None
+    RequestView.from_openai(messages, tools=data.get("tools"), response_format=data.get("response_format"))
+
+
+# Request fields forwarded to the provider as JSON. The proxy's parser accepts NaN and Infinity, which no
+# JSON encoder on the way out does: unchecked, every tier fails to send and the client gets a 500.
+_FORWARDED_FIELDS = ("messages", "tools", "tool_choice", "response_format", "functions", "function_call", "stop")
+
+
+def _reject_non_finite(data: Mapping[str, Any]) -> None:
+    fields = [*_FORWARDED_FIELDS, *(k for k, v in data.items() if isinstance(v, float))]
+    for key in fields:
+        stack = [data.get(key)]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, float) and not math.isfinite(value):
+                raise RequestError(f"'{key}' holds NaN or Infinity, which JSON does not allow; send a finite number")
+            if isinstance(value, Mapping):
+                stack.extend(value.values())
+            elif isinstance(value, list | tuple):
+                stack.extend(value)
+
+
+def _serves_tiered(model: str) -> bool:
+    """Whether the proxy sends ``model`` to this package's ``tiered`` provider."""
+    if model.startswith("tiered/"):
+        return True
+    from litellm.proxy import proxy_server
+
+    router = proxy_server.llm_router
+    deployments = router.get_model_list(model_name=model) if router is not None else None
+    return any(str(d.get("litellm_params", {}).get("model", "")).startswith("tiered/") for d in deployments or [])
 
 
 def _is_stream(response: object) -> bool:

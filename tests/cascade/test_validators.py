@@ -363,15 +363,16 @@ def test_arithmetic_accepts_correct_work() -> None:
 @pytest.mark.parametrize(
     ("text", "why"),
     [
-        ("He pays <<8*5=45>>45 dollars.\n#### 45", "<<8*5=45>>"),
-        ("He pays <<8*5=40>>45 dollars.\n#### 45", "<<8*5=40>>"),
-        ("He pays 8 x $5 = $45.\n#### 45", "8 x $5 = 45"),
+        ("He pays <<8*5=45>>45 dollars.\n#### 45", "annotation does not hold"),
+        ("He pays <<8*5=40>>45 dollars.\n#### 45", "annotation does not hold"),
+        ("He pays 8 x $5 = $45.\n#### 45", "equation in the answer does not hold"),
         ("So 4.\n#### 4\nActually #### 5", "different final"),
     ],
 )
 def test_arithmetic_rejects_wrong_work(text: str, why: str) -> None:
     verdict = one("arithmetic").check(answer(text))
     assert not verdict.accepted and why in verdict.reason
+    assert "$" not in verdict.reason and "8" not in verdict.reason  # reasons never quote the answer
 
 
 def test_arithmetic_consistency_options() -> None:

@@ -1,7 +1,9 @@
 """A tiny OpenAI-compatible chat server on 127.0.0.1 for tests (standard library only).
 
 Behaviour is scripted per upstream: a fixed reply text, optional tool calls, optional token log-probs,
-or a forced HTTP status (500/429) to play a failing provider. Runs in a daemon thread or, via
+or a forced HTTP status (500/429) to play a failing provider; optionally slow (``delay_s``), strict about
+tool schemas like OpenAI (``strict``: a 400 for a malformed tool), or replying by a marker in the prompt.
+Runs in a daemon thread or, via
 ``python -m tests.stubs.openai_stub --port N --reply TEXT``, as its own process (to be killed mid-run).
 """
 
@@ -28,13 +30,18 @@ class Script:
     """Reply text by requested model name (overrides ``reply`` for that model)."""
     logprobs: dict[str, float] = field(default_factory=dict)
     """Token log-prob by requested model name (overrides ``logprob`` for that model)."""
+    replies_if: dict[str, str] = field(default_factory=dict)
+    """Reply text when the last message contains the key (overrides every other reply)."""
+    strict: bool = False
+    """Refuse (400) a request whose tools are malformed, as OpenAI does, instead of answering anyway."""
 
-    def for_model(self, model: str) -> Script:
+    def for_model(self, model: str, prompt: str = "") -> Script:
         """This script as seen by a request for ``model`` (its own reply and log-prob, if scripted)."""
-        if model not in self.replies and model not in self.logprobs:
+        marked = next((text for key, text in self.replies_if.items() if key in prompt), None)
+        if marked is None and model not in self.replies and model not in self.logprobs:
             return self
         return Script(
-            reply=self.replies.get(model, self.reply),
+            reply=marked if marked is not None else self.replies.get(model, self.reply),
             tool_calls=self.tool_calls,
             logprob=self.logprobs.get(model, self.logprob),
         )
@@ -106,6 +113,23 @@ def _chunks(script: Script, model: str) -> list[dict[str, Any]]:
     return out
 
 
+def _last_text(body: dict[str, Any]) -> str:
+    messages = body.get("messages") or [{}]
+    content = messages[-1].get("content") if isinstance(messages[-1], dict) else None
+    return content if isinstance(content, str) else json.dumps(content)
+
+
+def _tool_problem(body: dict[str, Any]) -> str | None:
+    """What OpenAI would reject in ``tools`` (it checks names and parameter schemas before answering)."""
+    for i, tool in enumerate(body.get("tools") or []):
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+            return f"Invalid 'tools[{i}].function.name': expected a string."
+        if not isinstance(function.get("parameters", {}), dict):
+            return f"Invalid schema for function '{function['name']}': parameters must be an object."
+    return None
+
+
 def make_handler(script: Script) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -127,8 +151,12 @@ def make_handler(script: Script) -> type[BaseHTTPRequestHandler]:
                     {"error": {"message": f"stub status {script.status}", "type": "stub_error", "code": script.status}},
                 )
                 return
+            problem = _tool_problem(body) if script.strict else None
+            if problem:
+                self._send(400, {"error": {"message": problem, "type": "invalid_request_error", "code": None}})
+                return
             model = body.get("model", "stub")
-            scripted = script.for_model(model)
+            scripted = script.for_model(model, _last_text(body))
             if body.get("stream"):
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
@@ -148,9 +176,19 @@ def make_handler(script: Script) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timed-out slow tier)
+                self.close_connection = True
 
     return Handler
+
+
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 drops connections under a burst (the client's SYN retries then
+    # stall for seconds); a proxy under 200 concurrent requests opens that many at once.
+    request_queue_size = 512
+    daemon_threads = True
 
 
 class StubServer:
@@ -158,7 +196,7 @@ class StubServer:
 
     def __init__(self, script: Script | None = None, port: int = 0) -> None:
         self.script = script or Script()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), make_handler(self.script))
+        self.httpd = _Server(("127.0.0.1", port), make_handler(self.script))
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
@@ -180,17 +218,23 @@ def main() -> None:
     parser.add_argument("--reply", default="stub answer")
     parser.add_argument("--status", type=int, default=200)
     parser.add_argument("--logprob", type=float, default=None)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds to wait before answering (a slow tier)")
     parser.add_argument("--reply-for", action="append", default=[], metavar="MODEL=TEXT", help="reply by model")
     parser.add_argument("--logprob-for", action="append", default=[], metavar="MODEL=LP", help="log-prob by model")
+    parser.add_argument("--reply-if", action="append", default=[], metavar="MARKER=TEXT", help="reply by prompt marker")
+    parser.add_argument("--strict", action="store_true", help="400 for malformed tools, as OpenAI does")
     args = parser.parse_args()
     script = Script(
         reply=args.reply,
         status=args.status,
         logprob=args.logprob,
+        delay_s=args.delay,
         replies=dict(item.split("=", 1) for item in args.reply_for),
         logprobs={k: float(v) for k, v in (item.split("=", 1) for item in args.logprob_for)},
+        replies_if=dict(item.split("=", 1) for item in args.reply_if),
+        strict=args.strict,
     )
-    ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(script)).serve_forever()
+    _Server(("127.0.0.1", args.port), make_handler(script)).serve_forever()
 
 
 if __name__ == "__main__":

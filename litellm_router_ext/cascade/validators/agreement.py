@@ -99,4 +99,4 @@ class AgreementValidator:
         others = [final_answer(s, self.params.extract) for s in answer.samples]
         share = (1 + sum(o == mine for o in others)) / (1 + len(others))
         ok = share >= self.params.threshold
-        return Verdict(ok, self.name, share, f"{share:.0%} of {1 + len(others)} answers agree on {mine[:40]!r}")
+        return Verdict(ok, self.name, share, f"{share:.0%} of {1 + len(others)} answers agree")

@@ -39,13 +39,17 @@ def extract_json_text(text: str, *, allow_prose: bool = False) -> str:
 
 
 def schema_errors(instance: object, schema: Mapping[str, Any], *, limit: int = 1) -> list[str]:
-    """Readable schema violations ('path: message'), at most ``limit``; [] when it conforms."""
+    """Readable schema violations ('path: rule'), at most ``limit``; [] when it conforms.
+
+    Only the location and the schema's own rule are reported, never the offending value: verdict reasons
+    go into decision records, which must not carry answer text.
+    """
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     out = []
     for err in sorted(cls(schema).iter_errors(instance), key=lambda e: list(e.absolute_path)):
         path = "/".join(str(p) for p in err.absolute_path) or "<root>"
-        out.append(f"{path}: {err.message[:160]}")
+        out.append(f"{path}: violates '{err.validator}' {json.dumps(err.validator_value, default=str)[:80]}")
         if len(out) >= limit:
             break
     return out
