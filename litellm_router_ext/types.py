@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .errors import RequestError
@@ -30,7 +30,10 @@ def _content_text(content: object, where: str) -> tuple[str, bool]:
         has_image = False
         for i, part in enumerate(content):
             if not isinstance(part, Mapping):
-                raise RequestError(f"{where}.content[{i}] must be an object with a 'type', got {part!r:.60}")
+                # The type only: the part itself is prompt text, and error messages reach the proxy's logs.
+                raise RequestError(
+                    f"{where}.content[{i}] must be an object with a 'type', got {type(part).__name__}"
+                )
             kind = part.get("type")
             if kind in _TEXT_PART_TYPES:
                 text = part.get("text")
@@ -205,9 +208,39 @@ class Decision:
         return sum(a.cost_usd for a in self.attempts)
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["cost_usd"] = self.cost_usd
-        return out
+        """A fresh JSON-ready dict: every field (attempts and verdicts as dicts) plus the total ``cost_usd``."""
+        # Written out rather than dataclasses.asdict: this runs on every proxied response, and asdict's
+        # generic recursion with deepcopy costs ~10x more (same result; a test compares the two).
+        attempts = [_attempt_dict(a) for a in self.attempts]
+        return {
+            "router": self.router,
+            "tier": self.tier,
+            "tier_index": self.tier_index,
+            "model": self.model,
+            "cause": self.cause,
+            "difficulty": self.difficulty,
+            "scores": dict(self.scores),
+            "decision_us": self.decision_us,
+            "first_tier": self.first_tier,
+            "attempts": attempts,
+            "escalations": self.escalations,
+            "verified": self.verified,
+            "cost_usd": sum(a["cost_usd"] for a in attempts),
+        }
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), separators=(",", ":"))
+
+
+def _attempt_dict(attempt: Attempt) -> dict[str, Any]:
+    v = attempt.verdict
+    return {
+        "tier": attempt.tier,
+        "model": attempt.model,
+        "cost_usd": attempt.cost_usd,
+        "latency_ms": attempt.latency_ms,
+        "verdict": None
+        if v is None
+        else {"accepted": v.accepted, "validator": v.validator, "score": v.score, "reason": v.reason},
+        "error": attempt.error,
+    }

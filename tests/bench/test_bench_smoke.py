@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -37,3 +39,14 @@ def test_cascade_latency(tmp_path: Path, shared_data: Path) -> None:
     assert figures["n"] == 100
     assert 0 <= figures["escalation_rate"] <= 1  # type: ignore[operator]
     assert figures["strong_mean_s"] > 0  # type: ignore[operator]
+
+
+@pytest.mark.integration
+def test_proxy_overhead(tmp_path: Path) -> None:
+    small = ("--requests", "40", "--rounds", "1", "--concurrency", "8", "--warmup", "10", "--unloaded-requests", "5")
+    figures = run("proxy_overhead.py", tmp_path, *small)
+    for key in ("plain_rps", "tiered_rps", "cascade_rps", "plain_p50_ms", "tiered_p50_ms"):
+        assert isinstance(figures[key], float) and figures[key] > 0
+    assert figures["errors"] == 0
+    assert figures["cascade_escalation_rate"] == 0.2  # every 5th prompt is refused by the bottom tier
+    assert set(figures["grid"]) == {"8"}  # type: ignore[arg-type]
