@@ -5,6 +5,8 @@ Starts ``bench/stub_upstream.py`` and ONE ``litellm --config`` proxy (no databas
 - ``plain``: a plain model group on the stub (the baseline);
 - ``bench``: the model group of ``tiered/bench`` (the recipe way of exposing a router), two tiers on the
   stub, default heuristic scorer, no cascade: no escalation, one upstream call per request;
+- ``bench-precall``: the same router with ``dispatch: precall``: the tier is picked in a pre-call hook and
+  the proxy calls that tier's group directly (one LiteLLM trip);
 - ``bench-cascade``: ``tiered/bench-cascade``, every request starts on the bottom tier (threshold 0.999)
   and a ``refusal`` validator checks its answer. The stub refuses when the bottom tier's model is asked a
   prompt carrying a marker, and every 5th prompt carries it, so exactly 20% of requests escalate (two
@@ -54,7 +56,7 @@ LITELLM_BIN = Path(sys.executable).with_name("litellm")
 PROMPTS = ROOT / "litellm_router_ext" / "data" / "demo_prompts.jsonl"
 MARKER = "[[refuse]]"
 WEAK_MODEL = "bench-weak"
-SCENARIOS = {"plain": "plain", "tiered": "bench", "cascade": "bench-cascade"}
+SCENARIOS = {"plain": "plain", "tiered": "bench", "precall": "bench-precall", "cascade": "bench-cascade"}
 
 
 def free_port() -> int:
@@ -77,6 +79,7 @@ def write_configs(folder: Path, stub_base: str) -> Path:
             group("strong", "bench-strong"),
             {"model_name": "bench", "litellm_params": {"model": "tiered/bench"}},
             {"model_name": "bench-cascade", "litellm_params": {"model": "tiered/bench-cascade"}},
+            {"model_name": "bench-precall", "litellm_params": {"model": "tiered/bench-precall"}},
         ],
         "router_settings": {"num_retries": 0, "timeout": 60},
         "litellm_settings": {
@@ -94,6 +97,7 @@ def write_configs(folder: Path, stub_base: str) -> Path:
     router = {
         "routers": [
             {"alias": "bench", "tiers": tiers(), "thresholds": [0.5]},
+            {"alias": "bench-precall", "tiers": tiers(), "thresholds": [0.5], "dispatch": "precall"},
             {
                 "alias": "bench-cascade",
                 "tiers": tiers(),
@@ -275,7 +279,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         # One client at a time: latency without queueing, i.e. what routing adds to each request.
         unloaded: dict[str, list[Run]] = {name: [] for name in SCENARIOS}
         for r in range(args.rounds):
-            for name in list(SCENARIOS)[r % 3 :] + list(SCENARIOS)[: r % 3]:
+            for name in list(SCENARIOS)[r % len(SCENARIOS) :] + list(SCENARIOS)[: r % len(SCENARIOS)]:
                 unloaded[name].append(await drive(chat, headers, SCENARIOS[name], args.unloaded_requests, 1, prompts))
         serial = {name: pooled(rs) for name, rs in unloaded.items()}
 
@@ -297,8 +301,10 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             cell: dict[str, Any] = {name: pooled(rs) for name, rs in runs.items()}
             cell["stub_direct_rps"] = round(args.requests / stub_run.wall_s, 1)
             cell["tiered_over_plain_rps"] = median_ratio(runs["tiered"], runs["plain"])
+            cell["precall_over_plain_rps"] = median_ratio(runs["precall"], runs["plain"])
             cell["cascade_over_plain_rps"] = median_ratio(runs["cascade"], runs["plain"])
             cell["tiered_added_p50_ms"] = round(cell["tiered"]["p50_ms"] - cell["plain"]["p50_ms"], 2)
+            cell["precall_added_p50_ms"] = round(cell["precall"]["p50_ms"] - cell["plain"]["p50_ms"], 2)
             grid[str(concurrency)] = cell
         return {"grid": grid, "unloaded": serial, "proxy_startup_s": round(startup_s, 1), "levels": levels}
 
@@ -330,12 +336,14 @@ def main() -> None:
         **{f"{name}_p50_ms": head[name]["p50_ms"] for name in SCENARIOS},
         **{f"{name}_p99_ms": head[name]["p99_ms"] for name in SCENARIOS},
         "tiered_over_plain_rps": head["tiered_over_plain_rps"],
+        "precall_over_plain_rps": head["precall_over_plain_rps"],
         "cascade_over_plain_rps": head["cascade_over_plain_rps"],
         "tiered_added_p50_ms": head["tiered_added_p50_ms"],
         "cascade_escalation_rate": head["cascade"]["escalation_rate"],
         "stub_direct_rps": head["stub_direct_rps"],
         **{f"unloaded_{name}_p50_ms": out["unloaded"][name]["p50_ms"] for name in SCENARIOS},
         "unloaded_tiered_added_p50_ms": round(unloaded["tiered"]["p50_ms"] - unloaded["plain"]["p50_ms"], 2),
+        "unloaded_precall_added_p50_ms": round(unloaded["precall"]["p50_ms"] - unloaded["plain"]["p50_ms"], 2),
         "unloaded": out["unloaded"],
         "errors": sum(cell[name]["errors"] for cell in out["grid"].values() for name in SCENARIOS),
         "proxy_startup_s": out["proxy_startup_s"],
@@ -347,7 +355,8 @@ def main() -> None:
     for name in SCENARIOS:
         c = out["unloaded"][name]
         print(f"  {name:8s} p50 {c['p50_ms']:7.2f} ms  p99 {c['p99_ms']:7.2f} ms")
-    print(f"  tiered adds {results['unloaded_tiered_added_p50_ms']:+.2f} ms at p50")
+    print(f"  tiered adds {results['unloaded_tiered_added_p50_ms']:+.2f} ms at p50, "
+          f"precall dispatch {results['unloaded_precall_added_p50_ms']:+.2f} ms")
     for level, cell in out["grid"].items():
         print(f"\n{level} concurrent clients ({args.rounds} x {args.requests} requests per scenario)")
         for name in SCENARIOS:

@@ -20,6 +20,7 @@ Two objects are referenced from the proxy's config.yaml (through ``litellm_route
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import os
@@ -34,7 +35,7 @@ from litellm.integrations.custom_logger import CustomLogger
 from ..check import ModelFacts
 from ..config import TierConfig, load_config
 from ..errors import ConfigError, RequestError
-from ..types import RequestView
+from ..types import Attempt, Decision, RequestView
 from .capabilities import quiet_litellm, supports_logprobs
 from .provider import DECISION_KEY, TieredProvider, _translated
 from .runtime import TieredRouter
@@ -145,16 +146,64 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
     def __init__(self) -> None:
         super().__init__()
         self._pending: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._direct: OrderedDict[str, tuple[TieredRouter, Decision, list[Any]]] = OrderedDict()
 
     async def async_pre_call_hook(
         self, user_api_key_dict: Any, cache: Any, data: dict[str, Any], call_type: str
     ) -> dict[str, Any]:
-        """A chat request for a tiered model must parse as one (``RequestError`` -> 400), before LiteLLM's parsing."""
+        """A chat request for a tiered model must parse as one (``RequestError`` -> 400), before LiteLLM's parsing.
+
+        For a router with ``dispatch: precall`` the tier is chosen here and the request is rewritten to that
+        tier's model group, with the tiers above it as LiteLLM fallbacks: the proxy then makes one call.
+        """
         model = data.get("model")
-        if call_type in ("completion", "acompletion") and isinstance(model, str) and _serves_tiered(model):
-            with _translated(model):
-                check_chat_request(data)
+        if call_type in ("completion", "acompletion") and isinstance(model, str):
+            alias = _tiered_alias(model)
+            if alias is not None:
+                with _translated(model):
+                    check_chat_request(data)
+                    runtime = _direct_runtime(alias)
+                    if runtime is not None:
+                        self._dispatch_direct(runtime, data)
         return data
+
+    def _dispatch_direct(self, runtime: TieredRouter, data: dict[str, Any]) -> None:
+        metadata = data.get("metadata") if isinstance(data.get("metadata"), Mapping) else None
+        request = RequestView.from_openai(
+            data["messages"], tools=data.get("tools"), response_format=data.get("response_format"), metadata=metadata
+        )
+        decision = runtime.policy.decide(request)
+        above = [
+            runtime.config.tiers[i].model
+            for i in range(decision.tier_index + 1, len(runtime.config.tiers))
+            if runtime.policy.profiles[i].refusal(request) is None
+        ]
+        data["model"] = decision.model
+        if above and "fallbacks" not in data:
+            data["fallbacks"] = above  # a provider outage escalates through LiteLLM's own fallbacks
+        call_id = str(data.get("litellm_call_id"))
+        self._direct[call_id] = (runtime, decision, list(data["messages"]))
+        while len(self._direct) > self._MAX_PENDING:
+            self._direct.popitem(last=False)
+
+    def _finish_direct(self, call_id: str, hidden: Mapping[str, Any], response: object) -> dict[str, str] | None:
+        """The decision of a precall-dispatched request, completed with the tier that answered and its cost."""
+        entry = self._direct.pop(call_id, None)
+        if entry is None:
+            return None
+        runtime, decision, messages = entry
+        served = (hidden.get("additional_headers") or {}).get("x-litellm-model-group") or decision.model
+        models = [t.model for t in runtime.config.tiers]
+        index = models.index(served) if served in models else decision.tier_index
+        tier = runtime.config.tiers[index]
+        decision.tier, decision.tier_index, decision.model = tier.name, index, tier.model
+        cost = float(hidden.get("response_cost") or 0.0)
+        decision.attempts = [Attempt(tier=tier.name, model=tier.model, cost_usd=cost)]
+        runtime.observe(decision)
+        # A stream's text is not known here: its conversation is simply not pinned.
+        with contextlib.suppress(AttributeError, IndexError):
+            runtime.remember(messages, response.choices[0].message.content or "", decision)  # type: ignore[attr-defined]
+        return decision_headers(decision.to_dict())
 
     async def async_post_call_response_headers_hook(
         self,
@@ -167,6 +216,9 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
         hidden = getattr(response, "_hidden_params", None)
         if not isinstance(hidden, dict):
             return None
+        direct = self._finish_direct(str(data.get("litellm_call_id")), hidden, response)
+        if direct is not None:
+            return direct
         record = hidden.get(DECISION_KEY)
         if isinstance(record, Mapping):
             return decision_headers(record)
@@ -235,15 +287,31 @@ def _reject_non_finite(data: Mapping[str, Any]) -> None:
                 stack.extend(value)
 
 
-def _serves_tiered(model: str) -> bool:
-    """Whether the proxy sends ``model`` to this package's ``tiered`` provider."""
+def _tiered_alias(model: str) -> str | None:
+    """The router alias the proxy sends ``model`` to (``tiered/<alias>`` or a model_name mapped to it), else None."""
     if model.startswith("tiered/"):
-        return True
+        return model.removeprefix("tiered/")
     from litellm.proxy import proxy_server
 
     router = proxy_server.llm_router
-    deployments = router.get_model_list(model_name=model) if router is not None else None
-    return any(str(d.get("litellm_params", {}).get("model", "")).startswith("tiered/") for d in deployments or [])
+    for deployment in (router.get_model_list(model_name=model) if router is not None else None) or []:
+        target = str(deployment.get("litellm_params", {}).get("model", ""))
+        if target.startswith("tiered/"):
+            return target.removeprefix("tiered/")
+    return None
+
+
+def _serves_tiered(model: str) -> bool:
+    """Whether the proxy sends ``model`` to this package's ``tiered`` provider."""
+    return _tiered_alias(model) is not None
+
+
+def _direct_runtime(alias: str) -> TieredRouter | None:
+    """The alias's runtime when it is dispatched before the call (``dispatch: precall``), else None."""
+    from ..proxy import tiered_provider
+
+    runtime = tiered_provider.runtime(alias)
+    return runtime if runtime.config.dispatch == "precall" else None
 
 
 def _is_stream(response: object) -> bool:

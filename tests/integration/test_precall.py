@@ -1,0 +1,64 @@
+"""dispatch: precall in a real proxy: the tier is chosen before the call, the proxy makes one call, and a
+provider outage escalates through LiteLLM's own per-request fallbacks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from .conftest import Process, Proxy, Stub, start_proxy, start_stub
+from .test_proxy import EASY, HARD, chat, content
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def stubs(module_tmp: Path, processes: list[Process]) -> tuple[Stub, Stub]:
+    local = start_stub(module_tmp, "precall-local", "--reply", "local answer")
+    frontier = start_stub(module_tmp, "precall-frontier", "--reply", "frontier answer")
+    processes.extend([local.process, frontier.process])
+    return local, frontier
+
+
+@pytest.fixture(scope="module")
+def precall(module_tmp: Path, processes: list[Process], stubs: tuple[Stub, Stub]) -> Proxy:
+    local, frontier = stubs
+    env = {"LOCAL_SLM_API_BASE": local.base_url, "OPENAI_API_BASE": frontier.base_url, "OPENAI_API_KEY": "sk-fake"}
+    proxy = start_proxy(module_tmp / "precall", "local-slm", env)
+    processes.append(proxy.process)
+    # The router config is read on the first request: switch the recipe's router to pre-call dispatch.
+    router_file = proxy.folder / "router.yaml"
+    config = yaml.safe_load(router_file.read_text())
+    for router in config["routers"]:
+        router.pop("cascade", None)
+        router["dispatch"] = "precall"
+    router_file.write_text(yaml.safe_dump(config, sort_keys=False))
+    return proxy
+
+
+def test_tier_is_chosen_before_the_call(precall: Proxy, stubs: tuple[Stub, Stub]) -> None:
+    easy, hard = chat(precall, EASY), chat(precall, HARD)
+    assert content(easy) == "local answer" and easy.headers["x-router-tier"] == "local"
+    assert content(hard) == "frontier answer" and hard.headers["x-router-tier"] == "frontier"
+    assert float(hard.headers["x-router-cost-usd"]) >= 0 and hard.headers["x-router-escalations"] == "0"
+
+
+def test_streaming_gets_the_headers(precall: Proxy) -> None:
+    body = {"model": "local-slm", "messages": [{"role": "user", "content": EASY}], "stream": True}
+    with httpx.stream("POST", f"{precall.url}/v1/chat/completions", json=body, headers=precall.headers,
+                      timeout=60) as response:
+        text = "".join(response.iter_text())
+        assert response.status_code == 200 and "local answer".split()[0] in text
+        assert response.headers.get("x-router-tier") == "local"
+
+
+def test_bottom_upstream_down_falls_back_to_the_tier_above(precall: Proxy, stubs: tuple[Stub, Stub]) -> None:
+    local, _ = stubs
+    local.process.kill()
+    answers = [chat(precall, EASY) for _ in range(3)]
+    assert all(r.status_code == 200 for r in answers), [r.text[:200] for r in answers]
+    assert {content(r) for r in answers} == {"frontier answer"}
+    assert {r.headers["x-router-tier"] for r in answers} == {"frontier"}
