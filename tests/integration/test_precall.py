@@ -51,7 +51,7 @@ def test_streaming_gets_the_headers(precall: Proxy) -> None:
     with httpx.stream("POST", f"{precall.url}/v1/chat/completions", json=body, headers=precall.headers,
                       timeout=60) as response:
         text = "".join(response.iter_text())
-        assert response.status_code == 200 and "local answer".split()[0] in text
+        assert response.status_code == 200 and "local" in text
         assert response.headers.get("x-router-tier") == "local"
 
 
