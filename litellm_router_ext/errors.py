@@ -98,7 +98,13 @@ class AllTiersFailedError(RouterExtError):
     def __init__(self, alias: str, tried: Sequence[str], last_error: BaseException | None) -> None:
         self.alias = alias
         self.tried = tuple(tried)
-        detail = f"{type(last_error).__name__}: {last_error}" if last_error else "no tier was eligible"
+        # Class and status only: a provider's message can echo the prompt, and this text reaches logs.
+        status = getattr(last_error, "status_code", None)
+        detail = (
+            (f"{type(last_error).__name__}({status})" if status else type(last_error).__name__)
+            if last_error
+            else "no tier was eligible"
+        )
         super().__init__(
             f"router '{alias}': every tier failed ({', '.join(tried) or 'none tried'}); last error: {detail}"
         )

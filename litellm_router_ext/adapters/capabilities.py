@@ -83,4 +83,6 @@ def tier_price(tier: TierConfig, router: litellm.Router) -> tuple[float, float] 
         if info.get("input_cost_per_token") is None or info.get("output_cost_per_token") is None:
             return None
         prices.append((float(info["input_cost_per_token"]), float(info["output_cost_per_token"])))
-    return max(prices) if prices else None
+    if not prices:
+        return None
+    return max(p[0] for p in prices), max(p[1] for p in prices)  # the dearest input and output, separately

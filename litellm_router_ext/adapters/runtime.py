@@ -15,6 +15,8 @@ The routing record (``Decision``) is returned beside the response; ``provider.py
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
@@ -139,6 +141,7 @@ class TieredRouter:
         needs = cascade_needs(self.validators)
         self._logprob_tiers = {i for i, t in enumerate(config.tiers) if needs.logprobs and supports_logprobs(t, router)}
         self._samples = needs.samples
+        self._stream_checks = needs.stream_checks
         # Checks that neither await nor may block give the same verdicts from validate() as from avalidate();
         # decided once here, because avalidate's per-answer isinstance() on a runtime Protocol costs ~20 us.
         self._inline_checks = not any(isinstance(v, AsyncValidator) or _may_block(v) for v in self.validators)
@@ -175,22 +178,26 @@ class TieredRouter:
         price = self._prices[index]
         if price is None:
             return None
-        out_tokens = run.params.get("max_tokens") or _MIN_USEFUL_OUTPUT_TOKENS
+        out_tokens = (
+            run.params.get("max_completion_tokens") or run.params.get("max_tokens") or _MIN_USEFUL_OUTPUT_TOKENS
+        )
         return self._prompt_tokens_bound(run) * price[0] + min(out_tokens, _MIN_USEFUL_OUTPUT_TOKENS) * price[1]
 
-    def _kwargs(self, step: TryTier, run: _Run) -> dict[str, Any]:
+    def _kwargs(self, step: TryTier, run: _Run, *, stream: bool = False) -> dict[str, Any]:
         tier = self.config.tiers[step.index]
         kwargs: dict[str, Any] = {"model": tier.model, "messages": run.messages, **run.params}
-        if step.index in self._logprob_tiers and "logprobs" not in run.params:
+        # Log-probs and extra samples feed checks of a whole answer; a streamed attempt is judged on its prefix.
+        if step.index in self._logprob_tiers and "logprobs" not in run.params and not stream:
             kwargs.update(logprobs=True, top_logprobs=1)
-        if self._samples > 1 and "n" not in run.params:
+        if self._samples > 1 and "n" not in run.params and not stream:
             kwargs["n"] = self._samples
         price = self._prices[step.index]
         if self.cascade.budget_usd is not None and price is not None and price[1] > 0:
             # Cap the answer length so this attempt cannot spend past the request's budget.
             left = self.cascade.budget_usd - step.spent_usd - self._prompt_tokens_bound(run) * price[0]
             cap = max(1, int(left / price[1]))
-            kwargs["max_tokens"] = min(int(run.params.get("max_tokens") or cap), cap)
+            key = "max_completion_tokens" if "max_completion_tokens" in run.params else "max_tokens"
+            kwargs[key] = min(int(run.params.get(key) or cap), cap)
         return kwargs
 
     def _answer(self, response: Any, run: _Run) -> Answer:
@@ -222,12 +229,16 @@ class TieredRouter:
         run.last_error = exc
         return ProviderFailed(describe_error(exc), latency_ms=(time.perf_counter() - started) * 1000)
 
-    def _answered(self, step: TryTier, run: _Run, response: Any, started: float) -> Answered:
-        run.responses[step.index] = response
+    def _answered(self, step: TryTier, run: _Run, response: Any, started: float) -> Answered | ProviderFailed:
         tier = self.config.tiers[step.index]
-        return Answered(
-            self._answer(response, run), response_cost(response, tier), (time.perf_counter() - started) * 1000
-        )
+        latency_ms = (time.perf_counter() - started) * 1000
+        try:
+            answer = self._answer(response, run)
+        except (AttributeError, IndexError, KeyError, TypeError):  # no choices or no message: the tier failed
+            log.warning("router %s: tier %s returned a malformed response; moving up", self.config.alias, tier.name)
+            return ProviderFailed("MalformedResponse", response_cost(response, tier), latency_ms)
+        run.responses[step.index] = response
+        return Answered(answer, response_cost(response, tier), latency_ms)
 
     def _check(self, answer: Answer) -> Verdict:
         return validate(answer, self.validators, self.cascade) if self.validators else _UNCHECKED
@@ -239,13 +250,16 @@ class TieredRouter:
             return validate(answer, self.validators, self.cascade)
         return await avalidate(answer, self.validators, self.cascade)
 
-    def _finish(self, run: _Run, finished: Finished) -> int:
-        """Write the outcome into the decision; the index of the tier whose answer is returned."""
+    def _finish(self, run: _Run, finished: Finished, *, streaming: bool = False) -> int:
+        """Write the outcome into the decision; the index of the tier whose answer is returned.
+
+        A stream is counted by the monitor when it ends (``_finish_stream``), once its cost is known.
+        """
         decision = run.decision
         decision.attempts = list(finished.attempts)
         decision.escalations = finished.escalations
         if finished.index is None:
-            if finished.reason == "budget":
+            if finished.reason == "budget" and not finished.attempts:
                 raise RequestError(
                     f"router '{self.config.alias}': cascade.budget_usd={self.cascade.budget_usd} cannot pay for "
                     "any eligible tier; raise the budget or shorten the request"
@@ -256,7 +270,10 @@ class TieredRouter:
         tier = self.config.tiers[finished.index]
         decision.tier, decision.tier_index, decision.model = tier.name, finished.index, tier.model
         decision.verified = finished.verified if self.validators else None
-        self.observe(decision)
+        if streaming and not self._stream_checks:
+            decision.verified = None  # nothing could judge the streamed prefix: unchecked, not verified
+        if not streaming:
+            self.observe(decision)
         return finished.index
 
     def observe(self, decision: Decision) -> None:
@@ -312,9 +329,10 @@ class TieredRouter:
         run, flow = self._start(messages, params, metadata)
 
         def call(step: TryTier) -> Answered | ProviderFailed:
+            kwargs = self._kwargs(step, run)
             started = time.perf_counter()
             try:
-                response = self.router.completion(**self._kwargs(step, run))
+                response = self.router.completion(**kwargs)
             except Exception as exc:
                 return self._failed(step, run, exc, started)
             return self._answered(step, run, response, started)
@@ -328,9 +346,10 @@ class TieredRouter:
         run, flow = self._start(messages, params, metadata)
 
         async def call(step: TryTier) -> Answered | ProviderFailed:
+            kwargs = self._kwargs(step, run)
             started = time.perf_counter()
             try:
-                response = await self.router.acompletion(**self._kwargs(step, run))
+                response = await self.router.acompletion(**kwargs)
             except Exception as exc:
                 return self._failed(step, run, exc, started)
             return self._answered(step, run, response, started)
@@ -373,24 +392,31 @@ class TieredRouter:
         wanted = self.cascade.early_tokens if self.validators else 1
 
         def call(step: TryTier) -> Answered | ProviderFailed:
+            kwargs = self._kwargs(step, run, stream=True)
             started = time.perf_counter()
             try:
-                chunks = iter(self.router.completion(**self._kwargs(step, run), stream=True))
+                chunks = iter(self.router.completion(**kwargs, stream=True))
                 seen = [c for _, c in zip(range(wanted), chunks, strict=False)]
             except Exception as exc:
                 return self._failed(step, run, exc, started)
-            return self._streamed(step, run, seen, chunks, started)
+            answered = self._streamed(step, run, seen, chunks, started)
+            if answered.verdict is not None and not answered.verdict.accepted:
+                _close(chunks)  # a rejected tier must stop generating (and billing)
+            return answered
 
-        index = self._finish(run, drive(flow, call, self._check))
+        index = self._finish(run, drive(flow, call, self._check), streaming=True)
         seen, rest = run.streams[index]
         return run.decision, self._relay(seen, rest, run, index)
 
     def _relay(self, seen: list[Any], rest: Iterator[Any], run: _Run, index: int) -> Iterator[Any]:
-        yield from seen
-        for chunk in rest:
-            seen.append(chunk)
-            yield chunk
-        self._finish_stream(seen, run, index)
+        try:
+            yield from list(seen)
+            for chunk in rest:
+                seen.append(chunk)
+                yield chunk
+        finally:  # also when the client goes away mid-stream: close upstream, count what was streamed
+            _close(rest)
+            self._finish_stream(seen, run, index)
 
     async def astream(
         self, messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any], metadata: Mapping[str, Any] | None
@@ -402,9 +428,10 @@ class TieredRouter:
         wanted = self.cascade.early_tokens if self.validators else 1
 
         async def call(step: TryTier) -> Answered | ProviderFailed:
+            kwargs = self._kwargs(step, run, stream=True)
             started = time.perf_counter()
             try:
-                chunks = (await self.router.acompletion(**self._kwargs(step, run), stream=True)).__aiter__()
+                chunks = (await self.router.acompletion(**kwargs, stream=True)).__aiter__()
                 seen: list[Any] = []
                 async for chunk in chunks:
                     seen.append(chunk)
@@ -412,33 +439,53 @@ class TieredRouter:
                         break
             except Exception as exc:
                 return self._failed(step, run, exc, started)
-            return self._streamed(step, run, seen, chunks, started)
+            answered = self._streamed(step, run, seen, chunks, started)
+            if answered.verdict is not None and not answered.verdict.accepted:
+                await _aclose(chunks)
+            return answered
 
-        index = self._finish(run, await adrive(flow, call, self._acheck))
+        index = self._finish(run, await adrive(flow, call, self._acheck), streaming=True)
         seen, rest = run.streams[index]
         return run.decision, self._arelay(seen, rest, run, index)
 
     async def _arelay(self, seen: list[Any], rest: AsyncIterator[Any], run: _Run, index: int) -> AsyncIterator[Any]:
-        for chunk in list(seen):
-            yield chunk
-        async for chunk in rest:
-            seen.append(chunk)
-            yield chunk
-        self._finish_stream(seen, run, index)
+        try:
+            for chunk in list(seen):
+                yield chunk
+            async for chunk in rest:
+                seen.append(chunk)
+                yield chunk
+        finally:
+            await _aclose(rest)
+            self._finish_stream(seen, run, index)
 
     def _finish_stream(self, seen: list[Any], run: _Run, index: int) -> None:
-        """Price the streamed attempt from its chunks and remember the conversation's tier."""
-        tier = self.config.tiers[index]
+        """Price the streamed attempt from its chunks, count the decision, remember the conversation's tier."""
         decision = run.decision
-        last = decision.attempts[-1]
-        decision.attempts[-1] = type(last)(
-            tier=last.tier,
-            model=last.model,
-            latency_ms=last.latency_ms,
-            verdict=last.verdict,
-            cost_usd=_stream_cost(seen, run, tier),
+        decision.attempts[-1] = dataclasses.replace(
+            decision.attempts[-1], cost_usd=_stream_cost(seen, run, self.config.tiers[index])
         )
+        self.observe(decision)
         self.remember(run.messages, "".join(_delta_text(c) for c in seen), decision)
+
+
+def _close(stream: Any) -> None:
+    """Stop an upstream stream we will not read further (LiteLLM's wrapper, or the raw iterator under it)."""
+    for target in (stream, getattr(stream, "completion_stream", None)):
+        close = getattr(target, "close", None)
+        if callable(close):
+            with contextlib.suppress(Exception):  # closing is best effort; the answer is already decided
+                close()
+            return
+
+
+async def _aclose(stream: Any) -> None:
+    close = getattr(stream, "aclose", None)
+    if callable(close):
+        with contextlib.suppress(Exception):
+            await close()
+    else:
+        _close(stream)
 
 
 def _delta_text(chunk: Any) -> str:

@@ -255,3 +255,28 @@ def test_a_hanging_validator_is_cut_off_by_the_time_limit(use_async: bool) -> No
     decision = lre.decision_of(response)
     assert isinstance(decision, dict) and decision["verified"] is False
     assert "timed out after 0.2s" in decision["attempts"][0]["verdict"]["reason"]
+
+
+def test_an_outage_under_a_tight_budget_keeps_the_provider_error_not_a_400() -> None:
+    # small is affordable but rate-limited; medium would break the budget: the caller gets the outage (429),
+    # not "raise the budget", which would blame the request for the provider's failure.
+    lre.install(three_tiers("litellm.RateLimitError", GOOD, GOOD, budget_usd=0.0001))
+    try:
+        with pytest.raises(litellm.RateLimitError, match="every tier failed"):
+            litellm.completion(model="tiered/c", messages=[{"role": "user", "content": "x"}])
+    finally:
+        lre.uninstall()
+
+
+def test_early_mode_without_prefix_checks_streams_unverified_not_verified() -> None:
+    lre.install(three_tiers(GOOD, GOOD, GOOD, stream_mode="early"))  # schema cannot judge a prefix
+    try:
+        chunks = list(
+            litellm.completion(
+                model="tiered/c", messages=[{"role": "user", "content": "x"}], response_format=JSON_FORMAT, stream=True
+            )
+        )
+    finally:
+        lre.uninstall()
+    decision = lre.decision_of(chunks[0])
+    assert isinstance(decision, dict) and decision["tier"] == "small" and decision["verified"] is None
