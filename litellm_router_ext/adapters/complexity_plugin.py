@@ -36,8 +36,10 @@ class LearnedClassifierPlugin:
         cuts: Sequence[float] = DEFAULT_CUTS,
     ) -> None:
         if len(cuts) != len(tiers) - 1 or list(cuts) != sorted(cuts) or not all(0 <= c <= 1 for c in cuts):
-            raise ValueError(f"cuts must be {len(tiers) - 1} increasing values in [0, 1], one per tier above "
-                             f"the first ({', '.join(tiers[1:])}); got {list(cuts)}")
+            raise ValueError(
+                f"cuts must be {len(tiers) - 1} increasing values in [0, 1], one per tier above "
+                f"the first ({', '.join(tiers[1:])}); got {list(cuts)}"
+            )
         self.scorer = LearnedScorer(artifact)
         self.tiers = tuple(tiers)
         self.cuts = tuple(cuts)

@@ -37,12 +37,13 @@ DECISION_KEY = "tiered_routing"
 MONITOR_KEY = "tiered_routing_monitor"
 
 
-def _headers(decision: Decision) -> dict[str, str]:
+def decision_headers(decision: Mapping[str, Any]) -> dict[str, str]:
+    """The four x-router-* headers of a decision record (``Decision.to_dict()``)."""
     return {
-        "x-router-tier": decision.tier,
-        "x-router-model": decision.model,
-        "x-router-escalations": str(decision.escalations),
-        "x-router-cost-usd": f"{decision.cost_usd:.8f}",
+        "x-router-tier": str(decision.get("tier", "")),
+        "x-router-model": str(decision.get("model", "")),
+        "x-router-escalations": str(decision.get("escalations", 0)),
+        "x-router-cost-usd": f"{float(decision.get('cost_usd') or 0.0):.8f}",
     }
 
 
@@ -69,9 +70,9 @@ def _log_decision(
 
 def attach_decision(response: Any, decision: Decision) -> Any:
     hidden = response._hidden_params
-    hidden[DECISION_KEY] = decision.to_dict()
+    record = hidden[DECISION_KEY] = decision.to_dict()
     hidden["response_cost"] = decision.cost_usd
-    hidden.setdefault("additional_headers", {}).update(_headers(decision))
+    hidden.setdefault("additional_headers", {}).update(decision_headers(record))
     return response
 
 

@@ -25,6 +25,7 @@ import copy
 import math
 import os
 import threading
+import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
@@ -37,12 +38,12 @@ from ..config import TierConfig, load_config
 from ..errors import ConfigError, RequestError
 from ..types import Attempt, Decision, RequestView
 from .capabilities import quiet_litellm, supports_logprobs
-from .provider import DECISION_KEY, TieredProvider, _translated
+from .provider import DECISION_KEY, TieredProvider, _translated, decision_headers
 from .runtime import TieredRouter
 
 CONFIG_ENV = "LITELLM_ROUTER_EXT_CONFIG"
+_PRECALL_KEY = "tiered_precall_id"
 DEFAULT_ROUTER_FILE = "router.yaml"
-HEADER_NAMES = ("x-router-tier", "x-router-model", "x-router-escalations", "x-router-cost-usd")
 
 
 def router_config_path() -> Path:
@@ -102,16 +103,6 @@ class ProxyTieredProvider(TieredProvider):
         if not self._loaded:
             self.load()
         return super().runtime(alias)
-
-
-def decision_headers(decision: Mapping[str, Any]) -> dict[str, str]:
-    """The four x-router-* headers of a decision record (``Decision.to_dict()``)."""
-    return {
-        "x-router-tier": str(decision.get("tier", "")),
-        "x-router-model": str(decision.get("model", "")),
-        "x-router-escalations": str(decision.get("escalations", 0)),
-        "x-router-cost-usd": f"{float(decision.get('cost_usd') or 0.0):.8f}",
-    }
 
 
 def _chunk_decision(chunk: Any) -> Mapping[str, Any] | None:
@@ -181,8 +172,12 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
         data["model"] = decision.model
         if above and "fallbacks" not in data:
             data["fallbacks"] = above  # a provider outage escalates through LiteLLM's own fallbacks
-        call_id = str(data.get("litellm_call_id"))
-        self._direct[call_id] = (runtime, decision, list(data["messages"]))
+        # Our own key, not litellm_call_id: clients may set that one (x-litellm-call-id) and collide.
+        key = uuid.uuid4().hex
+        if not isinstance(data.get("metadata"), dict):
+            data["metadata"] = {}
+        data["metadata"][_PRECALL_KEY] = key
+        self._direct[key] = (runtime, decision, list(data["messages"]))
         while len(self._direct) > self._MAX_PENDING:
             self._direct.popitem(last=False)
 
@@ -216,7 +211,9 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
         hidden = getattr(response, "_hidden_params", None)
         if not isinstance(hidden, dict):
             return None
-        direct = self._finish_direct(str(data.get("litellm_call_id")), hidden, response)
+        metadata = data.get("metadata")
+        key = metadata.get(_PRECALL_KEY) if isinstance(metadata, Mapping) else None
+        direct = self._finish_direct(str(key), hidden, response) if key else None
         if direct is not None:
             return direct
         record = hidden.get(DECISION_KEY)
@@ -299,11 +296,6 @@ def _tiered_alias(model: str) -> str | None:
         if target.startswith("tiered/"):
             return target.removeprefix("tiered/")
     return None
-
-
-def _serves_tiered(model: str) -> bool:
-    """Whether the proxy sends ``model`` to this package's ``tiered`` provider."""
-    return _tiered_alias(model) is not None
 
 
 def _direct_runtime(alias: str) -> TieredRouter | None:
