@@ -364,6 +364,11 @@ def _installed(provider: str) -> TieredProvider | None:
     return None
 
 
+def complete(alias: str, messages: list[Mapping[str, Any]], **params: Any) -> Any:
+    """``litellm.completion(model="tiered/<alias>")``, for callers outside this layer (the demo command)."""
+    return litellm.completion(model=f"tiered/{alias}", messages=messages, **params)
+
+
 def uninstall(provider: str = "tiered") -> None:
     """Remove the provider from LiteLLM (mainly for tests and reloads)."""
     litellm.custom_provider_map = [p for p in litellm.custom_provider_map if p.get("provider") != provider]

@@ -32,9 +32,8 @@ def _sample_prompts() -> list[str]:
 @click.option("--alias", default=None, help="Router alias in --config (default: the first one).")
 def demo(config_path: Path | None, alias: str | None) -> None:
     """Route the bundled sample prompts and print each routing decision."""
-    import litellm
-
     from .. import decision_of, install, load_config
+    from ..adapters.provider import complete
 
     with user_errors():
         if config_path is None:
@@ -50,9 +49,7 @@ def demo(config_path: Path | None, alias: str | None) -> None:
             )
         counts: dict[str, int] = {}
         for prompt in _sample_prompts():
-            response = litellm.completion(
-                model=f"tiered/{router_alias}", messages=[{"role": "user", "content": prompt}]
-            )
+            response = complete(router_alias, [{"role": "user", "content": prompt}])
             d = decision_of(response)
             assert isinstance(d, dict)
             counts[d["tier"]] = counts.get(d["tier"], 0) + 1
