@@ -202,10 +202,12 @@ class Decision:
     escalations: int = 0
     verified: bool | None = None
     """True: a validator accepted the answer; False: returned unverified; None: no cascade configured."""
+    checks_cost_usd: float = 0.0
+    """Spend on model calls made by checks (LLM judges), on top of the attempts."""
 
     @property
     def cost_usd(self) -> float:
-        return sum(a.cost_usd for a in self.attempts)
+        return sum(a.cost_usd for a in self.attempts) + self.checks_cost_usd
 
     def to_dict(self) -> dict[str, Any]:
         """A fresh JSON-ready dict: every field (attempts and verdicts as dicts) plus the total ``cost_usd``."""
@@ -225,7 +227,8 @@ class Decision:
             "attempts": attempts,
             "escalations": self.escalations,
             "verified": self.verified,
-            "cost_usd": sum(a["cost_usd"] for a in attempts),
+            "checks_cost_usd": self.checks_cost_usd,
+            "cost_usd": sum(a["cost_usd"] for a in attempts) + self.checks_cost_usd,
         }
 
     def to_json(self) -> str:

@@ -16,6 +16,7 @@ The routing record (``Decision``) is returned beside the response; ``provider.py
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import dataclasses
 import logging
 import time
@@ -60,6 +61,8 @@ _NO_CASCADE = CascadeConfig.model_construct(
 _UNCHECKED = Verdict(True, "none", None, "no cascade configured")
 _MIN_USEFUL_OUTPUT_TOKENS = 32
 _MONITOR_REFRESH_S = 5.0
+# Spend of judge calls made while checking the current request's answers (judges are shared per router).
+_CHECK_SPEND: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("check_spend", default=None)
 
 
 def is_tier_failure(exc: BaseException) -> bool:
@@ -102,6 +105,8 @@ class _Run:
     responses: dict[int, Any] = field(default_factory=dict)
     streams: dict[int, tuple[list[Any], Any]] = field(default_factory=dict)
     last_error: BaseException | None = None
+    check_spend: list[float] = field(default_factory=list)
+    """Judge-call costs, appended by ``_judged`` through a context variable."""
 
 
 class TieredRouter:
@@ -159,6 +164,7 @@ class TieredRouter:
         run = _Run(
             request, list(messages), {k: v for k, v in params.items() if k not in ("metadata", "stream")}, decision
         )
+        _CHECK_SPEND.set(run.check_spend)
         eligible = [i for i, p in enumerate(self.policy.profiles) if p.refusal(request) is None]
         flow = CascadeFlow(
             self.config.tiers,
@@ -258,6 +264,7 @@ class TieredRouter:
         decision = run.decision
         decision.attempts = list(finished.attempts)
         decision.escalations = finished.escalations
+        decision.checks_cost_usd = sum(run.check_spend)
         if finished.index is None:
             if finished.reason == "budget" and not finished.attempts:
                 raise RequestError(
@@ -315,11 +322,11 @@ class TieredRouter:
 
     def _ask_judge(self, messages: Sequence[Mapping[str, Any]]) -> str:
         response = self.router.completion(model=self._judge_model(), messages=list(messages), temperature=0)
-        return str(response.choices[0].message.content or "")
+        return _judged(response)
 
     async def _aask_judge(self, messages: Sequence[Mapping[str, Any]]) -> str:
         response = await self.router.acompletion(model=self._judge_model(), messages=list(messages), temperature=0)
-        return str(response.choices[0].message.content or "")
+        return _judged(response)
 
     # ------------------------------------------------------------------ non-streaming
 
@@ -467,6 +474,19 @@ class TieredRouter:
         )
         self.observe(decision)
         self.remember(run.messages, "".join(_delta_text(c) for c in seen), decision)
+
+
+def _judged(response: Any) -> str:
+    """A judge's reply text; its cost is added to the current request's check spend."""
+    spend = _CHECK_SPEND.get()
+    if spend is not None:
+        hidden = getattr(response, "_hidden_params", None) or {}
+        cost = hidden.get("response_cost")
+        if cost is None:
+            with contextlib.suppress(Exception):
+                cost = litellm.completion_cost(completion_response=response)
+        spend.append(float(cost or 0.0))
+    return str(response.choices[0].message.content or "")
 
 
 def _close(stream: Any) -> None:

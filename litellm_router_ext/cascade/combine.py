@@ -7,6 +7,7 @@ exception class; it is logged by validator name and class only, never with answe
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -40,7 +41,9 @@ def run_check(validator: Validator, answer: Answer, timeout_s: float | None = No
     """``validator.check(answer)``, with any exception (or, for blocking validators, a time-out) a failed verdict."""
     try:
         if timeout_s is not None and _may_block(validator):
-            return _as_verdict(_BLOCKING_POOL.submit(validator.check, answer).result(timeout=timeout_s), validator)
+            # The caller's context travels with the check (a judge records its spend in a context variable).
+            future = _BLOCKING_POOL.submit(contextvars.copy_context().run, validator.check, answer)
+            return _as_verdict(future.result(timeout=timeout_s), validator)
         return _as_verdict(validator.check(answer), validator)
     except FutureTimeout:
         return _timed_out(validator, timeout_s or 0.0)

@@ -280,3 +280,24 @@ def test_early_mode_without_prefix_checks_streams_unverified_not_verified() -> N
         lre.uninstall()
     decision = lre.decision_of(chunks[0])
     assert isinstance(decision, dict) and decision["tier"] == "small" and decision["verified"] is None
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+def test_judge_calls_are_paid_for_in_the_decision(use_async: bool) -> None:
+    # The top tier doubles as the judge here and always answers "8" (accepted at the default threshold 7).
+    config = three_tiers("The answer is 42.", GOOD, "8", validators=[{"name": "judge"}], judge_tier="large")
+    lre.install(config)
+    try:
+        messages = [{"role": "user", "content": "x"}]
+        if use_async:
+            response = asyncio.run(litellm.acompletion(model="tiered/c", messages=messages))
+        else:
+            response = litellm.completion(model="tiered/c", messages=messages)
+    finally:
+        lre.uninstall()
+    decision = lre.decision_of(response)
+    assert isinstance(decision, dict) and decision["tier"] == "small" and decision["verified"] is True
+    assert decision["checks_cost_usd"] > 0
+    attempts = sum(a["cost_usd"] for a in decision["attempts"])
+    assert decision["cost_usd"] == pytest.approx(attempts + decision["checks_cost_usd"])
+    assert response._hidden_params["response_cost"] == pytest.approx(decision["cost_usd"])
