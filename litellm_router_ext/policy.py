@@ -104,6 +104,10 @@ class TierPolicy:
         """Index of the tier the thresholds assign to this difficulty."""
         return bisect.bisect_right(self.config.thresholds, difficulty)
 
+    def eligible_tiers(self, request: RequestView, start: int = 0) -> list[int]:
+        """Every tier at or above ``start`` that can serve the request, cheapest first."""
+        return [i for i in range(start, len(self.profiles)) if self.profiles[i].refusal(request) is None]
+
     def eligible(self, request: RequestView, start: int) -> int | None:
         """The first tier at or above ``start`` that can serve the request."""
         for index in range(start, len(self.profiles)):

@@ -152,23 +152,15 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
             alias = _tiered_alias(model)
             if alias is not None:
                 with _translated(model):
-                    check_chat_request(data)
+                    request = check_chat_request(data)
                     runtime = _direct_runtime(alias)
                     if runtime is not None:
-                        self._dispatch_direct(runtime, data)
+                        self._dispatch_direct(runtime, request, data)
         return data
 
-    def _dispatch_direct(self, runtime: TieredRouter, data: dict[str, Any]) -> None:
-        metadata = data.get("metadata") if isinstance(data.get("metadata"), Mapping) else None
-        request = RequestView.from_openai(
-            data["messages"], tools=data.get("tools"), response_format=data.get("response_format"), metadata=metadata
-        )
+    def _dispatch_direct(self, runtime: TieredRouter, request: RequestView, data: dict[str, Any]) -> None:
         decision = runtime.policy.decide(request)
-        above = [
-            runtime.config.tiers[i].model
-            for i in range(decision.tier_index + 1, len(runtime.config.tiers))
-            if runtime.policy.profiles[i].refusal(request) is None
-        ]
+        above = [runtime.config.tiers[i].model for i in runtime.policy.eligible_tiers(request, decision.tier_index + 1)]
         data["model"] = decision.model
         if above and "fallbacks" not in data:
             data["fallbacks"] = above  # a provider outage escalates through LiteLLM's own fallbacks
@@ -241,8 +233,8 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
             yield chunk
 
 
-def check_chat_request(data: Mapping[str, Any]) -> None:
-    """``RequestError`` unless the request survives LiteLLM's message checks and parses as a ``RequestView``.
+def check_chat_request(data: Mapping[str, Any]) -> RequestView:
+    """The request as routing sees it; ``RequestError`` unless it survives LiteLLM's message checks.
 
     LiteLLM's checks run on a copy, as ``litellm.completion`` would run them (it gives a message without a
     role the assistant role, and refuses unknown content part types with a bare ``Exception``, a 500).
@@ -262,7 +254,13 @@ def check_chat_request(data: Mapping[str, Any]) -> None:
                 f"messages are not valid OpenAI chat messages: {known}; content part types allowed: "
                 + ", ".join(ValidUserMessageContentTypes)
             ) from None
-    RequestView.from_openai(messages, tools=data.get("tools"), response_format=data.get("response_format"))
+    metadata = data.get("metadata")
+    return RequestView.from_openai(
+        messages,
+        tools=data.get("tools"),
+        response_format=data.get("response_format"),
+        metadata=metadata if isinstance(metadata, Mapping) else None,
+    )
 
 
 # Request fields forwarded to the provider as JSON. The proxy's parser accepts NaN and Infinity, which no

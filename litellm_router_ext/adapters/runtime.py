@@ -165,7 +165,7 @@ class TieredRouter:
             request, list(messages), {k: v for k, v in params.items() if k not in ("metadata", "stream")}, decision
         )
         _CHECK_SPEND.set(run.check_spend)
-        eligible = [i for i, p in enumerate(self.policy.profiles) if p.refusal(request) is None]
+        eligible = self.policy.eligible_tiers(request)
         flow = CascadeFlow(
             self.config.tiers,
             self.cascade,
