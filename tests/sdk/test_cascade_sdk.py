@@ -226,6 +226,18 @@ def test_async_cascade_matches_sync() -> None:
     assert isinstance(decision, dict) and decision["tier"] == "medium" and decision["escalations"] == 1
 
 
+def ask_once(config: dict[str, Any], use_async: bool) -> Any:
+    """Install ``config``, send one plain request through the sync or async SDK path, uninstall."""
+    lre.install(config)
+    messages = [{"role": "user", "content": "x"}]
+    try:
+        if use_async:
+            return asyncio.run(litellm.acompletion(model="tiered/c", messages=messages))
+        return litellm.completion(model="tiered/c", messages=messages)
+    finally:
+        lre.uninstall()
+
+
 def hang(answer: object) -> bool:
     import time
 
@@ -243,15 +255,7 @@ def test_a_hanging_validator_is_cut_off_by_the_time_limit(use_async: bool) -> No
         validator_timeout_s=0.2,
         max_escalations=0,
     )
-    lre.install(config)
-    try:
-        messages = [{"role": "user", "content": "x"}]
-        if use_async:
-            response = asyncio.run(litellm.acompletion(model="tiered/c", messages=messages))
-        else:
-            response = litellm.completion(model="tiered/c", messages=messages)
-    finally:
-        lre.uninstall()
+    response = ask_once(config, use_async)
     decision = lre.decision_of(response)
     assert isinstance(decision, dict) and decision["verified"] is False
     assert "timed out after 0.2s" in decision["attempts"][0]["verdict"]["reason"]
@@ -286,15 +290,7 @@ def test_early_mode_without_prefix_checks_streams_unverified_not_verified() -> N
 def test_judge_calls_are_paid_for_in_the_decision(use_async: bool) -> None:
     # The top tier doubles as the judge here and always answers "8" (accepted at the default threshold 7).
     config = three_tiers("The answer is 42.", GOOD, "8", validators=[{"name": "judge"}], judge_tier="large")
-    lre.install(config)
-    try:
-        messages = [{"role": "user", "content": "x"}]
-        if use_async:
-            response = asyncio.run(litellm.acompletion(model="tiered/c", messages=messages))
-        else:
-            response = litellm.completion(model="tiered/c", messages=messages)
-    finally:
-        lre.uninstall()
+    response = ask_once(config, use_async)
     decision = lre.decision_of(response)
     assert isinstance(decision, dict) and decision["tier"] == "small" and decision["verified"] is True
     assert decision["checks_cost_usd"] > 0
