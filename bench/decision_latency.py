@@ -6,10 +6,12 @@ hits all of them alike); each call is timed with perf_counter_ns. Methods:
 - ``ours``: the default policy's full decision: parse the request (RequestView) + score + thresholds +
   constraints, i.e. what runs before every ``tiered/<alias>`` call;
 - ``ours_heuristic`` / ``ours_learned``: the scorers alone, on an already-parsed request;
+- ``learned:NAME``: the learned scorer with an artifact of your own (``--learned-artifact NAME=PATH``,
+  e.g. a trees-form artifact written by ``litellm-router train --model trees``);
 - ``litellm_heuristic``: ``ComplexityRouter.classify(prompt)`` (LiteLLM's default complexity router);
 - ``litellm_heuristic_v2``: heuristic_v2's ``TierSuccessPredictor.predict`` after LiteLLM's ``classify_prompt``.
 
-    python bench/decision_latency.py [--limit N] [--json out.json]
+    python bench/decision_latency.py [--limit N] [--json out.json] [--learned-artifact NAME=PATH ...]
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def load_prompts(limit: int | None) -> list[str]:
     return prompts
 
 
-def methods() -> dict[str, Callable[[str], Any]]:
+def methods(artifacts: dict[str, str] | None = None) -> dict[str, Callable[[str], Any]]:
     from litellm_router_ext import RequestView, TierPolicy
     from litellm_router_ext.adapters.litellm_baselines import _complexity_router, _v2_predictor
     from litellm_router_ext.config import parse_config
@@ -78,6 +80,9 @@ def methods() -> dict[str, Callable[[str], Any]]:
 
         learned = LearnedScorer()
         out["ours_learned"] = lambda p: learned.score(view(p))
+        for name, path in (artifacts or {}).items():
+            scorer = LearnedScorer(path)
+            out[f"learned:{name}"] = lambda p, s=scorer: s.score(view(p))
     except ImportError:
         pass
     return out
@@ -113,9 +118,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--limit", type=int, default=None, help="Use an evenly spaced subset of N prompts")
     parser.add_argument("--json", type=Path, default=None, help="Write the figures here")
+    parser.add_argument("--learned-artifact", action="append", default=[], metavar="NAME=PATH",
+                        help="Also time the learned scorer with this artifact (repeatable)")
     args = parser.parse_args()
     prompts = load_prompts(args.limit)
-    fns = methods()
+    fns = methods(dict(a.split("=", 1) for a in args.learned_artifact))
     results = summarise(measure(prompts, fns))
     results.update(
         n_prompts=len(prompts), python=platform.python_version(), machine=platform.machine(), cpus=os.cpu_count()

@@ -22,27 +22,32 @@ from ..errors import RouterExtError
               help="k-fold cross-validation for the report (0 = none).")
 @click.option("--leave-one-out/--no-leave-one-out", default=True, show_default=True,
               help="Also report leave-one-source-out APGR (needs 2+ sources).")
-def train(data: tuple[str, ...], tiers: str, out: str, folds: int, leave_one_out: bool) -> None:
+@click.option("--model", "model_kind", default="auto", show_default=True,
+              type=click.Choice(["auto", "linear", "trees"]),
+              help="linear: word and prompt-shape weights; trees: plus boosted trees on what those miss; "
+                   "auto: cross-validate both, keep the trees only if they win.")
+def train(data: tuple[str, ...], tiers: str, out: str, folds: int, leave_one_out: bool, model_kind: str) -> None:
     """Train the `learned` scorer on DATA and write an artifact a router config can point to."""
     from ..learned.training import parse_tiers
     from ..learned.training import train as run_training
 
     try:
         tier_spec = parse_tiers(tiers)
-        model, report = run_training(list(data), tier_spec, folds=folds, leave_one_out=leave_one_out)
+        model, report = run_training(list(data), tier_spec, folds=folds, leave_one_out=leave_one_out,
+                                     model=model_kind)
         path = model.save(out)
     except (RouterExtError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     console = Console()
     table = Table(title=f"APGR ({'+'.join(tier_spec[0])} -> {'+'.join(tier_spec[-1])}; random = 0.50)")
-    for col in ("source", "prompts", f"{folds}-fold CV", "left out of training"):
+    kinds = list(report.cv_apgr_by_model) or [report.model]
+    for col in ("source", "prompts", *(f"{folds}-fold CV, {k}" for k in kinds), "left out of training"):
         table.add_column(col, justify="right" if col != "source" else "left")
     for source, n in report.sources.items():
-        cv = report.cv_apgr.get(source)
-        lodo = report.lodo_apgr.get(source)
-        cells = [f"{v:.3f}" if v is not None else "-" for v in (cv, lodo)]
-        table.add_row(source, str(n), *cells)
+        values = [report.cv_apgr_by_model.get(k, {}).get(source) for k in kinds] + [report.lodo_apgr.get(source)]
+        table.add_row(source, str(n), *(f"{v:.3f}" if v is not None else "-" for v in values))
     console.print(table)
+    console.print(f"model kept: {report.model}")
     console.print(f"trained on {report.n_examples} prompts in {report.seconds:.1f} s; wrote {path} "
                   f"({Path(path).stat().st_size // 1024} KiB) and {Path(path).parent / 'manifest.json'}")
     console.print(f"use it in a router config:  scorers: [{{name: learned, params: {{artifact: {path}}}}}]")

@@ -1,9 +1,14 @@
 """The learned difficulty model: fit, predict, and a pickle-free artifact with its manifest.
 
-The model is linear: ``raw = bias + coef · dense_features + mean(word_weight[w] for known words w)``,
-where each word's weight is its static vector projected on a learned direction plus a small, heavily
-penalised per-word correction. ``score`` maps ``raw`` through the training predictions' quantiles, so
-a score of 0.8 means "predicted harder than 80% of the training prompts"; thresholds cut it directly.
+Two forms, one scoring path. The *linear* form is
+``raw = bias + coef · dense_features + mean(word_weight[w] for known words w)``, where each word's
+weight is its static vector projected on a learned direction plus a small, heavily penalised per-word
+correction: smooth trends that transfer to prompts and models it never saw. The *trees* form is boosted
+oblivious trees (``trees.py``) over the dense features and the prompt's mean word vector: interactions a
+linear model cannot express (this topic is hard *when* it is a word problem), which fit one model pair
+on its own traffic better and transfer worse. ``score`` maps ``raw`` through the training predictions'
+quantiles, so a score of 0.8 means "predicted harder than 80% of the training prompts"; thresholds cut
+it directly.
 
 An artifact is one ``.npz`` of plain arrays (loaded with ``allow_pickle=False``: nothing runs on load)
 plus the manifest as JSON bytes inside it; ``save`` also writes ``manifest.json`` beside it.
@@ -23,9 +28,11 @@ import numpy as np
 
 from ..errors import ArtifactError
 from .features import DENSE_NAMES, dense_features, words
+from .trees import DEFAULT_TREES, ObliviousTrees, TreeParams, fit_trees
 from .vectors import WordVectors
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # version 1: the linear part alone
 _KNOTS = 101
 
 
@@ -41,6 +48,14 @@ class Featurized:
     @property
     def n(self) -> int:
         return int(self.dense.shape[0])
+
+    def tree_inputs(self, vectors: np.ndarray) -> np.ndarray:
+        """(n, n_dense + dim): dense features, then the mean vector of each prompt's known words."""
+        emb = np.zeros((self.n, vectors.shape[1]))
+        for d in range(vectors.shape[1]):
+            emb[:, d] = np.bincount(self.doc, weights=vectors[self.word, d], minlength=self.n)
+        emb /= np.maximum(self.n_known, 1)[:, None]
+        return np.hstack([self.dense, emb])
 
 
 def featurize(texts: Sequence[str], vocab: dict[str, int]) -> Featurized:
@@ -70,6 +85,8 @@ class DifficultyModel:
     word_weights: np.ndarray
     knots: list[float]
     manifest: dict[str, Any] = field(default_factory=dict)
+    trees: ObliviousTrees | None = None
+    vectors: np.ndarray | None = None  # (len(vocab), dim) word vectors the trees read; None without trees
 
     def __post_init__(self) -> None:
         if len(self.coef) != len(DENSE_NAMES):
@@ -77,23 +94,39 @@ class DifficultyModel:
                                 f"{len(DENSE_NAMES)}. Retrain with `litellm-router train`")
         if len(self.vocab) != len(self.word_weights) or len(self.knots) < 2:
             raise ArtifactError("artifact arrays disagree in length; retrain with `litellm-router train`")
+        if (self.trees is None) != (self.vectors is None) or (
+                self.vectors is not None and self.trees is not None
+                and (len(self.vectors) != len(self.vocab)
+                     or int(self.trees.feature.max(initial=0)) >= len(DENSE_NAMES) + self.vectors.shape[1])):
+            raise ArtifactError("artifact trees and word vectors disagree; retrain with `litellm-router train`")
         self._table: dict[str, float] = dict(zip(self.vocab, self.word_weights.tolist(), strict=True))
+        self._ids: dict[str, int] = {w: i for i, w in enumerate(self.vocab)}
 
     def raw(self, text: str) -> float:
         """Unmapped prediction (the training target's units)."""
         toks = words(text)
+        dense = dense_features(text, toks)
         z = self.bias
-        for c, x in zip(self.coef, dense_features(text, toks), strict=True):
+        for c, x in zip(self.coef, dense, strict=True):
             z += c * x
-        table = self._table
-        total = 0.0
-        n = 0
-        for t in toks:
-            w = table.get(t)
-            if w is not None:
-                total += w
-                n += 1
-        return z + total / n if n else z
+        if self.trees is None or self.vectors is None:
+            table = self._table
+            total = 0.0
+            n = 0
+            for t in toks:
+                w = table.get(t)
+                if w is not None:
+                    total += w
+                    n += 1
+            return z + total / n if n else z
+        index = self._ids
+        ids = [i for i in map(index.get, toks) if i is not None]
+        if ids:
+            z += float(self.word_weights[ids].mean())
+            mean_vec = self.vectors[ids].mean(axis=0, dtype=np.float64)
+        else:
+            mean_vec = np.zeros(self.vectors.shape[1])
+        return z + self.trees.predict_one(np.concatenate([np.asarray(dense), mean_vec]))
 
     def score(self, text: str) -> float:
         """Difficulty in [0, 1]: the share of training prompts predicted easier than ``text``."""
@@ -116,6 +149,9 @@ class DifficultyModel:
         out = feats.dense @ np.asarray(self.coef) + self.bias
         sums = np.bincount(feats.doc, weights=ww[feats.word], minlength=feats.n)
         result: np.ndarray = out + np.where(feats.n_known > 0, sums / np.maximum(feats.n_known, 1), 0.0)
+        if self.trees is not None and self.vectors is not None:
+            vecs = self.vectors if vocab_weights_index is None else self.vectors[vocab_weights_index]
+            result = result + self.trees.predict(feats.tree_inputs(vecs))
         return result
 
     # ------------------------------------------------------------------------------------------ artifact
@@ -125,19 +161,26 @@ class DifficultyModel:
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
         manifest = {**self.manifest, "format_version": FORMAT_VERSION, "features": list(DENSE_NAMES)}
+        arrays: dict[str, np.ndarray] = {
+            "format_version": np.asarray([FORMAT_VERSION], dtype=np.int64),
+            "coef": np.asarray(self.coef, dtype=np.float64),
+            "bias": np.asarray([self.bias], dtype=np.float64),
+            "vocab": np.frombuffer("\n".join(self.vocab).encode("utf-8"), dtype=np.uint8),
+            "word_weights": self.word_weights.astype(np.float32),
+            "knots": np.asarray(self.knots, dtype=np.float64),
+            "manifest": np.frombuffer(json.dumps(manifest, sort_keys=True).encode("utf-8"), dtype=np.uint8),
+            **self._tree_arrays(),
+        }
         with p.open("wb") as fh:
-            np.savez_compressed(
-                fh,
-                format_version=np.asarray([FORMAT_VERSION], dtype=np.int64),
-                coef=np.asarray(self.coef, dtype=np.float64),
-                bias=np.asarray([self.bias], dtype=np.float64),
-                vocab=np.frombuffer("\n".join(self.vocab).encode("utf-8"), dtype=np.uint8),
-                word_weights=self.word_weights.astype(np.float32),
-                knots=np.asarray(self.knots, dtype=np.float64),
-                manifest=np.frombuffer(json.dumps(manifest, sort_keys=True).encode("utf-8"), dtype=np.uint8),
-            )
+            np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
         (p.parent / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         return p
+
+    def _tree_arrays(self) -> dict[str, np.ndarray]:
+        if self.trees is None or self.vectors is None:
+            return {}
+        return {"tree_feature": self.trees.feature.astype(np.int32), "tree_threshold": self.trees.threshold,
+                "tree_leaves": self.trees.leaves, "word_vectors": self.vectors.astype(np.float16)}
 
     @classmethod
     def load(cls, path: str | Path) -> DifficultyModel:
@@ -146,10 +189,12 @@ class DifficultyModel:
         try:
             with np.load(p, allow_pickle=False) as data:
                 version = int(data["format_version"][0])
-                if version != FORMAT_VERSION:
-                    raise ArtifactError(f"{p}: artifact format {version}, this version reads {FORMAT_VERSION}; "
+                if version not in READABLE_VERSIONS:
+                    readable = ", ".join(map(str, READABLE_VERSIONS))
+                    raise ArtifactError(f"{p}: artifact format {version}, this version reads {readable}; "
                                         "retrain with `litellm-router train`")
                 vocab_text = data["vocab"].tobytes().decode("utf-8")
+                has_trees = "tree_feature" in data.files
                 return cls(
                     coef=data["coef"].tolist(),
                     bias=float(data["bias"][0]),
@@ -157,11 +202,14 @@ class DifficultyModel:
                     word_weights=data["word_weights"].astype(np.float32),
                     knots=data["knots"].tolist(),
                     manifest=json.loads(data["manifest"].tobytes().decode("utf-8")),
+                    trees=ObliviousTrees(data["tree_feature"].astype(np.int64), data["tree_threshold"],
+                                         data["tree_leaves"]) if has_trees else None,
+                    vectors=data["word_vectors"].astype(np.float32) if has_trees else None,
                 )
         except FileNotFoundError:
             raise ArtifactError(f"{p}: artifact not found; pass the .npz written by `litellm-router train`") from None
-        except ArtifactError:
-            raise
+        except ArtifactError as exc:
+            raise exc if str(exc).startswith(str(p)) else ArtifactError(f"{p}: {exc}") from None
         except (KeyError, ValueError, OSError, UnicodeDecodeError) as exc:
             raise ArtifactError(f"{p}: not a learned-scorer artifact ({exc}); "
                                 "pass the .npz written by `litellm-router train`") from None
@@ -236,9 +284,34 @@ def fit(
     coef = b_dense / sd
     bias = float(x[p - 1] - (b_dense * mu / sd).sum())
     model = DifficultyModel(coef.tolist(), bias, list(vectors.words), word_weights.astype(np.float32), [0.0, 1.0])
-    raw = model.raw_batch(_subset(feats, rows))
-    model.knots = np.quantile(raw, np.linspace(0, 1, _KNOTS)).tolist()
+    model.knots = _knots(model.raw_batch(_subset(feats, rows)))
     return model
+
+
+def fit_tree_model(
+    feats: Featurized,
+    rows: np.ndarray,
+    target: np.ndarray,
+    weight: np.ndarray,
+    vectors: WordVectors,
+    params: TreeParams = DEFAULT_TREES,
+) -> DifficultyModel:
+    """Boosted trees alone on rows ``rows`` of ``feats`` (the linear part is zero); no manifest set."""
+    train_feats = _subset(feats, rows)
+    vec16 = vectors.matrix.astype(np.float16).astype(np.float32)  # exactly what the artifact stores
+    y = target[rows]
+    sw = weight[rows] / weight[rows].mean()
+    bias = float(np.average(y, weights=sw))
+    trees = fit_trees(train_feats.tree_inputs(vec16), y - bias, sw, params)
+    model = DifficultyModel([0.0] * len(DENSE_NAMES), bias, list(vectors.words),
+                            np.zeros(len(vectors.words), dtype=np.float32), [0.0, 1.0], trees=trees, vectors=vec16)
+    model.knots = _knots(model.raw_batch(train_feats))
+    return model
+
+
+def _knots(raw: np.ndarray) -> list[float]:
+    knots: list[float] = np.quantile(raw, np.linspace(0, 1, _KNOTS)).tolist()
+    return knots
 
 
 def _conjugate_gradient(matvec: Any, rhs: np.ndarray, iters: int) -> np.ndarray:

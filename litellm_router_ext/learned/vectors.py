@@ -80,8 +80,8 @@ def build_word_vectors(corpus_words: Iterable[str], out: str | Path, *, dim: int
     """
     from collections import Counter
 
-    import wordllama  # type: ignore[import-not-found]
-    from safetensors.numpy import load_file  # type: ignore[import-not-found]
+    import wordllama  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    from safetensors.numpy import load_file  # type: ignore[import-not-found,unused-ignore]
     from tokenizers import Tokenizer
 
     root = Path(wordllama.__file__).parent

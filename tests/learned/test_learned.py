@@ -16,8 +16,9 @@ from litellm_router_ext.cli.train import train as train_command
 from litellm_router_ext.config import ScorerConfig
 from litellm_router_ext.errors import ArtifactError, DatasetError
 from litellm_router_ext.learned.features import DENSE_NAMES, dense_features, words
-from litellm_router_ext.learned.model import DifficultyModel, apgr
+from litellm_router_ext.learned.model import DifficultyModel, apgr, featurize
 from litellm_router_ext.learned.training import Example, average_rank, parse_tiers, targets, train
+from litellm_router_ext.learned.trees import TreeParams, fit_trees
 from litellm_router_ext.scorers import build_scorer
 from litellm_router_ext.scorers.learned import LearnedScorer, default_artifact_path
 from litellm_router_ext.types import RequestView
@@ -192,3 +193,64 @@ def test_shipped_model_beats_random_on_unseen_test_prompts(shared_data: Path) ->
     weak = np.array([r["outcomes"]["gemma-2-9b-it"]["score"] for r in unseen])
     strong = np.array([r["outcomes"]["llama-3.1-nemotron-51b-instruct"]["score"] for r in unseen])
     assert apgr(diff, weak, strong) > 0.64  # the previous artifact (raw targets) scored 0.598 here
+
+
+# ------------------------------------------------------------------------------------------ the trees form
+
+
+def test_trees_learn_an_interaction_a_linear_model_cannot() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.random((2000, 4))
+    y = ((x[:, 0] > 0.5) ^ (x[:, 1] > 0.5)).astype(float)  # XOR: no linear signal in either feature
+    trees = fit_trees(x, y - y.mean(), np.ones(len(y)), TreeParams(rounds=60, bags=2))
+    pred = trees.predict(x)
+    assert np.corrcoef(pred, y)[0, 1] > 0.9
+    assert trees.feature.shape == (120, TreeParams().depth)  # two bags of 60 rounds, averaged
+    assert [trees.predict_one(row) for row in x[:50]] == pytest.approx(pred[:50].tolist())
+
+
+def test_tree_model_round_trips_and_scores_like_its_batch_path(synthetic: Path, tmp_path: Path) -> None:
+    model, report = train([synthetic], parse_tiers("small,big"), folds=0, model="trees",
+                          tree_params=TreeParams(rounds=40, bags=1))
+    assert model.trees is not None and report.model == "trees" and model.manifest["model"] == "trees"
+    again = DifficultyModel.load(model.save(tmp_path / "t" / "difficulty.npz"))
+    texts = [HARD, EASY, "A train travels 9 km per hour for 4 hours. How many km in total?", ""]
+    assert [again.raw(t) for t in texts] == pytest.approx([model.raw(t) for t in texts])
+    feats = featurize(texts, {w: i for i, w in enumerate(again.vocab)})
+    assert again.raw_batch(feats).tolist() == pytest.approx([again.raw(t) for t in texts], abs=1e-9)
+    assert again.score(texts[2]) > again.score("Say hello to my friend number 7.")
+
+
+def test_auto_cross_validates_both_forms_and_keeps_one(synthetic: Path) -> None:
+    _, report = train([synthetic], parse_tiers("small,big"), folds=3, model="auto",
+                      tree_params=TreeParams(rounds=30, bags=1))
+    assert set(report.cv_apgr_by_model) == {"linear", "trees"}
+    assert report.model in ("linear", "trees") and report.cv_apgr == report.cv_apgr_by_model[report.model]
+    _, no_cv = train([synthetic], parse_tiers("small,big"), folds=0, model="auto")
+    assert no_cv.model == "linear"  # no evidence for the trees: keep the form that transfers
+    with pytest.raises(ValueError, match="auto, linear, trees"):
+        train([synthetic], parse_tiers("small,big"), model="forest")
+
+
+def test_linear_artifacts_of_format_1_still_load(tmp_path: Path) -> None:
+    path = DifficultyModel.load(default_artifact_path()).save(tmp_path / "v2.npz")
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["format_version"] = np.asarray([1])
+    np.savez(tmp_path / "v1.npz", **arrays)
+    assert DifficultyModel.load(tmp_path / "v1.npz").score(HARD) == DifficultyModel.load(path).score(HARD)
+    arrays["format_version"] = np.asarray([9])
+    np.savez(tmp_path / "v9.npz", **arrays)
+    with pytest.raises(ArtifactError, match="format 9"):
+        DifficultyModel.load(tmp_path / "v9.npz")
+
+
+def test_trees_without_their_word_vectors_are_refused(synthetic: Path, tmp_path: Path) -> None:
+    model, _ = train([synthetic], parse_tiers("small,big"), folds=0, model="trees",
+                     tree_params=TreeParams(rounds=5, bags=1))
+    path = model.save(tmp_path / "t.npz")
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files if k != "word_vectors"}
+    np.savez(tmp_path / "broken.npz", **arrays)
+    with pytest.raises(ArtifactError, match="broken.npz"):
+        DifficultyModel.load(tmp_path / "broken.npz")

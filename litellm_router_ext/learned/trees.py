@@ -1,0 +1,121 @@
+"""Boosted oblivious regression trees in numpy: the learned predictor's non-linear part.
+
+An oblivious tree asks the same question (feature >= threshold) of every node on a level, so a tree of
+depth d is d (feature, threshold) pairs plus 2**d leaf values, and scoring one prompt is a gather, a
+compare and a table look-up for all trees at once (about 10 us for 150 trees). Training is histogram
+based: features are cut into at most 32 quantile bins once, and each level picks the split that most
+reduces the weighted squared error summed over the level's nodes. The ensemble is plain arrays, so it
+saves into the artifact's ``.npz`` without pickle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class TreeParams:
+    """Boosting settings; the defaults were chosen by cross-validated APGR on the shared sets."""
+
+    rounds: int = 300
+    bags: int = 3  # independent ensembles averaged: steadier than one (about +-0.01 APGR between seeds)
+    depth: int = 5
+    learning_rate: float = 0.05
+    l2: float = 20.0  # shrinks leaf values of nodes with little weight
+    bins: int = 32
+    colsample: float = 0.5
+    subsample: float = 0.8
+    seed: int = 0
+
+
+DEFAULT_TREES = TreeParams()
+
+
+@dataclass(frozen=True)
+class ObliviousTrees:
+    feature: np.ndarray  # (rounds, depth) int
+    threshold: np.ndarray  # (rounds, depth) float
+    leaves: np.ndarray  # (rounds, 2**depth) float
+
+    def __post_init__(self) -> None:
+        depth = self.feature.shape[1]
+        object.__setattr__(self, "_powers", 2 ** np.arange(depth - 1, -1, -1))
+        object.__setattr__(self, "_rows", np.arange(self.feature.shape[0])[:, None])
+
+    def predict_one(self, x: np.ndarray) -> float:
+        """Sum of the trees' leaves for one feature vector."""
+        idx = (x[self.feature] >= self.threshold) @ self._powers  # type: ignore[attr-defined]
+        return float(self.leaves[self._rows[:, 0], idx].sum())  # type: ignore[attr-defined]
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Sum of the trees' leaves for each row of ``x``."""
+        out = np.zeros(len(x))
+        for t in range(self.feature.shape[0]):
+            idx = (x[:, self.feature[t]] >= self.threshold[t]) @ self._powers  # type: ignore[attr-defined]
+            out += self.leaves[t][idx]
+        return out
+
+
+def _bin_edges(x: np.ndarray, bins: int) -> list[np.ndarray]:
+    qs = np.quantile(x, np.linspace(0.0, 1.0, bins + 1)[1:-1], axis=0).T
+    return [np.unique(q) for q in qs]
+
+
+def fit_trees(x: np.ndarray, target: np.ndarray, weight: np.ndarray, params: TreeParams = DEFAULT_TREES,
+              ) -> ObliviousTrees:
+    """Boost ``params.bags`` ensembles (different row and column samples) on ``target`` and average them.
+
+    Trees start from zero: centre ``target`` first (the caller keeps its mean as the model's bias).
+    """
+    edges = _bin_edges(x, params.bins)
+    binned = np.zeros(x.shape, dtype=np.int64)
+    for f, e in enumerate(edges):
+        binned[:, f] = np.searchsorted(e, x[:, f], side="right")
+    w = weight / weight.mean()
+    parts = [_boost(x, binned, edges, target, w, params, np.random.default_rng(params.seed + b))
+             for b in range(params.bags)]
+    feature = np.concatenate([p[0] for p in parts])
+    threshold = np.concatenate([p[1] for p in parts])
+    leaves = np.concatenate([p[2] for p in parts]) / params.bags
+    return ObliviousTrees(feature, threshold, leaves)
+
+
+def _boost(x: np.ndarray, binned: np.ndarray, edges: list[np.ndarray], residual: np.ndarray, w: np.ndarray,
+           params: TreeParams, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n, n_feat = x.shape
+    nb = params.bins
+    rounds, depth = params.rounds, params.depth
+    feature = np.zeros((rounds, depth), dtype=np.int64)
+    threshold = np.zeros((rounds, depth))
+    leaves = np.zeros((rounds, 2**depth))
+    pred = np.zeros(n)
+    n_cols = max(1, round(n_feat * params.colsample))
+    offsets = (np.arange(n_cols) * nb)[None, :]
+    for t in range(rounds):
+        g = (residual - pred) * w
+        rows = rng.random(n) < params.subsample
+        cols = np.sort(rng.choice(n_feat, n_cols, replace=False))
+        b_rows, g_rows, w_rows = binned[rows][:, cols], g[rows], w[rows]
+        node = np.zeros(n, dtype=np.int64)
+        for level in range(depth):
+            size = (2**level) * n_cols * nb
+            key = (node[rows][:, None] * n_cols * nb + offsets + b_rows).ravel()
+            hist_g = np.bincount(key, weights=np.repeat(g_rows, n_cols), minlength=size).reshape(-1, n_cols, nb)
+            hist_w = np.bincount(key, weights=np.repeat(w_rows, n_cols), minlength=size).reshape(-1, n_cols, nb)
+            left_g = np.cumsum(hist_g, axis=2)[:, :, :-1]
+            left_w = np.cumsum(hist_w, axis=2)[:, :, :-1]
+            tot_g = hist_g.sum(axis=2, keepdims=True)
+            tot_w = hist_w.sum(axis=2, keepdims=True)
+            gain = (left_g**2 / (left_w + params.l2) + (tot_g - left_g) ** 2 / (tot_w - left_w + params.l2)).sum(axis=0)
+            c, b = np.unravel_index(int(np.argmax(gain)), gain.shape)
+            f = int(cols[c])
+            cut = float(edges[f][b]) if b < len(edges[f]) else float("inf")
+            feature[t, level], threshold[t, level] = f, cut
+            node = node * 2 + (x[:, f] >= cut)
+        sum_g = np.bincount(node[rows], weights=g_rows, minlength=2**depth)
+        sum_w = np.bincount(node[rows], weights=w_rows, minlength=2**depth)
+        leaves[t] = params.learning_rate * sum_g / (sum_w + params.l2)
+        pred += leaves[t][node]
+    return feature, threshold, leaves
