@@ -6,9 +6,11 @@ from /proc/self/status:
 - ``python_rss_mb``: a bare interpreter;
 - ``import_rss_mb``: added by ``import litellm_router_ext`` (core, config, heuristic scorer; no LiteLLM);
 - ``predictor_rss_mb``: added on top by loading the shipped learned predictor;
-- ``litellm_import_rss_mb``: for scale, what ``import litellm`` itself adds (the SDK path needs it anyway).
+- ``litellm_import_rss_mb``: for scale, what ``import litellm`` itself adds (the SDK path needs it anyway);
+- ``artifact_rss_mb``: with ``--artifact PATH``, what loading that learned artifact adds instead (e.g. a
+  trees-form one from ``litellm-router train --model trees``).
 
-    python bench/memory.py [--json out.json]
+    python bench/memory.py [--json out.json] [--artifact PATH]
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ def run(steps: list[tuple[str, str]]) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--artifact", type=Path, default=None, help="Also measure loading this learned artifact")
     args = parser.parse_args()
     ours = run(
         [
@@ -62,6 +65,11 @@ def main() -> None:
         "total_added_rss_mb": round(ours["predictor"] - ours["start"], 1),
         "litellm_import_rss_mb": round(litellm["import"] - litellm["start"], 1),
     }
+    if args.artifact:
+        own = run([("import", "import litellm_router_ext"),
+                   ("predictor", "from litellm_router_ext.scorers.learned import LearnedScorer; "
+                                 f"LearnedScorer({str(args.artifact.resolve())!r})")])
+        results["artifact_rss_mb"] = round(own["predictor"] - own["import"], 1)
     for key, value in results.items():
         print(f"{key:24s} {value:8.1f} MB")
     if args.json:

@@ -3,6 +3,7 @@
 A ``--router`` spec is one of:
 
 - a built-in scorer name (``heuristic``, ``learned``): that scorer alone, no thresholds;
+- ``learned:PATH``: the learned scorer with an artifact of your own (written by ``litellm-router train``);
 - ``litellm-heuristic`` / ``litellm-heuristic-v2``: LiteLLM's own complexity-router scorers (baselines);
 - a router config file ``path.yaml`` (its only router) or ``path.yaml#alias``: its scorers and thresholds;
   tier i of the config maps to tier i of ``--tiers`` by position.
@@ -24,6 +25,7 @@ from ..errors import ConfigError
 from .dataset import EvalItem
 
 LITELLM_NAMES = ("litellm-heuristic", "litellm-heuristic-v2")
+LEARNED_PREFIX = "learned:"
 
 
 @dataclass(frozen=True)
@@ -46,14 +48,15 @@ def tier_name(model: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.\-]", "-", model) or "tier"
 
 
-def scorer_router_config(scorer: str, tiers: Sequence[str], thresholds: Sequence[float] | None = None) -> RouterConfig:
+def scorer_router_config(scorer: str, tiers: Sequence[str], thresholds: Sequence[float] | None = None,
+                         params: dict[str, str] | None = None) -> RouterConfig:
     """A router config using one built-in scorer over ``tiers`` (thresholds evenly spaced unless given)."""
     k = len(tiers)
     cuts = tuple(thresholds) if thresholds is not None else tuple((j + 1) / k for j in range(k - 1))
     return RouterConfig(
         alias=tier_name(scorer),
         tiers=tuple(TierConfig(name=f"{j}-{tier_name(m)}", model=m) for j, m in enumerate(tiers)),
-        scorers=(ScorerConfig(name=scorer),),
+        scorers=(ScorerConfig(name=scorer, params=params or {}),),
         thresholds=cuts,
     )
 
@@ -95,9 +98,13 @@ def build_router(spec: str, items: Sequence[EvalItem], tiers: Sequence[str]) -> 
         return ReplayRouter(spec, litellm_baseline_scores(spec, [i.prompt_text for i in items]), kind="baseline")
     if spec in BUILTIN_SCORERS:
         return ReplayRouter(spec, config_scores(scorer_router_config(spec, tiers), items))
+    if spec.startswith(LEARNED_PREFIX):
+        config = scorer_router_config("learned", tiers, params={"artifact": spec[len(LEARNED_PREFIX):]})
+        return ReplayRouter(spec, config_scores(config, items))
     if not is_file_spec(spec):
         raise ConfigError(f"unknown router {spec!r}: not a built-in name and not a config file", key="--router",
-                          allowed=[*BUILTIN_SCORERS, *LITELLM_NAMES, "PATH.yaml", "PATH.yaml#ALIAS"])
+                          allowed=[*BUILTIN_SCORERS, *LITELLM_NAMES, "learned:ARTIFACT.npz", "PATH.yaml",
+                                   "PATH.yaml#ALIAS"])
     config, path = load_router_spec(spec)
     if len(config.tiers) != len(tiers):
         raise ConfigError(

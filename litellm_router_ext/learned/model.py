@@ -100,7 +100,8 @@ class DifficultyModel:
                      or int(self.trees.feature.max(initial=0)) >= len(DENSE_NAMES) + self.vectors.shape[1])):
             raise ArtifactError("artifact trees and word vectors disagree; retrain with `litellm-router train`")
         self._table: dict[str, float] = dict(zip(self.vocab, self.word_weights.tolist(), strict=True))
-        self._ids: dict[str, int] = {w: i for i, w in enumerate(self.vocab)}
+        # the trees read the mean word vector, so they look words up by index; the linear form needs only weights
+        self._ids: dict[str, int] = {w: i for i, w in enumerate(self.vocab)} if self.trees is not None else {}
 
     def raw(self, text: str) -> float:
         """Unmapped prediction (the training target's units)."""

@@ -18,7 +18,8 @@ over those a record has). Two model forms (``model.py``), each with its own targ
   it ranks better (llmrouter-train -> test, gemma-2-9b -> nemotron-51b: 0.90 APGR against the linear
   form's 0.80), but it transfers worse to sources it never saw.
 
-``auto`` (the default) cross-validates both and keeps the trees only when they win. Each ``source`` gets
+``auto`` (the default) cross-validates both and keeps the trees only when they win (with 500 examples or
+more; on fewer it keeps the linear form). Each ``source`` gets
 the same total weight (capped at 2,000 prompts' worth) so one big benchmark does not drown the others.
 The report gives k-fold APGR per source and, with two or more sources, leave-one-source-out APGR:
 the honest number for traffic unlike the training data.
@@ -162,6 +163,7 @@ def source_weights(sources: np.ndarray) -> np.ndarray:
 
 MODEL_KINDS = ("auto", "linear", "trees")
 AUTO_MARGIN = 0.005  # "auto" keeps the trees only when they beat the linear model's mean CV APGR by this much
+AUTO_MIN_TREE_EXAMPLES = 500  # below this "auto" does not try trees: too few to fit, and CV gaps are noise
 
 
 @dataclass
@@ -190,13 +192,15 @@ def train(
     penalties: Penalties = DEFAULT_PENALTIES,
     model: str = "auto",
     tree_params: TreeParams = DEFAULT_TREES,
+    min_tree_examples: int = AUTO_MIN_TREE_EXAMPLES,
     seed: int = 0,
 ) -> tuple[DifficultyModel, TrainReport]:
     """Fit on every example of ``paths``, with a k-fold and leave-one-source-out report.
 
     ``model``: ``linear`` (the smooth part alone), ``trees`` (linear plus boosted trees on its residual),
     or ``auto``: cross-validate both and keep the trees only if they win by ``AUTO_MARGIN`` mean APGR
-    (without folds there is no evidence, so ``auto`` keeps the linear model, the one that transfers best).
+    (without folds, or below ``min_tree_examples``, there is no evidence worth the name, so ``auto``
+    keeps the linear model, the one that transfers best).
     """
     if model not in MODEL_KINDS:
         raise ValueError(f"model must be one of {', '.join(MODEL_KINDS)}; got {model!r}")
@@ -221,7 +225,8 @@ def train(
 
     if folds >= 2:
         fold = np.random.default_rng(seed).integers(0, folds, len(examples))
-        for kind in (("linear", "trees") if model == "auto" else (model,)):
+        tried = ("linear", "trees") if len(examples) >= min_tree_examples else ("linear",)
+        for kind in (tried if model == "auto" else (model,)):
             oof = np.zeros(len(examples))
             for k in range(folds):
                 tr, te = np.where(fold != k)[0], np.where(fold == k)[0]

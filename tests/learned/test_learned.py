@@ -222,8 +222,10 @@ def test_tree_model_round_trips_and_scores_like_its_batch_path(synthetic: Path, 
 
 
 def test_auto_cross_validates_both_forms_and_keeps_one(synthetic: Path) -> None:
+    _, small = train([synthetic], parse_tiers("small,big"), folds=3, model="auto")
+    assert set(small.cv_apgr_by_model) == {"linear"} and small.model == "linear"  # 120 examples: too few for trees
     _, report = train([synthetic], parse_tiers("small,big"), folds=3, model="auto",
-                      tree_params=TreeParams(rounds=30, bags=1))
+                      tree_params=TreeParams(rounds=30, bags=1), min_tree_examples=100)
     assert set(report.cv_apgr_by_model) == {"linear", "trees"}
     assert report.model in ("linear", "trees") and report.cv_apgr == report.cv_apgr_by_model[report.model]
     _, no_cv = train([synthetic], parse_tiers("small,big"), folds=0, model="auto")
@@ -254,3 +256,22 @@ def test_trees_without_their_word_vectors_are_refused(synthetic: Path, tmp_path:
     np.savez(tmp_path / "broken.npz", **arrays)
     with pytest.raises(ArtifactError, match="broken.npz"):
         DifficultyModel.load(tmp_path / "broken.npz")
+
+
+def test_eval_takes_a_trained_artifact_as_router(synthetic: Path, tmp_path: Path) -> None:
+    from litellm_router_ext.cli.evaluate import eval_command as evaluate
+
+    model, _ = train([synthetic], parse_tiers("small,big"), folds=0)
+    artifact = model.save(tmp_path / "mine.npz")
+    out = tmp_path / "eval.json"
+    prices = tmp_path / "prices.json"
+    prices.write_text(json.dumps({"small": {"input_usd_per_mtok": 0.1, "output_usd_per_mtok": 0.1},
+                                  "big": {"input_usd_per_mtok": 5.0, "output_usd_per_mtok": 15.0}}))
+    result = CliRunner().invoke(evaluate, ["--data", str(synthetic), "--tiers", "small,big", "--prices", str(prices),
+                                           "--router", f"learned:{artifact}", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert f"learned:{artifact}" in json.dumps(report)
+    bad = CliRunner().invoke(evaluate, ["--data", str(synthetic), "--tiers", "small,big", "--prices", str(prices),
+                                        "--router", f"learned:{tmp_path / 'none.npz'}"])
+    assert bad.exit_code != 0 and "artifact not found" in bad.output
