@@ -102,6 +102,7 @@ class DifficultyModel:
         self._table: dict[str, float] = dict(zip(self.vocab, self.word_weights.tolist(), strict=True))
         # the trees read the mean word vector, so they look words up by index; the linear form needs only weights
         self._ids: dict[str, int] = {w: i for i, w in enumerate(self.vocab)} if self.trees is not None else {}
+        self._word_part = bool(np.any(self.word_weights))  # a trees-form artifact has none
 
     def raw(self, text: str) -> float:
         """Unmapped prediction (the training target's units)."""
@@ -123,8 +124,9 @@ class DifficultyModel:
         index = self._ids
         ids = [i for i in map(index.get, toks) if i is not None]
         if ids:
-            z += float(self.word_weights[ids].mean())
-            mean_vec = self.vectors[ids].mean(axis=0, dtype=np.float64)
+            if self._word_part:
+                z += float(self.word_weights.take(ids).mean())
+            mean_vec = self.vectors.take(ids, axis=0).sum(axis=0, dtype=np.float64) / len(ids)
         else:
             mean_vec = np.zeros(self.vectors.shape[1])
         return z + self.trees.predict_one(np.concatenate([np.asarray(dense), mean_vec]))

@@ -40,14 +40,15 @@ class ObliviousTrees:
     leaves: np.ndarray  # (rounds, 2**depth) float
 
     def __post_init__(self) -> None:
-        depth = self.feature.shape[1]
+        rounds, depth = self.feature.shape
         object.__setattr__(self, "_powers", 2 ** np.arange(depth - 1, -1, -1))
-        object.__setattr__(self, "_rows", np.arange(self.feature.shape[0])[:, None])
+        object.__setattr__(self, "_offsets", np.arange(rounds) * 2**depth)  # each tree's row in leaves.ravel()
+        object.__setattr__(self, "_flat", self.leaves.ravel())
 
     def predict_one(self, x: np.ndarray) -> float:
         """Sum of the trees' leaves for one feature vector."""
-        idx = (x[self.feature] >= self.threshold) @ self._powers  # type: ignore[attr-defined]
-        return float(self.leaves[self._rows[:, 0], idx].sum())  # type: ignore[attr-defined]
+        idx = (x.take(self.feature) >= self.threshold) @ self._powers  # type: ignore[attr-defined]
+        return float(self._flat.take(self._offsets + idx).sum())  # type: ignore[attr-defined]
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Sum of the trees' leaves for each row of ``x``."""
