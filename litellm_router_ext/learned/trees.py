@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import ArtifactError
+
 
 @dataclass(frozen=True)
 class TreeParams:
@@ -40,6 +42,11 @@ class ObliviousTrees:
     leaves: np.ndarray  # (rounds, 2**depth) float
 
     def __post_init__(self) -> None:
+        if self.feature.ndim != 2 or self.threshold.shape != self.feature.shape or \
+                self.leaves.shape != (self.feature.shape[0], 2 ** self.feature.shape[1]):
+            raise ArtifactError(f"tree arrays disagree: features {self.feature.shape}, thresholds "
+                                f"{self.threshold.shape}, leaves {self.leaves.shape}; "
+                                "retrain with `litellm-router train`")
         rounds, depth = self.feature.shape
         object.__setattr__(self, "_powers", 2 ** np.arange(depth - 1, -1, -1))
         object.__setattr__(self, "_offsets", np.arange(rounds) * 2**depth)  # each tree's row in leaves.ravel()

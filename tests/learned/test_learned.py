@@ -256,6 +256,12 @@ def test_trees_without_their_word_vectors_are_refused(synthetic: Path, tmp_path:
     np.savez(tmp_path / "broken.npz", **arrays)
     with pytest.raises(ArtifactError, match="broken.npz"):
         DifficultyModel.load(tmp_path / "broken.npz")
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["tree_leaves"] = arrays["tree_leaves"][:, :3]
+    np.savez(tmp_path / "short.npz", **arrays)
+    with pytest.raises(ArtifactError, match=r"short.npz: tree arrays disagree"):
+        DifficultyModel.load(tmp_path / "short.npz")
 
 
 def test_eval_takes_a_trained_artifact_as_router(synthetic: Path, tmp_path: Path) -> None:
