@@ -2,7 +2,7 @@
 
 An oblivious tree asks the same question (feature >= threshold) of every node on a level, so a tree of
 depth d is d (feature, threshold) pairs plus 2**d leaf values, and scoring one prompt is a gather, a
-compare and a table look-up for all trees at once (about 10 us for 150 trees). Training is histogram
+compare and a table look-up for all trees at once (about 10 us for 900 trees). Training is histogram
 based: features are cut into at most 32 quantile bins once, and each level picks the split that most
 reduces the weighted squared error summed over the level's nodes. The ensemble is plain arrays, so it
 saves into the artifact's ``.npz`` without pickle.
@@ -10,7 +10,7 @@ saves into the artifact's ``.npz`` without pickle.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -40,6 +40,9 @@ class ObliviousTrees:
     feature: np.ndarray  # (rounds, depth) int
     threshold: np.ndarray  # (rounds, depth) float
     leaves: np.ndarray  # (rounds, 2**depth) float
+    _powers: np.ndarray = field(init=False, repr=False, compare=False)  # bit weights of a leaf index
+    _offsets: np.ndarray = field(init=False, repr=False, compare=False)  # each tree's start in leaves.ravel()
+    _flat: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.feature.ndim != 2 or self.threshold.shape != self.feature.shape or \
@@ -49,19 +52,19 @@ class ObliviousTrees:
                                 "retrain with `litellm-router train`")
         rounds, depth = self.feature.shape
         object.__setattr__(self, "_powers", 2 ** np.arange(depth - 1, -1, -1))
-        object.__setattr__(self, "_offsets", np.arange(rounds) * 2**depth)  # each tree's row in leaves.ravel()
+        object.__setattr__(self, "_offsets", np.arange(rounds) * 2**depth)
         object.__setattr__(self, "_flat", self.leaves.ravel())
 
     def predict_one(self, x: np.ndarray) -> float:
         """Sum of the trees' leaves for one feature vector."""
-        idx = (x.take(self.feature) >= self.threshold) @ self._powers  # type: ignore[attr-defined]
-        return float(self._flat.take(self._offsets + idx).sum())  # type: ignore[attr-defined]
+        idx = (x.take(self.feature) >= self.threshold) @ self._powers
+        return float(self._flat.take(self._offsets + idx).sum())
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Sum of the trees' leaves for each row of ``x``."""
         out = np.zeros(len(x))
         for t in range(self.feature.shape[0]):
-            idx = (x[:, self.feature[t]] >= self.threshold[t]) @ self._powers  # type: ignore[attr-defined]
+            idx = (x[:, self.feature[t]] >= self.threshold[t]) @ self._powers
             out += self.leaves[t][idx]
         return out
 
