@@ -53,6 +53,20 @@ def run(config: dict[str, Any], **kwargs: Any) -> tuple[Any, dict[str, Any]]:
     return response, decision
 
 
+def stream_json(config: dict[str, Any]) -> tuple[list[Any], Any]:
+    """Stream a JSON-mode request through ``tiered/c``; the chunks and the decision on the first one."""
+    lre.install(config)
+    try:
+        chunks = list(
+            litellm.completion(
+                model="tiered/c", messages=[{"role": "user", "content": "x"}], response_format=JSON_FORMAT, stream=True
+            )
+        )
+    finally:
+        lre.uninstall()
+    return chunks, lre.decision_of(chunks[0])
+
+
 def test_accepted_at_the_bottom_tier() -> None:
     response, decision = run(three_tiers(GOOD, GOOD, GOOD))
     assert decision["tier"] == "small" and decision["escalations"] == 0 and decision["verified"] is True
@@ -135,17 +149,8 @@ def test_a_failed_check_does_not_cool_down_the_cheap_deployment() -> None:
 
 
 def test_buffer_mode_streams_only_the_accepted_answer() -> None:
-    lre.install(three_tiers(BAD, GOOD, GOOD, stream_mode="buffer"))
-    try:
-        chunks = list(
-            litellm.completion(
-                model="tiered/c", messages=[{"role": "user", "content": "x"}], response_format=JSON_FORMAT, stream=True
-            )
-        )
-    finally:
-        lre.uninstall()
+    chunks, decision = stream_json(three_tiers(BAD, GOOD, GOOD, stream_mode="buffer"))
     assert "".join(c.choices[0].delta.content or "" for c in chunks) == GOOD
-    decision = lre.decision_of(chunks[0])
     assert isinstance(decision, dict) and decision["tier"] == "medium" and decision["escalations"] == 1
 
 
@@ -273,16 +278,7 @@ def test_an_outage_under_a_tight_budget_keeps_the_provider_error_not_a_400() -> 
 
 
 def test_early_mode_without_prefix_checks_streams_unverified_not_verified() -> None:
-    lre.install(three_tiers(GOOD, GOOD, GOOD, stream_mode="early"))  # schema cannot judge a prefix
-    try:
-        chunks = list(
-            litellm.completion(
-                model="tiered/c", messages=[{"role": "user", "content": "x"}], response_format=JSON_FORMAT, stream=True
-            )
-        )
-    finally:
-        lre.uninstall()
-    decision = lre.decision_of(chunks[0])
+    _, decision = stream_json(three_tiers(GOOD, GOOD, GOOD, stream_mode="early"))  # schema cannot judge a prefix
     assert isinstance(decision, dict) and decision["tier"] == "small" and decision["verified"] is None
 
 
