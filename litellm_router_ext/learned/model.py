@@ -99,8 +99,10 @@ class DifficultyModel:
                 and (len(self.vectors) != len(self.vocab)
                      or int(self.trees.feature.max(initial=0)) >= len(DENSE_NAMES) + self.vectors.shape[1])):
             raise ArtifactError("artifact trees and word vectors disagree; retrain with `litellm-router train`")
-        self._table: dict[str, float] = dict(zip(self.vocab, self.word_weights.tolist(), strict=True))
-        # the trees read the mean word vector, so they look words up by index; the linear form needs only weights
+        # the linear form looks up each word's weight; the trees read the mean word vector, so they look
+        # words up by index (and take the weights from the array): each builds only the table it reads
+        self._table: dict[str, float] = (dict(zip(self.vocab, self.word_weights.tolist(), strict=True))
+                                         if self.trees is None else {})
         self._ids: dict[str, int] = {w: i for i, w in enumerate(self.vocab)} if self.trees is not None else {}
         self._word_part = bool(np.any(self.word_weights))  # a trees-form artifact has none
 
@@ -305,11 +307,11 @@ def fit_tree_model(
     y = target[rows]
     sw = weight[rows] / weight[rows].mean()
     bias = float(np.average(y, weights=sw))
-    trees = fit_trees(train_feats.tree_inputs(vec16), y - bias, sw, params)
-    model = DifficultyModel([0.0] * len(DENSE_NAMES), bias, list(vectors.words),
-                            np.zeros(len(vectors.words), dtype=np.float32), [0.0, 1.0], trees=trees, vectors=vec16)
-    model.knots = _knots(model.raw_batch(train_feats))
-    return model
+    x = train_feats.tree_inputs(vec16)
+    trees = fit_trees(x, y - bias, sw, params)
+    knots = _knots(bias + trees.predict(x))  # the linear part is zero: raw is bias + trees
+    return DifficultyModel([0.0] * len(DENSE_NAMES), bias, list(vectors.words),
+                           np.zeros(len(vectors.words), dtype=np.float32), knots, trees=trees, vectors=vec16)
 
 
 def _knots(raw: np.ndarray) -> list[float]:
