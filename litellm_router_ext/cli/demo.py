@@ -11,9 +11,9 @@ from importlib import resources
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
+from .console import make_console
 from .errors import user_errors
 
 
@@ -62,7 +62,7 @@ def demo(config_path: Path | None, alias: str | None) -> None:
                 f"{d['decision_us']:.0f}",
                 f"{d['cost_usd']:.6f}",
             )
-        console = Console()
+        console = make_console()
         console.print(table)
         share = ", ".join(f"{tier}: {n}" for tier, n in counts.items())
         console.print(f"tier share: {share}")

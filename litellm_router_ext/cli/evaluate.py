@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import numpy as np
 from rich.console import Console
 
 from ..config import BUILTIN_SCORERS
+from .console import make_console
 from .errors import user_errors
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -91,7 +91,7 @@ def _write_json(target: Path | None, payload: dict[str, Any]) -> None:
 
 
 def _console(quiet: bool) -> Console:
-    return Console(file=sys.stderr if quiet else sys.stdout, quiet=quiet)
+    return make_console(stderr=quiet, quiet=quiet)
 
 
 @click.command("eval")

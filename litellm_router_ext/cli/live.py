@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -15,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..errors import ConfigError
+from .console import make_console
 
 
 def run_live(
@@ -54,7 +54,7 @@ def run_live(
         items = [item for item, calib in zip(items, mask, strict=True) if calib == (split == "calib")]
     target = out or Path(f"{source}.live.jsonl")
     install(file)
-    console = Console(file=sys.stderr if quiet or str(json_out) == "-" else sys.stdout, quiet=quiet)
+    console = make_console(stderr=quiet or str(json_out) == "-", quiet=quiet)
     with Progress(
         TextColumn("[bold]tiered/" + alias),
         BarColumn(),

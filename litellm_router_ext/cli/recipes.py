@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
+from .console import make_console
 from .errors import user_errors
 
 
@@ -28,7 +28,7 @@ def list_command() -> None:
         for recipe in list_recipes():
             tiers = " -> ".join(t.name for t in recipe.router_file.routers[0].tiers)
             table.add_row(recipe.name, tiers, " ".join(recipe.env_vars()), recipe.description)
-        Console().print(table)
+        make_console().print(table)
 
 
 @recipes.command("show")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from ..errors import RouterExtError
+from .console import make_console
 
 
 @click.command("train")
@@ -38,7 +38,7 @@ def train(data: tuple[str, ...], tiers: str, out: str, folds: int, leave_one_out
         path = model.save(out)
     except (RouterExtError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
-    console = Console()
+    console = make_console()
     table = Table(title=f"APGR ({'+'.join(tier_spec[0])} -> {'+'.join(tier_spec[-1])}; random = 0.50)")
     kinds = list(report.cv_apgr_by_model) or [report.model]
     for col in ("source", "prompts", *(f"{folds}-fold CV, {k}" for k in kinds), "left out of training"):

@@ -42,6 +42,17 @@ def test_eval_on_the_packaged_sample_needs_no_arguments():
     assert "280 items" in result.output and "oracle" in result.output
 
 
+def test_piped_report_keeps_every_column():
+    # Piped output (CI logs) once fell back to 80 columns and dropped saved95/saved99 from the table.
+    result = CliRunner().invoke(main, ["eval", "--bootstrap", "0", "--categories", "0"], env={"COLUMNS": None},
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.output.splitlines() if "quality" in line and "router" in line)
+    assert "saved95" in header and "saved99" in header
+    regression_header = next(line for line in result.output.splitlines() if "difficulty" in line)
+    assert "tier" in regression_header and "prompt" in regression_header
+
+
 def test_malformed_line_is_one_clean_error_with_its_line_number(tmp_path: Path):
     path = write_set(tmp_path, [record(0, "a", 1, 1), record(1, "b", 0, 1)])
     path.write_text(path.read_text() + '{"id": "t-2", "messages": [\n')
