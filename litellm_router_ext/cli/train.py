@@ -24,8 +24,9 @@ from .console import make_console
               help="Also report leave-one-source-out APGR (needs 2+ sources).")
 @click.option("--model", "model_kind", default="auto", show_default=True,
               type=click.Choice(["auto", "linear", "trees"]),
-              help="linear: word and prompt-shape weights; trees: plus boosted trees on what those miss; "
-                   "auto: cross-validate both, keep the trees only if they win.")
+              help="linear: word and prompt-shape weights (transfers best); trees: boosted trees on the same features "
+                   "and the mean word vector (best on the traffic it was trained on); auto: cross-validate both, "
+                   "keep the trees only if they win.")
 def train(data: tuple[str, ...], tiers: str, out: str, folds: int, leave_one_out: bool, model_kind: str) -> None:
     """Train the `learned` scorer on DATA and write an artifact a router config can point to."""
     from ..learned.training import parse_tiers

@@ -197,10 +197,10 @@ def train(
 ) -> tuple[DifficultyModel, TrainReport]:
     """Fit on every example of ``paths``, with a k-fold and leave-one-source-out report.
 
-    ``model``: ``linear`` (the smooth part alone), ``trees`` (linear plus boosted trees on its residual),
-    or ``auto``: cross-validate both and keep the trees only if they win by ``AUTO_MARGIN`` mean APGR
-    (without folds, or below ``min_tree_examples``, there is no evidence worth the name, so ``auto``
-    keeps the linear model, the one that transfers best).
+    ``model``: ``linear`` (the smooth part alone), ``trees`` (boosted trees alone, on the prompt features
+    and the mean word vector), or ``auto``: cross-validate both and keep the trees only if they win by
+    ``AUTO_MARGIN`` mean APGR (without folds, or below ``min_tree_examples``, there is no evidence worth
+    the name, so ``auto`` keeps the linear model, the one that transfers best).
     """
     if model not in MODEL_KINDS:
         raise ValueError(f"model must be one of {', '.join(MODEL_KINDS)}; got {model!r}")
