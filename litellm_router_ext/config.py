@@ -365,4 +365,17 @@ def load_config(path: str | Path) -> RouterFile:
         raise ConfigError("file not found; pass the path of a router config YAML", file=str(p)) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=str(p)) from None
-    return parse_config(parse_yaml(text, str(p)), str(p))
+    return parse_config(_anchor_artifacts(parse_yaml(text, str(p)), p.parent), str(p))
+
+
+def _anchor_artifacts(data: object, base: Path) -> object:
+    """Relative ``learned`` artifact paths name files beside the config, whatever directory a proxy runs in."""
+    routers = data.get("routers") if isinstance(data, Mapping) and "routers" in data else [data]
+    for router in routers if isinstance(routers, list) else []:
+        scorers = router.get("scorers") if isinstance(router, Mapping) else None
+        for scorer in scorers if isinstance(scorers, list) else []:
+            params = scorer.get("params") if isinstance(scorer, dict) and scorer.get("name") == "learned" else None
+            artifact = params.get("artifact") if isinstance(params, dict) else None
+            if isinstance(params, dict) and isinstance(artifact, str) and not Path(artifact).expanduser().is_absolute():
+                params["artifact"] = str(base / artifact)
+    return data

@@ -51,4 +51,6 @@ def train(data: tuple[str, ...], tiers: str, out: str, folds: int, leave_one_out
     console.print(f"model kept: {report.model}")
     console.print(f"trained on {report.n_examples} prompts in {report.seconds:.1f} s; wrote {path} "
                   f"({Path(path).stat().st_size // 1024} KiB) and {Path(path).parent / 'manifest.json'}")
-    console.print(f"use it in a router config:  scorers: [{{name: learned, params: {{artifact: {path}}}}}]")
+    absolute = Path(path).resolve()
+    console.print(f"use it in a router config:  scorers: [{{name: learned, params: {{artifact: {absolute}}}}}]")
+    console.print("(a relative artifact path in a config is read from the config file's folder)")

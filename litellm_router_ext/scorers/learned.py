@@ -1,6 +1,7 @@
 """The ``learned`` scorer: a trained difficulty predictor (default: the artifact shipped in the package).
 
-Config: ``{name: learned, params: {artifact: path/to/difficulty.npz}}``; without ``artifact`` it uses
+Config: ``{name: learned, params: {artifact: path/to/difficulty.npz}}`` (``load_config`` reads a relative path
+from the config file's folder); without ``artifact`` it uses
 ``litellm_router_ext/data/learned/difficulty.npz``, trained on the RouteLLM GSM8K/MMLU/MT-Bench and
 LLMRouter outcome sets (its ``manifest.json`` lists data, date, features and cross-validated APGR).
 Loading reads plain arrays only; scoring is pure Python (tens of microseconds).

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from litellm_router_ext.adapters.complexity_plugin import LearnedClassifierPlugin
 from litellm_router_ext.cli.train import train as train_command
-from litellm_router_ext.config import ScorerConfig
+from litellm_router_ext.config import ScorerConfig, load_config
 from litellm_router_ext.errors import ArtifactError, DatasetError
 from litellm_router_ext.learned.features import DENSE_NAMES, dense_features, words
 from litellm_router_ext.learned.model import DifficultyModel, apgr, featurize
@@ -112,6 +112,25 @@ def test_train_writes_artifact_a_scorer_config_loads(synthetic: Path, tmp_path: 
     easy = scorer.score(RequestView.from_openai([{"role": "user", "content": "Say hello to my friend Bob."}]))
     assert 0.0 <= easy < hard <= 1.0
     assert json.loads((out.parent / "manifest.json").read_text())["tiers"] == ["small", "big"]
+
+
+def test_config_artifact_paths_are_relative_to_the_config_file(synthetic: Path, tmp_path: Path) -> None:
+    # A proxy rarely runs in the directory that holds its router config; the artifact beside it must still load.
+    model, _ = train([synthetic], parse_tiers("small,big"), folds=0, leave_one_out=False)
+    artifact = model.save(tmp_path / "deploy" / "mine.npz")
+    elsewhere = model.save(tmp_path / "elsewhere.npz")
+    config = tmp_path / "deploy" / "router.yaml"
+    config.write_text(
+        "routers:\n"
+        "  - alias: a\n    tiers: [{name: s, model: small}, {name: b, model: big}]\n"
+        "    scorers: [{name: learned, params: {artifact: mine.npz}}]\n    thresholds: [0.5]\n"
+        "  - alias: b\n    tiers: [{name: s, model: small}, {name: b, model: big}]\n"
+        f"    scorers: [{{name: learned, params: {{artifact: {elsewhere}}}}}]\n    thresholds: [0.5]\n",
+        encoding="utf-8")
+    first, second = (r.scorers[0].params["artifact"] for r in load_config(config).routers)
+    assert Path(first) == artifact and Path(second) == elsewhere
+    assert 0.0 <= build_scorer(load_config(config).routers[0].scorers[0]).score(
+        RequestView.from_openai([{"role": "user", "content": "How many km in total?"}])) <= 1.0
 
 
 def test_train_rejects_tiers_missing_from_data(synthetic: Path) -> None:
