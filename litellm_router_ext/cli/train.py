@@ -45,12 +45,23 @@ def train(data: tuple[str, ...], tiers: str, out: str, folds: int, leave_one_out
     for col in ("source", "prompts", *(f"{folds}-fold CV, {k}" for k in kinds), "left out of training"):
         table.add_column(col, justify="right" if col != "source" else "left")
     for source, n in report.sources.items():
-        values = [report.cv_apgr_by_model.get(k, {}).get(source) for k in kinds] + [report.lodo_apgr.get(source)]
-        table.add_row(source, str(n), *(f"{v:.3f}" if v is not None else "-" for v in values))
+        cv = [_with_interval(report.cv_apgr_by_model.get(k, {}).get(source),
+                             report.cv_ci_by_model.get(k, {}).get(source)) for k in kinds]
+        lodo = report.lodo_apgr.get(source)
+        table.add_row(source, str(n), *cv, f"{lodo:.3f}" if lodo is not None else "-")
     console.print(table)
+    if report.cv_ci_by_model:
+        console.print("[dim]CV cells: APGR [95% bootstrap interval over prompts]; overlapping intervals mean this "
+                      "data does not tell the forms apart[/]")
     console.print(f"model kept: {report.model}")
     console.print(f"trained on {report.n_examples} prompts in {report.seconds:.1f} s; wrote {path} "
                   f"({Path(path).stat().st_size // 1024} KiB) and {Path(path).parent / 'manifest.json'}")
     absolute = Path(path).resolve()
     console.print(f"use it in a router config:  scorers: [{{name: learned, params: {{artifact: {absolute}}}}}]")
     console.print("(a relative artifact path in a config is read from the config file's folder)")
+
+
+def _with_interval(value: float | None, ci: tuple[float, float] | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.3f} [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else f"{value:.3f}"

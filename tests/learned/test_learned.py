@@ -17,7 +17,15 @@ from litellm_router_ext.config import ScorerConfig, load_config
 from litellm_router_ext.errors import ArtifactError, DatasetError
 from litellm_router_ext.learned.features import DENSE_NAMES, dense_features, words
 from litellm_router_ext.learned.model import DifficultyModel, apgr, featurize
-from litellm_router_ext.learned.training import Example, average_rank, parse_tiers, read_examples, targets, train
+from litellm_router_ext.learned.training import (
+    Example,
+    apgr_interval,
+    average_rank,
+    parse_tiers,
+    read_examples,
+    targets,
+    train,
+)
 from litellm_router_ext.learned.trees import TreeParams, fit_trees
 from litellm_router_ext.scorers import build_scorer
 from litellm_router_ext.scorers.learned import LearnedScorer, default_artifact_path
@@ -146,8 +154,29 @@ def test_cli_train(synthetic: Path, tmp_path: Path) -> None:
                                                 "--folds", "2"])
     assert result.exit_code == 0, result.output
     assert out.exists() and "APGR" in result.output
+    cv = json.loads((out.parent / "manifest.json").read_text())["metrics"]["cv_apgr_95ci_by_model"]["linear"]
+    lo, hi = cv["math"]
+    assert f"[{lo:.2f}, {hi:.2f}]" in result.output
     bad = CliRunner().invoke(train_command, ["--data", str(tmp_path / "nope.jsonl"), "--tiers", "small,big"])
     assert bad.exit_code == 1 and "file not found" in bad.output and "Traceback" not in bad.output
+
+
+def test_cv_interval_brackets_the_estimate_and_narrows_with_more_prompts(synthetic: Path) -> None:
+    _, report = train([synthetic], parse_tiers("small,big"), folds=3, leave_one_out=False, model="linear")
+    for source, value in report.cv_apgr_by_model["linear"].items():
+        ci = report.cv_ci_by_model["linear"][source]
+        assert ci is not None and ci[0] <= value <= ci[1]
+    rng = np.random.default_rng(0)
+
+    def width(n: int) -> float:
+        weak = rng.integers(0, 2, n).astype(float)
+        strong = np.maximum(weak, rng.integers(0, 2, n)).astype(float)
+        hint = (strong - weak) + rng.normal(0, 1.0, n)  # informative, not perfect
+        ci = apgr_interval(hint, weak, strong)
+        assert ci is not None and ci[0] > 0.5  # clearly better than random at either size
+        return ci[1] - ci[0]
+
+    assert width(4000) < 0.5 * width(200)
 
 
 def test_apgr_matches_definition() -> None:
