@@ -1,11 +1,17 @@
 """The learned scorer as a classifier plugin for LiteLLM's own complexity router.
 
-In a LiteLLM config (``classifier_type: custom``)::
+In a LiteLLM proxy config (full example: ``configs/proxy/complexity-router-learned.yaml``)::
 
-    router_settings:
-      complexity_router_config:          # wherever your complexity router is configured
-        classifier_type: custom
-        classifier_plugin: litellm_router_ext.adapters.complexity_plugin.default_plugin
+    model_list:
+      - model_name: smart
+        litellm_params:
+          model: auto_router/complexity_router
+          complexity_router_config:
+            classifier_type: custom
+            classifier_plugin: litellm_router_ext.adapters.complexity_plugin.default_plugin
+            tiers: {SIMPLE: small, MEDIUM: small, COMPLEX: large, REASONING: large}
+
+In the SDK, put a ``LearnedClassifierPlugin(...)`` instance itself under ``classifier_plugin``.
 
 ``classify(context)`` scores the last user message and returns the name of the tier whose cut it
 reaches. The default cuts the score (a quantile of the training prompts) into LiteLLM's four

@@ -153,16 +153,21 @@ class Proxy:
 def start_proxy(tmp: Path, recipe: str, env: Mapping[str, str]) -> Proxy:
     """Install ``recipe`` into ``tmp`` as a new user would, add a capturing callback, start `litellm --config`."""
     installed = install_recipe(recipe, tmp)
+    return start_proxy_config(tmp, installed.proxy_config, env)
+
+
+def start_proxy_config(tmp: Path, config_path: Path, env: Mapping[str, str]) -> Proxy:
+    """`litellm --config` on the proxy config at ``config_path`` (in ``tmp``), with a capturing callback added."""
     shutil.copy(Path(__file__).with_name("capture_logger.py"), tmp / "capture_logger.py")
-    config = yaml.safe_load(installed.proxy_config.read_text())
-    config["litellm_settings"]["callbacks"].append("capture_logger.capture")
-    installed.proxy_config.write_text(yaml.safe_dump(config, sort_keys=False))
+    config = yaml.safe_load(config_path.read_text())
+    config.setdefault("litellm_settings", {}).setdefault("callbacks", []).append("capture_logger.capture")
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     port = free_port()
     master_key = "sk-" + secrets.token_urlsafe(32)
     capture = tmp / "logged.jsonl"
     process = Process(
-        f"litellm proxy ({recipe})",
-        [str(LITELLM_BIN), "--config", str(installed.proxy_config), "--host", "127.0.0.1", "--port", str(port)],
+        f"litellm proxy ({config_path.stem})",
+        [str(LITELLM_BIN), "--config", str(config_path), "--host", "127.0.0.1", "--port", str(port)],
         tmp / "proxy.log",
         env={
             "LITELLM_MASTER_KEY": master_key,
