@@ -15,7 +15,8 @@ In the SDK, put a ``LearnedClassifierPlugin(...)`` instance itself under ``class
 
 ``classify(context)`` scores the last user message and returns the name of the tier whose cut it
 reaches. The default cuts the score (a quantile of the training prompts) into LiteLLM's four
-built-in tiers at 0.25/0.5/0.75; pass your own ``tiers`` and ``cuts`` for a custom tier set.
+built-in tiers at 0.25/0.5/0.75; pass your own ``tiers`` and ``cuts`` for a custom tier set (LiteLLM then
+also wants those names in ``tier_definitions`` and a ``fallback_tier``).
 """
 
 from __future__ import annotations

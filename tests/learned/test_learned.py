@@ -202,6 +202,31 @@ def test_complexity_plugin_returns_a_tier_name() -> None:
         LearnedClassifierPlugin(tiers=("a", "b"), cuts=(0.2, 0.4))
 
 
+def test_complexity_plugin_routes_a_litellm_sdk_router() -> None:
+    # A custom tier set (two tiers, one cut), in LiteLLM's own Router through its classifier_plugin hook.
+    import litellm
+
+    plugin = LearnedClassifierPlugin(tiers=("CHEAP", "STRONG"), cuts=(0.5,))
+    complexity = {"classifier_type": "custom", "classifier_plugin": plugin,
+                  "tier_definitions": [{"name": "CHEAP", "description": "answerable by a small model"},
+                                       {"name": "STRONG", "description": "needs the strong model"}],
+                  "fallback_tier": "STRONG", "tiers": {"CHEAP": "cheap", "STRONG": "strong"}}
+    router = litellm.Router(model_list=[
+        {"model_name": "smart",
+         "litellm_params": {"model": "auto_router/complexity_router", "complexity_router_config": complexity}},
+        *({"model_name": name, "litellm_params": {"model": f"openai/{name}", "api_key": "x",
+                                                   "mock_response": f"from {name}"}} for name in ("cheap", "strong")),
+    ])
+
+    async def ask(text: str) -> str:
+        response = await router.acompletion(model="smart", messages=[{"role": "user", "content": text}])
+        return str(response.choices[0].message.content)
+
+    assert plugin.scorer.score_text(EASY) < 0.5 <= plugin.scorer.score_text(HARD)
+    assert asyncio.run(ask(EASY)) == "from cheap"
+    assert asyncio.run(ask(HARD)) == "from strong"
+
+
 def test_shipped_model_beats_random_on_shared_test(shared_data: Path) -> None:
     scorer = LearnedScorer()
     rows = [json.loads(line) for line in (shared_data / "llmrouter-test.jsonl").read_text().split("\n") if line]
