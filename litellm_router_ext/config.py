@@ -112,7 +112,9 @@ class CascadeConfig(_Frozen):
     combine: Literal["all", "any", "weighted"] = Field(default="all", description="How verdicts combine")
     threshold: float = Field(default=0.5, ge=0, le=1, description="Accept when weighted score >= this")
     max_escalations: int = Field(default=3, ge=0, description="Escalations allowed per request")
-    budget_usd: float | None = Field(default=None, gt=0, description="Per-request spend cap over all attempts")
+    budget_usd: float | None = Field(
+        default=None, gt=0, description="Per-request spend cap: all attempts plus the judge calls made before each"
+    )
     stream_mode: Literal["buffer", "early"] = Field(default="buffer", description="How streamed answers are checked")
     early_tokens: int = Field(default=32, gt=0, description="Prefix length checked in early mode")
     on_missing_logprobs: Literal["skip", "fail"] = Field(

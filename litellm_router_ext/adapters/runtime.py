@@ -172,6 +172,7 @@ class TieredRouter:
             start=decision.tier_index,
             eligible=eligible,
             estimate=lambda k: self._estimate(k, run),
+            other_spend=lambda: sum(run.check_spend),  # judge calls count against cascade.budget_usd
         )
         return run, flow
 

@@ -18,7 +18,8 @@ The flow yields steps and the caller answers them::
 * the top eligible tier's answer is returned even when rejected, marked unverified; so is the best
   answer so far when ``max_escalations`` or the budget stops the climb;
 * ``budget_usd`` is never knowingly broken: before each attempt the caller's estimate of its cost is
-  added to what was spent, and the attempt is skipped when the sum exceeds the budget. When the
+  added to what was spent (the attempts so far plus ``other_spend()``, e.g. judge calls made while
+  checking answers), and the attempt is skipped when the sum exceeds the budget. When the
   estimate is unknown (``None``) the flow is conservative: it makes the first attempt of a request
   (nothing was spent and there is no cheaper way to answer) but never a further one;
 * no answer at all (every tier failed, or the budget forbade the first attempt) ends ``failed``.
@@ -47,6 +48,7 @@ class TryTier:
     model: str
     escalations: int
     spent_usd: float
+    """Spent on this request so far: earlier attempts plus ``other_spend()`` (judge calls)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +120,7 @@ class CascadeFlow:
         start: int = 0,
         eligible: Collection[int] | None = None,
         estimate: Estimate | None = None,
+        other_spend: Callable[[], float] | None = None,
     ) -> None:
         if not 0 <= start < len(tiers):
             raise ValueError(f"start tier {start} is outside the ladder (0..{len(tiers) - 1})")
@@ -126,6 +129,7 @@ class CascadeFlow:
         self._cascade = cascade
         self._ladder = [i for i in range(start, len(tiers)) if eligible is None or i in eligible]
         self._estimate = estimate
+        self._other_spend = other_spend
         self._gen = self._run()
         self._step: Step | None = None
 
@@ -180,9 +184,10 @@ class CascadeFlow:
             return Finished(status, reason, k, self._names[k], answer, verdict, tuple(attempts), escalations)
 
         for pos, k in enumerate(self._ladder):
-            if not self._affordable(k, spent, first=not attempts):
+            so_far = spent + (self._other_spend() if self._other_spend else 0.0)
+            if not self._affordable(k, so_far, first=not attempts):
                 return finish("unverified", "budget") if best else finish("failed", "budget")
-            outcome = yield TryTier(k, self._names[k], self._models[k], escalations, spent)
+            outcome = yield TryTier(k, self._names[k], self._models[k], escalations, so_far)
             assert isinstance(outcome, Answered | ProviderFailed)
             spent += outcome.cost_usd
             model = outcome.model or self._models[k]

@@ -92,6 +92,32 @@ def test_budget_stops_before_an_attempt_that_would_break_it() -> None:
     assert done.cost_usd <= 0.05
 
 
+def test_spend_outside_the_attempts_counts_against_the_budget() -> None:
+    # Each check costs 0.02 (a judge call): small 0.01 + its check 0.02 + medium's estimate 0.02 > 0.04.
+    checks: list[float] = []
+    tried: list[tuple[str, float]] = []
+
+    def call(step: TryTier) -> Answered:
+        tried.append((step.tier, step.spent_usd))
+        return Answered(answer("bad"), cost_usd=0.01)
+
+    def check(a: Answer) -> Verdict:
+        checks.append(0.02)
+        return Verdict(False, "judge", None, "scripted")
+
+    def flow(other: bool) -> CascadeFlow:
+        return CascadeFlow(TIERS, cascade({"name": "refusal"}, budget_usd=0.04), estimate=[0.01, 0.02, 0.05],
+                           other_spend=(lambda: sum(checks)) if other else None)
+
+    done = drive(flow(True), call, check)
+    assert [t for t, _ in tried] == ["small"] and done.reason == "budget"
+    assert done.cost_usd + sum(checks) <= 0.04
+    tried.clear()
+    checks.clear()
+    drive(flow(False), call, check)  # blind to the checks' spend, the flow would have climbed
+    assert [t for t, _ in tried] == ["small", "medium"] and tried[1][1] == pytest.approx(0.01)
+
+
 def test_budget_unknown_estimate_is_conservative() -> None:
     done, tried = run({"small": "a", "medium": "ok"}, accept=["ok"], budget_usd=1.0, estimate=None)
     assert tried == ["small"] and done.reason == "budget"  # first attempt made, no blind escalation

@@ -293,3 +293,15 @@ def test_judge_calls_are_paid_for_in_the_decision(use_async: bool) -> None:
     attempts = sum(a["cost_usd"] for a in decision["attempts"])
     assert decision["cost_usd"] == pytest.approx(attempts + decision["checks_cost_usd"])
     assert response._hidden_params["response_cost"] == pytest.approx(decision["cost_usd"])
+
+
+def test_judge_spend_counts_against_the_budget() -> None:
+    # The judge (large, answering "2") rejects small's answer. Its call costs more than medium's estimate
+    # leaves room for, so the climb stops: before, medium was tried and the request cost 0.000598 > 0.0004.
+    budget = 0.0004
+    config = three_tiers("The answer is 42.", "The answer is 41.", "2", validators=[{"name": "judge"}],
+                         judge_tier="large", budget_usd=budget)
+    decision = lre.decision_of(ask_once(config, False))
+    assert isinstance(decision, dict) and decision["checks_cost_usd"] > 0
+    assert [a["tier"] for a in decision["attempts"]] == ["small"] and decision["verified"] is False
+    assert decision["cost_usd"] <= budget
