@@ -156,6 +156,11 @@ class StateConfig(_Frozen):
     )
     key_prefix: str = Field(default="litellm_router_ext", min_length=1, description="Prefix of every Redis key")
     retry_after_s: float = Field(default=5.0, gt=0, description="After a Redis error, use local state this long")
+    flush_s: float = Field(
+        default=0.25, ge=0, le=60,
+        description="Counts and conversation tiers reach Redis from a background writer within this many seconds "
+        "(0: written on the request path, one Redis round trip each)",
+    )
 
 
 class RouterConfig(_Frozen):
