@@ -196,6 +196,12 @@ class TieredProvider(CustomLLM):  # type: ignore[misc]  # LiteLLM ships no type 
     def __init__(self) -> None:
         super().__init__()
         self.routers: dict[str, TieredRouter] = {}
+        self.shared_states: list[RedisState] = []
+
+    def close(self) -> None:
+        """Write what shared state still has queued and stop its background writers (``uninstall`` calls this)."""
+        for state in self.shared_states:
+            state.close()
 
     def add(self, runtime: TieredRouter) -> None:
         self.routers[runtime.config.alias] = runtime
@@ -217,6 +223,8 @@ class TieredProvider(CustomLLM):  # type: ignore[misc]  # LiteLLM ships no type 
         if require_groups:
             check_tiers_served(file, litellm_router.model_names, source)
         shared = RedisState(file.state) if file.state.backend == "redis" else None
+        if shared is not None:
+            self.shared_states.append(shared)
         file_memory = memory or shared or InMemoryConversationMemory()
         counters = shared or InMemoryCounterStore()
         for rc in file.routers:
@@ -370,7 +378,11 @@ def complete(alias: str, messages: list[Mapping[str, Any]], **params: Any) -> An
 
 
 def uninstall(provider: str = "tiered") -> None:
-    """Remove the provider from LiteLLM (mainly for tests and reloads)."""
+    """Remove the provider from LiteLLM (mainly for tests and reloads), after writing its queued shared state."""
+    for entry in litellm.custom_provider_map:
+        handler = entry.get("custom_handler")
+        if entry.get("provider") == provider and isinstance(handler, TieredProvider):
+            handler.close()
     litellm.custom_provider_map = [p for p in litellm.custom_provider_map if p.get("provider") != provider]
     if provider in litellm._custom_providers:
         litellm._custom_providers.remove(provider)

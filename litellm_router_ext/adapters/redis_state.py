@@ -5,12 +5,16 @@ local state for ``retry_after_s`` (one warning per outage), counts made meanwhil
 to Redis when it answers again, and no request fails because Redis did.
 
 Writes leave the request path: counts and conversation tiers are queued locally and a background thread
-writes them as one batch every ``flush_s`` (``flush_s: 0`` writes them inline). Reads stay inline:
-``get`` is the one round trip a request pays, because a follow-up may land on another instance.
+writes them as one batch every ``flush_s`` (``flush_s: 0`` writes them inline). Reads stay inline: the
+conversation lookup a follow-up needs (it may land on another instance), and the monitor's refresh every
+few seconds.
 
-Each batch is applied once: a batch whose reply was lost (a stalled Redis runs it later) is re-sent with
-the same id, and a guard key makes the second run a no-op. Conversation tiers only ever rise (keep-max).
+Each batch is applied once. A writer (one per process) numbers its batches and sends the next only after
+Redis confirmed the last; a batch whose reply was lost (a stalled Redis runs it later) is re-sent with its
+number, and the script skips numbers it has seen. Conversation tiers only ever rise (keep-max). Every key
+carries the prefix as a hash tag, so one script touches one slot and Redis Cluster works too.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -19,6 +23,7 @@ import os
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,33 +35,40 @@ from ..state import InMemoryConversationMemory, InMemoryCounterStore
 
 log = logging.getLogger("litellm_router_ext")
 
-_KEEP_MAX_SCRIPT = """
-local v = redis.call('GET', KEYS[1])
-if (not v) or tonumber(v) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end
-return 1
-"""
-# KEYS[1]: the batch's guard; KEYS[2..]: counter hashes. ARGV[1]: guard TTL, ARGV[2]: counter TTL, then per
-# counter hash its field count n and n (field, increment) pairs.
+# KEYS[1]: the writer's last applied batch number; KEYS[2 .. n+1]: counter hashes; KEYS[n+2 ..]: conversation
+# keys. ARGV: batch number, writer-key TTL, counter TTL, conversation TTL, n, then per counter hash its field
+# count m and m (field, increment) pairs, then one tier per conversation key.
 _APPLY_ONCE_SCRIPT = """
-if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
-local a = 3
-for k = 2, #KEYS do
-  local n = tonumber(ARGV[a]); a = a + 1
-  for _ = 1, n do
+local seq = tonumber(ARGV[1])
+if seq <= tonumber(redis.call('GET', KEYS[1]) or '0') then return 0 end
+redis.call('SET', KEYS[1], seq, 'EX', ARGV[2])
+local n = tonumber(ARGV[5])
+local a = 6
+for k = 2, n + 1 do
+  local m = tonumber(ARGV[a]); a = a + 1
+  for _ = 1, m do
     redis.call('HINCRBY', KEYS[k], ARGV[a], ARGV[a + 1]); a = a + 2
   end
-  redis.call('EXPIRE', KEYS[k], ARGV[2])
+  redis.call('EXPIRE', KEYS[k], ARGV[3])
+end
+for k = n + 2, #KEYS do
+  local tier = tonumber(ARGV[a]); a = a + 1
+  local v = redis.call('GET', KEYS[k])
+  if (not v) or tonumber(v) < tier then redis.call('SET', KEYS[k], tier, 'EX', ARGV[4]) end
 end
 return 1
 """
 _CONVERSATION_TTL_S = 86_400
-_COUNTER_TTL_S = 4 * 3600
-_BATCH_GUARD_TTL_S = 3600  # a batch re-sent within this is applied once; the guard outlives any sane stall
+_COUNTER_TTL_S = 4 * 3600  # also the writer key's: a batch re-sent while its buckets still count is skipped
+_MAX_PENDING_TIERS = 50_000  # conversation tiers queued through a long outage: the oldest go first
+_CLOSE_TRIES = 3
+
+_LIVE: weakref.WeakSet[RedisState] = weakref.WeakSet()
 
 
 @dataclass(frozen=True)
 class _Batch:
-    id: str
+    seq: int
     counts: dict[tuple[str, int], dict[str, int]]
     tiers: dict[str, int]
 
@@ -79,16 +91,25 @@ class RedisState:
         self.retry_after_s = config.retry_after_s
         self.flush_s = config.flush_s
         self._down_until = 0.0
-        self._outage = False
+        self._local_memory = InMemoryConversationMemory()
+        self._reset_writer()
+        _LIVE.add(self)
+
+    def _reset_writer(self) -> None:
+        """Fresh queues and a fresh writer identity: at start, and in a forked child (the parent writes its own)."""
         self._lock = threading.Lock()
+        self._outage = False
         self._pending = InMemoryCounterStore()
         self._pending_keys: set[tuple[str, int]] = set()
         self._pending_tiers: dict[str, int] = {}
         self._unacked: _Batch | None = None  # sent, reply not seen: re-sent as is until Redis confirms it
-        self._local_memory = InMemoryConversationMemory()
+        self._writer_key = self._key(f"writer:{uuid.uuid4().hex}")
+        self._seq = 0
         self._stop = threading.Event()
         self._writer: threading.Thread | None = None
-        self._writer_pid = 0
+
+    def _key(self, name: str) -> str:
+        return f"{{{self.prefix}}}:{name}"  # the hash tag keeps every key in one cluster slot
 
     # ------------------------------------------------------------------ health
 
@@ -105,81 +126,90 @@ class RedisState:
         if first:
             log.warning("Redis unavailable (%s); routing state is local to this process for now", type(exc).__name__)
 
-    def _answered(self, written: int = 0) -> None:
-        if self._outage:
+    def _answered(self, written: int | None = None) -> None:
+        """Redis replied: end an outage. Reads pass ``None`` and leave that to the writer while it has a backlog."""
+        with self._lock:
+            if not self._outage or (written is None and self._queued_locked()):
+                return
             self._outage = False
-            log.warning("Redis is back; %d bucket(s) of local counts written", written)
+        log.warning("Redis is back; %d bucket(s) of local counts written", written or 0)
+
+    def _queued_locked(self) -> bool:
+        return bool(self._unacked or self._pending_keys or self._pending_tiers)
 
     # ------------------------------------------------------------------ writes
 
     def _queued(self) -> None:
-        if self.flush_s == 0:
+        if self.flush_s == 0 or self._stop.is_set():
             self.flush()
-        elif self._writer is None or self._writer_pid != os.getpid():
-            self._start_writer()
-
-    def _start_writer(self) -> None:
-        # Per process: a proxy that forks its workers after loading the config starts one in each worker.
-        with self._lock:
-            if self._writer is not None and self._writer_pid == os.getpid():
-                return
-            first = self._writer is None
-            self._writer_pid = os.getpid()
-            self._writer = threading.Thread(target=self._write_loop, name="litellm-router-ext-redis", daemon=True)
-            self._writer.start()
-        if first:
-            atexit.register(self.close)
+        elif self._writer is None or not self._writer.is_alive():
+            with self._lock:
+                if self._writer is None or not self._writer.is_alive():
+                    self._writer = threading.Thread(target=self._write_loop, name="litellm-router-ext-redis",
+                                                    daemon=True)
+                    self._writer.start()
 
     def _write_loop(self) -> None:
         while not self._stop.wait(self.flush_s):
             self.flush()
 
-    def flush(self) -> None:
-        """Write the queued counts and conversation tiers as one batch (kept for later while Redis is away)."""
-        if self.degraded:
-            return
-        with self._lock:
-            if self._unacked is None and (self._pending_keys or self._pending_tiers):
-                counts = {(key, bucket): self._pending.total(key, range(bucket, bucket + 1))
-                          for key, bucket in self._pending_keys}
-                self._unacked = _Batch(uuid.uuid4().hex, counts, self._pending_tiers)
-                self._pending, self._pending_keys, self._pending_tiers = InMemoryCounterStore(), set(), {}
-            batch = self._unacked
-        if batch is None:
-            return
-        try:
-            self._send(batch)
-        except Exception as exc:
-            self._failed(exc)
-            return
-        with self._lock:
-            if self._unacked is batch:
-                self._unacked = None
-        self._answered(len(batch.counts))
+    def flush(self, *, force: bool = False) -> bool:
+        """Write everything queued, one batch at a time; False when Redis failed (all kept for later).
+
+        ``force`` tries even while Redis is being skipped after an error (shutdown does).
+        """
+        if self.degraded and not force:
+            return False
+        written = 0
+        while True:
+            with self._lock:
+                if self._unacked is None and (self._pending_keys or self._pending_tiers):
+                    counts = {(key, bucket): self._pending.total(key, range(bucket, bucket + 1))
+                              for key, bucket in self._pending_keys}
+                    self._seq += 1
+                    self._unacked = _Batch(self._seq, counts, self._pending_tiers)
+                    self._pending, self._pending_keys, self._pending_tiers = InMemoryCounterStore(), set(), {}
+                batch = self._unacked
+            if batch is None:
+                if written:
+                    self._answered(written)
+                return True
+            try:
+                self._send(batch)
+            except Exception as exc:
+                self._failed(exc)
+                return False
+            with self._lock:
+                if self._unacked is batch:
+                    self._unacked = None
+            written += len(batch.counts)
 
     def _send(self, batch: _Batch) -> None:
-        keys = [self._bucket_key(key, bucket) for key, bucket in batch.counts]
-        args: list[Any] = [_BATCH_GUARD_TTL_S, _COUNTER_TTL_S]
-        for fields in batch.counts.values():
+        counters = [(self._bucket_key(key, bucket), fields) for (key, bucket), fields in batch.counts.items()]
+        args: list[Any] = [batch.seq, _COUNTER_TTL_S, _COUNTER_TTL_S, _CONVERSATION_TTL_S, len(counters)]
+        for _, fields in counters:
             nonzero = [(name, value) for name, value in fields.items() if value]
             args.append(len(nonzero))
             for name, value in nonzero:
                 args += [name, value]
-        pipe = self.client.pipeline(transaction=False)
-        pipe.eval(_APPLY_ONCE_SCRIPT, 1 + len(keys), f"{self.prefix}:batch:{batch.id}", *keys, *args)
-        for key, tier in batch.tiers.items():
-            pipe.eval(_KEEP_MAX_SCRIPT, 1, f"{self.prefix}:conv:{key}", tier, _CONVERSATION_TTL_S)
-        pipe.execute()
+        args += list(batch.tiers.values())
+        keys = [self._writer_key, *(k for k, _ in counters), *(self._conversation_key(k) for k in batch.tiers)]
+        self.client.eval(_APPLY_ONCE_SCRIPT, len(keys), *keys, *args)
 
     def close(self) -> None:
-        """Stop the background writer after a last flush (also run at interpreter exit)."""
+        """Stop the background writer and write what is queued (a few tries, even right after an error)."""
         self._stop.set()
-        self.flush()
+        writer = self._writer
+        if writer is not None and writer.is_alive() and writer is not threading.current_thread():
+            writer.join(timeout=self.flush_s + 1.0)
+        for _ in range(_CLOSE_TRIES):
+            if self.flush(force=True):
+                return
 
     # ------------------------------------------------------------------ CounterStore
 
     def _bucket_key(self, key: str, bucket: int) -> str:
-        return f"{self.prefix}:{key}:{bucket}"
+        return self._key(f"{key}:{bucket}")
 
     def add(self, key: str, bucket: int, counts: Mapping[str, int]) -> None:
         with self._lock:
@@ -188,43 +218,44 @@ class RedisState:
         self._queued()
 
     def total(self, key: str, buckets: range) -> dict[str, int]:
-        """Redis's counts plus this process's not yet written ones (a batch being written may be missed)."""
+        """Redis's counts plus this process's not yet written ones."""
         with self._lock:
             local = self._pending.total(key, buckets)
-            if self._unacked is not None:
-                for name, value in self._unacked.total(key, buckets).items():
-                    local[name] = local.get(name, 0) + value
+            unacked = self._unacked
         if self.degraded:
-            return local
+            return _plus(local, unacked.total(key, buckets)) if unacked else local
         try:
             pipe = self.client.pipeline(transaction=False)
+            pipe.get(self._writer_key)  # first: a batch applied before it is also in the counts read after it
             for bucket in buckets:
                 pipe.hgetall(self._bucket_key(key, bucket))
-            out: dict[str, int] = dict(local)
-            for fields in pipe.execute():
-                for name, value in fields.items():
-                    name = name.decode() if isinstance(name, bytes) else name
-                    out[name] = out.get(name, 0) + int(value)
+            applied, *rows = pipe.execute()
         except Exception as exc:
             self._failed(exc)
-            return local
-        if self._unacked is None and not self._pending_keys:  # else the writer reports the recovery with its count
-            self._answered()
+            return _plus(local, unacked.total(key, buckets)) if unacked else local
+        out = dict(local)
+        if unacked is not None and int(applied or 0) < unacked.seq:
+            out = _plus(out, unacked.total(key, buckets))
+        for fields in rows:
+            out = _plus(out, {(k.decode() if isinstance(k, bytes) else k): int(v) for k, v in fields.items()})
+        self._answered()
         return out
 
     # ------------------------------------------------------------------ ConversationMemory
+
+    def _conversation_key(self, key: str) -> str:
+        return self._key(f"conv:{key}")
 
     def get(self, key: str) -> int | None:
         local = self._local_memory.get(key)
         if self.degraded:
             return local
         try:
-            value = self.client.get(f"{self.prefix}:conv:{key}")
+            value = self.client.get(self._conversation_key(key))
         except Exception as exc:
             self._failed(exc)
             return local
-        if self._unacked is None and not self._pending_keys:
-            self._answered()
+        self._answered()
         if value is None:
             return local
         return int(value) if local is None else max(int(value), local)  # this process's tier may be unwritten
@@ -233,4 +264,28 @@ class RedisState:
         self._local_memory.put(key, tier_index)
         with self._lock:
             self._pending_tiers[key] = max(tier_index, self._pending_tiers.get(key, tier_index))
+            if len(self._pending_tiers) > _MAX_PENDING_TIERS:
+                del self._pending_tiers[next(iter(self._pending_tiers))]
         self._queued()
+
+
+def _plus(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:
+    out = dict(a)
+    for name, value in b.items():
+        out[name] = out.get(name, 0) + value
+    return out
+
+
+def _after_fork_in_child() -> None:
+    # The child inherits the parent's queue, which the parent writes itself: start empty, under a new writer id.
+    for state in list(_LIVE):
+        state._reset_writer()
+
+
+def _close_all() -> None:
+    for state in list(_LIVE):
+        state.close()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+atexit.register(_close_all)

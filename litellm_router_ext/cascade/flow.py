@@ -17,10 +17,11 @@ The flow yields steps and the caller answers them::
   escalation, so it does not count against ``max_escalations``;
 * the top eligible tier's answer is returned even when rejected, marked unverified; so is the best
   answer so far when ``max_escalations`` or the budget stops the climb;
-* ``budget_usd`` is never knowingly broken: before each attempt the caller's estimate of its cost is
-  added to what was spent (the attempts so far plus ``other_spend()``, e.g. judge calls made while
-  checking answers), and the attempt is skipped when the sum exceeds the budget. When the
-  estimate is unknown (``None``) the flow is conservative: it makes the first attempt of a request
+* ``budget_usd`` gates every attempt: before each, the caller's estimate of its cost is added to what
+  was spent (the attempts so far plus ``other_spend()``, e.g. judge calls made while checking answers),
+  and the attempt is skipped when the sum exceeds the budget. The check of an attempt's answer is not
+  estimated in advance, so a judge call can take a request past the budget by that one call. When an
+  attempt's estimate is unknown (``None``) the flow is conservative: it makes the first attempt of a request
   (nothing was spent and there is no cheaper way to answer) but never a further one;
 * no answer at all (every tier failed, or the budget forbade the first attempt) ends ``failed``.
 """

@@ -51,8 +51,9 @@ def train(data: tuple[str, ...], tiers: str, out: str, folds: int, leave_one_out
         table.add_row(source, str(n), *cv, f"{lodo:.3f}" if lodo is not None else "-")
     console.print(table)
     if report.cv_ci_by_model:
-        console.print("[dim]CV cells: APGR [95% bootstrap interval over prompts]; overlapping intervals mean this "
-                      "data does not tell the forms apart[/]")
+        console.print("[dim]CV cells: APGR [95% bootstrap interval over this data's prompts][/]")
+    for source, (diff, ci) in report.cv_trees_minus_linear.items():
+        console.print(f"trees - linear on {source}: {_with_interval(diff, ci, signed=True)} (paired)")
     console.print(f"model kept: {report.model}")
     console.print(f"trained on {report.n_examples} prompts in {report.seconds:.1f} s; wrote {path} "
                   f"({Path(path).stat().st_size // 1024} KiB) and {Path(path).parent / 'manifest.json'}")
@@ -61,7 +62,8 @@ def train(data: tuple[str, ...], tiers: str, out: str, folds: int, leave_one_out
     console.print("(a relative artifact path in a config is read from the config file's folder)")
 
 
-def _with_interval(value: float | None, ci: tuple[float, float] | None) -> str:
+def _with_interval(value: float | None, ci: tuple[float, float] | None, signed: bool = False) -> str:
     if value is None:
         return "-"
-    return f"{value:.3f} [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else f"{value:.3f}"
+    sign = "+" if signed else ""
+    return f"{value:{sign}.3f} [{ci[0]:{sign}.2f}, {ci[1]:{sign}.2f}]" if ci else f"{value:{sign}.3f}"

@@ -177,6 +177,12 @@ def test_cv_interval_brackets_the_estimate_and_narrows_with_more_prompts(synthet
         return ci[1] - ci[0]
 
     assert width(4000) < 0.5 * width(200)
+    weak = rng.integers(0, 2, 400).astype(float)
+    strong = np.maximum(weak, rng.integers(0, 2, 400)).astype(float)
+    good, noise = strong - weak + rng.normal(0, 0.3, 400), rng.normal(0, 1, 400)
+    paired = apgr_interval(good, weak, strong, versus=noise)
+    assert paired is not None and paired[0] > 0  # the informative scorer wins on every resample's prompts
+    assert apgr_interval(good, weak, strong, versus=good) == (0.0, 0.0)
 
 
 def test_apgr_matches_definition() -> None:
@@ -301,6 +307,11 @@ def test_auto_cross_validates_both_forms_and_keeps_one(synthetic: Path) -> None:
                       tree_params=TreeParams(rounds=30, bags=1), min_tree_examples=100)
     assert set(report.cv_apgr_by_model) == {"linear", "trees"}
     assert report.model in ("linear", "trees") and report.cv_apgr == report.cv_apgr_by_model[report.model]
+    for source, (diff, ci) in report.cv_trees_minus_linear.items():
+        by_model = report.cv_apgr_by_model
+        assert diff == pytest.approx(by_model["trees"][source] - by_model["linear"][source], abs=1e-3)
+        assert ci is not None and ci[0] <= diff <= ci[1]
+    assert small.cv_trees_minus_linear == {}
     _, no_cv = train([synthetic], parse_tiers("small,big"), folds=0, model="auto")
     assert no_cv.model == "linear"  # no evidence for the trees: keep the form that transfers
     with pytest.raises(ValueError, match="auto, linear, trees"):

@@ -20,9 +20,10 @@ def free_port() -> int:
 
 
 class RedisProcess:
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, cluster: bool = False) -> None:
         self.port = free_port()
         self.workdir = workdir
+        self.cluster = cluster
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -48,6 +49,8 @@ class RedisProcess:
                 "no",
                 "--dir",
                 str(self.workdir),
+                *(["--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{self.port}.conf"]
+                  if self.cluster else []),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -76,3 +79,27 @@ def redis_server(tmp_path: Path) -> Iterator[RedisProcess]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def redis_cluster(tmp_path: Path) -> Iterator[RedisProcess]:
+    """A one-node Redis Cluster owning every slot: what LiteLLM's ``startup_nodes`` settings connect to."""
+    cli = shutil.which("redis-cli")
+    if cli is None:
+        pytest.skip("redis-cli not installed (Debian's redis-tools, a dependency of redis-server)")
+    server = RedisProcess(tmp_path, cluster=True)
+    server.start()
+    try:
+        subprocess.run([cli, "-p", str(server.port), "cluster", "addslotsrange", "0", "16383"], check=True,
+                       capture_output=True, timeout=10)
+        deadline = time.monotonic() + 10
+        while b"cluster_state:ok" not in subprocess.run(
+            [cli, "-p", str(server.port), "cluster", "info"], capture_output=True, timeout=10
+        ).stdout:
+            if time.monotonic() > deadline:
+                raise RuntimeError("one-node Redis Cluster did not reach cluster_state:ok within 10 s")
+            time.sleep(0.1)
+        yield server
+    finally:
+        server.stop()
+

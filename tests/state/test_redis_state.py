@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -64,6 +65,22 @@ def test_two_instances_share_counters_and_conversation_memory(redis_server: Redi
     assert eventually(lambda: state(redis_server).get("conversation") == 2)
 
 
+def test_redis_cluster_works_too(redis_cluster: RedisProcess) -> None:
+    # Every key carries the prefix as a hash tag, so each batch script and each read touches one slot.
+    def node() -> RedisState:
+        nodes = [{"host": "127.0.0.1", "port": redis_cluster.port}]
+        return RedisState(StateConfig(backend="redis", redis={"startup_nodes": nodes}, flush_s=30))
+
+    writer, reader = node(), node()
+    assert type(writer.client).__name__ == "RedisCluster"
+    for i in range(4):
+        EscalationMonitor("c", ["small", "large"], writer).record(decision(i % 2))
+    writer.put("conv-c", 1)
+    assert writer.flush() and not writer.degraded
+    snap = EscalationMonitor("c", ["small", "large"], reader).snapshot()
+    assert snap.requests == 4 and snap.escalation_rate == pytest.approx(0.5) and reader.get("conv-c") == 1
+
+
 def test_writes_leave_the_request_path_until_flushed(redis_server: RedisProcess) -> None:
     writer, reader = state(redis_server, flush_s=30), state(redis_server)
     EscalationMonitor("w", ["small", "large"], writer).record(decision(1))
@@ -83,7 +100,7 @@ def test_flush_s_zero_writes_on_the_request_path(redis_server: RedisProcess) -> 
 
 
 class LostReplies:
-    """A real Redis client whose next ``lost`` pipeline replies vanish after Redis ran them (a stall or a cut link)."""
+    """A real Redis client whose next ``lost`` script replies vanish after Redis ran them (a stall, a cut link)."""
 
     def __init__(self, client: Any, lost: int) -> None:
         self.client, self.lost = client, lost
@@ -91,42 +108,73 @@ class LostReplies:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.client, name)
 
-    def pipeline(self, **kwargs: Any) -> Any:
-        pipe, owner = self.client.pipeline(**kwargs), self
-
-        class Pipe:
-            def __getattr__(self, name: str) -> Any:
-                return getattr(pipe, name)
-
-            def execute(self) -> Any:
-                result = pipe.execute()
-                if owner.lost:
-                    owner.lost -= 1
-                    raise redis.exceptions.TimeoutError("reply lost")
-                return result
-
-        return Pipe()
+    def eval(self, *args: Any) -> Any:
+        result = self.client.eval(*args)
+        if self.lost:
+            self.lost -= 1
+            raise redis.exceptions.TimeoutError("reply lost")
+        return result
 
 
 def test_a_batch_whose_reply_was_lost_is_counted_once(redis_server: RedisProcess) -> None:
-    # Redis ran the batch but the reply never came back; the re-send carries the same batch id, so the
-    # guard makes it a no-op instead of a second count. New counts made meanwhile go in the next batch.
+    # Redis ran the batch but the reply never came back; the re-send carries the same batch number, so the
+    # script skips it instead of counting twice. New counts made meanwhile go in the next batch.
     client = RedisState(StateConfig(backend="redis", redis={"url": redis_server.url})).client
-    config = StateConfig(backend="redis", redis={"url": redis_server.url}, retry_after_s=0.05, flush_s=30)
+    config = StateConfig(backend="redis", redis={"url": redis_server.url}, retry_after_s=1.0, flush_s=30)
     writer = RedisState(config, client=LostReplies(client, lost=2))
     monitor = EscalationMonitor("once", ["small", "large"], writer)
     reader = EscalationMonitor("once", ["small", "large"], state(redis_server))
     for _ in range(10):
         monitor.record(decision(0))
-    writer.flush()
+    assert not writer.flush()
     assert writer.degraded and reader.snapshot().requests == 10  # applied, though the writer could not know
     monitor.record(decision(1))
-    for _ in range(2):  # the first re-send loses its reply too; the second is confirmed
-        assert eventually(lambda: not writer.degraded)
-        writer.flush()
-    assert reader.snapshot().requests == 10  # the unconfirmed batch goes first, alone, and counts once
-    writer.flush()  # then what came in meanwhile
+    assert eventually(lambda: not writer.degraded)
+    assert monitor.snapshot().requests == 11  # Redis has the unconfirmed batch: not added a second time
+    assert not writer.flush()  # the re-send loses its reply too
+    assert eventually(lambda: not writer.degraded)
+    assert writer.flush()  # confirmed, then what came in meanwhile
     assert reader.snapshot().requests == 11 and monitor.snapshot().requests == 11
+
+
+def test_close_writes_everything_queued_even_right_after_an_error(redis_server: RedisProcess) -> None:
+    client = RedisState(StateConfig(backend="redis", redis={"url": redis_server.url})).client
+    config = StateConfig(backend="redis", redis={"url": redis_server.url}, retry_after_s=60, flush_s=30)
+    writer = RedisState(config, client=LostReplies(client, lost=1))
+    monitor = EscalationMonitor("close", ["small", "large"], writer)
+    for _ in range(5):
+        monitor.record(decision(0))
+    assert not writer.flush() and writer.degraded  # skipped for a minute after this
+    for _ in range(3):
+        monitor.record(decision(0))
+    writer.put("conv-close", 2)
+    writer.close()  # shutdown does not wait out retry_after_s
+    reader = state(redis_server)
+    assert EscalationMonitor("close", ["small", "large"], reader).snapshot().requests == 8
+    assert reader.get("conv-close") == 2
+
+
+def test_a_forked_child_writes_only_its_own_counts(redis_server: RedisProcess) -> None:
+    # A proxy may fork workers after loading its config: the child must not write the parent's queue again.
+    parent = state(redis_server, flush_s=30)
+    monitor = EscalationMonitor("fork", ["small", "large"], parent)
+    for _ in range(5):
+        monitor.record(decision(0))
+    pid = os.fork()
+    if pid == 0:  # the child: three requests of its own, then exit the way a worker does
+        code = 1
+        try:
+            for _ in range(3):
+                monitor.record(decision(1))
+            parent.close()
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    parent.close()
+    snap = EscalationMonitor("fork", ["small", "large"], state(redis_server)).snapshot()
+    assert snap.requests == 8 and snap.escalation_rate == pytest.approx(3 / 8)
 
 
 def test_redis_killed_and_restarted_degrades_then_catches_up(
@@ -147,9 +195,8 @@ def test_redis_killed_and_restarted_degrades_then_catches_up(
         assert shared.get("conv") == 1
         assert sum("Redis unavailable" in r.getMessage() for r in caplog.records) == 1
         redis_server.start()  # same port, empty: counts made during the outage must reach it
-        time.sleep(0.25)
         monitor.record(decision(0))
-        assert not shared.degraded
+        assert eventually(lambda: not shared.degraded)
         # Another instance sees them once the background writer is through: the outage lost nothing.
         other = EscalationMonitor("r", ["small", "large"], state(redis_server))
         assert eventually(lambda: other.snapshot().requests == 8)
@@ -158,8 +205,8 @@ def test_redis_killed_and_restarted_degrades_then_catches_up(
     assert any("Redis is back" in r.getMessage() for r in caplog.records)
 
 
-def test_sdk_requests_never_fail_because_redis_is_down(redis_server: RedisProcess) -> None:
-    config = {
+def sdk_config(server: RedisProcess, **state_settings: Any) -> dict[str, Any]:
+    return {
         "routers": [
             {
                 "alias": "r",
@@ -170,12 +217,25 @@ def test_sdk_requests_never_fail_because_redis_is_down(redis_server: RedisProces
                 ],
             }
         ],
-        "state": {"backend": "redis", "redis": {"url": redis_server.url}, "retry_after_s": 0.2},
+        "state": {"backend": "redis", "redis": {"url": server.url}, **state_settings},
     }
-    provider = lre.install(config)
+
+
+def test_uninstall_writes_what_is_still_queued(redis_server: RedisProcess) -> None:
+    lre.install(sdk_config(redis_server, flush_s=30))  # the writer would wait 30 s
+    try:
+        for _ in range(2):
+            litellm.completion(model="tiered/r", messages=[{"role": "user", "content": "hi"}])
+    finally:
+        lre.uninstall()
+    assert EscalationMonitor("r", ["small", "large"], state(redis_server)).snapshot().requests == 2
+
+
+def test_sdk_requests_never_fail_because_redis_is_down(redis_server: RedisProcess) -> None:
+    provider = lre.install(sdk_config(redis_server, retry_after_s=0.2))
     try:
         ok = litellm.completion(model="tiered/r", messages=[{"role": "user", "content": "hi"}])
-        provider.routers["r"].monitor.store.flush()  # type: ignore[attr-defined]  # the RedisState
+        assert provider.shared_states[0].flush()
         redis_server.stop()
         during = [litellm.completion(model="tiered/r", messages=[{"role": "user", "content": "hi"}]) for _ in range(3)]
     finally:
