@@ -29,38 +29,50 @@ from dataclasses import dataclass
 from typing import Any
 
 from litellm._redis import get_redis_client
+from redis import exceptions as redis_exceptions
 
 from ..config import StateConfig
-from ..state import InMemoryConversationMemory, InMemoryCounterStore
+from ..state import InMemoryConversationMemory
 
 log = logging.getLogger("litellm_router_ext")
 
 # KEYS[1]: the writer's last applied batch number; KEYS[2 .. n+1]: counter hashes; KEYS[n+2 ..]: conversation
 # keys. ARGV: batch number, writer-key TTL, counter TTL, conversation TTL, n, then per counter hash its field
 # count m and m (field, increment) pairs, then one tier per conversation key.
+# Writes use pcall: a key someone else broke (WRONGTYPE) is skipped, never a batch half applied and then
+# re-sent; the batch number is recorded last.
 _APPLY_ONCE_SCRIPT = """
 local seq = tonumber(ARGV[1])
 if seq <= tonumber(redis.call('GET', KEYS[1]) or '0') then return 0 end
-redis.call('SET', KEYS[1], seq, 'EX', ARGV[2])
 local n = tonumber(ARGV[5])
 local a = 6
 for k = 2, n + 1 do
   local m = tonumber(ARGV[a]); a = a + 1
   for _ = 1, m do
-    redis.call('HINCRBY', KEYS[k], ARGV[a], ARGV[a + 1]); a = a + 2
+    redis.pcall('HINCRBY', KEYS[k], ARGV[a], ARGV[a + 1]); a = a + 2
   end
-  redis.call('EXPIRE', KEYS[k], ARGV[3])
+  redis.pcall('EXPIRE', KEYS[k], ARGV[3])
 end
 for k = n + 2, #KEYS do
   local tier = tonumber(ARGV[a]); a = a + 1
-  local v = redis.call('GET', KEYS[k])
-  if (not v) or tonumber(v) < tier then redis.call('SET', KEYS[k], tier, 'EX', ARGV[4]) end
+  local v = redis.pcall('GET', KEYS[k])
+  if type(v) ~= 'string' or (tonumber(v) or -1) < tier then redis.pcall('SET', KEYS[k], tier, 'EX', ARGV[4]) end
 end
+redis.call('SET', KEYS[1], seq, 'EX', ARGV[2])
 return 1
+"""
+# KEYS[1]: a writer's last applied batch number; KEYS[2..]: counter hashes. Read in one step, so the number
+# and the counts agree.
+_READ_SCRIPT = """
+local out = {redis.call('GET', KEYS[1]) or '0'}
+for k = 2, #KEYS do out[#out + 1] = redis.call('HGETALL', KEYS[k]) end
+return out
 """
 _CONVERSATION_TTL_S = 86_400
 _COUNTER_TTL_S = 4 * 3600  # also the writer key's: a batch re-sent while its buckets still count is skipped
 _MAX_PENDING_TIERS = 50_000  # conversation tiers queued through a long outage: the oldest go first
+_MAX_BATCH_KEYS = 1_000  # one script stays short on the server even after a long outage's backlog
+_MAX_ROUNDS = 8  # batches one flush() call sends; the rest waits for the next call
 _CLOSE_TRIES = 3
 
 _LIVE: weakref.WeakSet[RedisState] = weakref.WeakSet()
@@ -91,16 +103,16 @@ class RedisState:
         self.retry_after_s = config.retry_after_s
         self.flush_s = config.flush_s
         self._down_until = 0.0
-        self._local_memory = InMemoryConversationMemory()
         self._reset_writer()
         _LIVE.add(self)
 
     def _reset_writer(self) -> None:
-        """Fresh queues and a fresh writer identity: at start, and in a forked child (the parent writes its own)."""
+        """Fresh locks, queues and writer identity: at start, and in a forked child (the parent writes its own)."""
         self._lock = threading.Lock()
+        self._sending = threading.Lock()  # one sender at a time; others leave their counts to it
+        self._local_memory = InMemoryConversationMemory()
         self._outage = False
-        self._pending = InMemoryCounterStore()
-        self._pending_keys: set[tuple[str, int]] = set()
+        self._pending: dict[tuple[str, int], dict[str, int]] = {}
         self._pending_tiers: dict[str, int] = {}
         self._unacked: _Batch | None = None  # sent, reply not seen: re-sent as is until Redis confirms it
         self._writer_key = self._key(f"writer:{uuid.uuid4().hex}")
@@ -124,7 +136,10 @@ class RedisState:
             self._down_until = time.monotonic() + self.retry_after_s
             self._outage = True
         if first:
-            log.warning("Redis unavailable (%s); routing state is local to this process for now", type(exc).__name__)
+            # A refusal (no permission for EVAL, a wrong key type) says why; a lost connection has nothing to add.
+            detail = f": {exc}" if isinstance(exc, redis_exceptions.ResponseError) else ""
+            log.warning("Redis unavailable (%s%s); routing state is local to this process for now",
+                        type(exc).__name__, detail)
 
     def _answered(self, written: int | None = None) -> None:
         """Redis replied: end an outage. Reads pass ``None`` and leave that to the writer while it has a backlog."""
@@ -135,7 +150,7 @@ class RedisState:
         log.warning("Redis is back; %d bucket(s) of local counts written", written or 0)
 
     def _queued_locked(self) -> bool:
-        return bool(self._unacked or self._pending_keys or self._pending_tiers)
+        return bool(self._unacked or self._pending or self._pending_tiers)
 
     # ------------------------------------------------------------------ writes
 
@@ -154,35 +169,45 @@ class RedisState:
             self.flush()
 
     def flush(self, *, force: bool = False) -> bool:
-        """Write everything queued, one batch at a time; False when Redis failed (all kept for later).
+        """Write what is queued, one batch at a time; False when Redis failed (all kept for later).
 
-        ``force`` tries even while Redis is being skipped after an error (shutdown does).
+        One thread sends at a time: a call that finds a send under way returns, and that sender takes the
+        new counts in its next batch. ``force`` tries even while Redis is skipped after an error (shutdown).
         """
         if self.degraded and not force:
             return False
+        if not self._sending.acquire(blocking=False):
+            return True
         written = 0
-        while True:
-            with self._lock:
-                if self._unacked is None and (self._pending_keys or self._pending_tiers):
-                    counts = {(key, bucket): self._pending.total(key, range(bucket, bucket + 1))
-                              for key, bucket in self._pending_keys}
-                    self._seq += 1
-                    self._unacked = _Batch(self._seq, counts, self._pending_tiers)
-                    self._pending, self._pending_keys, self._pending_tiers = InMemoryCounterStore(), set(), {}
-                batch = self._unacked
-            if batch is None:
-                if written:
-                    self._answered(written)
-                return True
-            try:
-                self._send(batch)
-            except Exception as exc:
-                self._failed(exc)
-                return False
-            with self._lock:
-                if self._unacked is batch:
+        try:
+            for _ in range(_MAX_ROUNDS):
+                batch = self._next_batch()
+                if batch is None:
+                    break
+                try:
+                    self._send(batch)
+                except Exception as exc:
+                    self._failed(exc)
+                    return False
+                with self._lock:
                     self._unacked = None
-            written += len(batch.counts)
+                written += len(batch.counts)
+        finally:
+            self._sending.release()
+        if written:
+            self._answered(written)
+        return True
+
+    def _next_batch(self) -> _Batch | None:
+        """The unconfirmed batch again, else a new one from the queue (at most ``_MAX_BATCH_KEYS`` keys)."""
+        with self._lock:
+            if self._unacked is None and (self._pending or self._pending_tiers):
+                counts = {k: self._pending.pop(k) for k in list(self._pending)[:_MAX_BATCH_KEYS]}
+                room = _MAX_BATCH_KEYS - len(counts)
+                tiers = {k: self._pending_tiers.pop(k) for k in list(self._pending_tiers)[:room]}
+                self._seq += 1
+                self._unacked = _Batch(self._seq, counts, tiers)
+            return self._unacked
 
     def _send(self, batch: _Batch) -> None:
         counters = [(self._bucket_key(key, bucket), fields) for (key, bucket), fields in batch.counts.items()]
@@ -213,32 +238,36 @@ class RedisState:
 
     def add(self, key: str, bucket: int, counts: Mapping[str, int]) -> None:
         with self._lock:
-            self._pending.add(key, bucket, counts)
-            self._pending_keys.add((key, bucket))
+            fields = self._pending.setdefault((key, bucket), {})
+            for name, value in counts.items():
+                fields[name] = fields.get(name, 0) + value
         self._queued()
 
     def total(self, key: str, buckets: range) -> dict[str, int]:
-        """Redis's counts plus this process's not yet written ones."""
+        """Redis's counts plus this process's not yet written ones, each counted once."""
         with self._lock:
-            local = self._pending.total(key, buckets)
+            queued = _Batch(self._seq + 1, {k: dict(v) for k, v in self._pending.items() if k[0] == key}, {})
             unacked = self._unacked
-        if self.degraded:
-            return _plus(local, unacked.total(key, buckets)) if unacked else local
-        try:
-            pipe = self.client.pipeline(transaction=False)
-            pipe.get(self._writer_key)  # first: a batch applied before it is also in the counts read after it
-            for bucket in buckets:
-                pipe.hgetall(self._bucket_key(key, bucket))
-            applied, *rows = pipe.execute()
-        except Exception as exc:
-            self._failed(exc)
-            return _plus(local, unacked.total(key, buckets)) if unacked else local
-        out = dict(local)
-        if unacked is not None and int(applied or 0) < unacked.seq:
-            out = _plus(out, unacked.total(key, buckets))
-        for fields in rows:
-            out = _plus(out, {(k.decode() if isinstance(k, bytes) else k): int(v) for k, v in fields.items()})
-        self._answered()
+        local = [b for b in (unacked, queued) if b is not None]
+        if not self.degraded:
+            try:
+                keys = [self._writer_key, *(self._bucket_key(key, bucket) for bucket in buckets)]
+                applied, *rows = self.client.eval(_READ_SCRIPT, len(keys), *keys)
+            except Exception as exc:
+                self._failed(exc)
+            else:
+                self._answered()
+                out: dict[str, int] = {}
+                for flat in rows:
+                    out = _plus(out, {_text(flat[i]): int(flat[i + 1]) for i in range(0, len(flat), 2)})
+                # A batch Redis already applied (its reply lost, or sent since the copy above) is in ``out``.
+                for batch in local:
+                    if int(applied) < batch.seq:
+                        out = _plus(out, batch.total(key, buckets))
+                return out
+        out = {}
+        for batch in local:
+            out = _plus(out, batch.total(key, buckets))
         return out
 
     # ------------------------------------------------------------------ ConversationMemory
@@ -267,6 +296,10 @@ class RedisState:
             if len(self._pending_tiers) > _MAX_PENDING_TIERS:
                 del self._pending_tiers[next(iter(self._pending_tiers))]
         self._queued()
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _plus(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:

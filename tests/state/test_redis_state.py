@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -135,6 +136,69 @@ def test_a_batch_whose_reply_was_lost_is_counted_once(redis_server: RedisProcess
     assert eventually(lambda: not writer.degraded)
     assert writer.flush()  # confirmed, then what came in meanwhile
     assert reader.snapshot().requests == 11 and monitor.snapshot().requests == 11
+
+
+class Hooked:
+    """A real Redis client that runs ``before_read`` just before each monitor read reaches Redis, and counts scripts."""
+
+    def __init__(self, client: Any) -> None:
+        self.client, self.before_read, self.scripts = client, None, 0
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def eval(self, script: str, *args: Any) -> Any:
+        with self._lock:
+            self.scripts += 1
+        if "HGETALL" in script and self.before_read is not None:
+            hook, self.before_read = self.before_read, None
+            hook()
+        return self.client.eval(script, *args)
+
+
+def hooked_state(server: RedisProcess, **kwargs: Any) -> tuple[RedisState, Hooked]:
+    client = Hooked(RedisState(StateConfig(backend="redis", redis={"url": server.url})).client)
+    return RedisState(StateConfig(backend="redis", redis={"url": server.url}, **kwargs), client=client), client
+
+
+def test_counts_written_while_a_read_is_under_way_are_counted_once(redis_server: RedisProcess) -> None:
+    # The monitor copies the queued counts, then reads Redis; the writer sends those counts in between.
+    writer, client = hooked_state(redis_server, flush_s=30)
+    monitor = EscalationMonitor("race", ["small", "large"], writer)
+    for _ in range(5):
+        monitor.record(decision(0))
+    client.before_read = writer.flush
+    assert monitor.snapshot().requests == 5
+    assert EscalationMonitor("race", ["small", "large"], state(redis_server)).snapshot().requests == 5
+
+
+def test_inline_writes_from_many_threads_send_each_count_once(redis_server: RedisProcess) -> None:
+    # flush_s: 0 under concurrency: one sender at a time, the others leave their counts to it.
+    writer, client = hooked_state(redis_server, flush_s=0)
+    monitor = EscalationMonitor("threads", ["small", "large"], writer)
+
+    def work() -> None:
+        for _ in range(100):
+            monitor.record(decision(0))
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    writer.close()  # whatever the last sender left queued
+    assert EscalationMonitor("threads", ["small", "large"], state(redis_server)).snapshot().requests == 800
+    assert client.scripts <= 800 + 2  # one script per count at most (was 13,737 for 2,400 before one-sender)
+
+
+def test_a_broken_key_is_skipped_not_half_applied_and_resent(redis_server: RedisProcess) -> None:
+    writer = state(redis_server, flush_s=30)
+    writer.add("bad", 1, {"n": 1})
+    writer.add("good", 1, {"n": 2})
+    writer.client.set(writer._bucket_key("bad", 1), "not a hash")  # someone else's value under our key
+    assert writer.flush() and writer.flush()
+    assert state(redis_server).total("good", range(1, 2)) == {"n": 2}
 
 
 def test_close_writes_everything_queued_even_right_after_an_error(redis_server: RedisProcess) -> None:
