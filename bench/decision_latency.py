@@ -80,6 +80,11 @@ def methods(artifacts: dict[str, str] | None = None) -> dict[str, Callable[[str]
 
         learned = LearnedScorer()
         out["ours_learned"] = lambda p: learned.score(view(p))
+        blend = TierPolicy.from_config(parse_config({
+            "alias": "blend", "thresholds": [0.5], "scorers": [{"name": "learned"}, {"name": "litellm-heuristic"}],
+            "tiers": [{"name": "small", "model": "small"}, {"name": "large", "model": "large"}],
+        }).routers[0])
+        out["ours_learned+litellm_heuristic"] = lambda p: blend.difficulty(view(p))
         for name, path in (artifacts or {}).items():
             scorer = LearnedScorer(path)
             out[f"learned:{name}"] = lambda p, s=scorer: s.score(view(p))

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import ConfigError
 
-BUILTIN_SCORERS = ("heuristic", "learned")
+BUILTIN_SCORERS = ("heuristic", "learned", "litellm-heuristic")
 BUILTIN_VALIDATORS = (
     "json",
     "schema",

@@ -97,8 +97,9 @@ def _console(quiet: bool) -> Console:
 @click.command("eval")
 @_data_options
 @click.option("--router", "routers", multiple=True,
-              help=f"Router to evaluate (repeatable): {', '.join(BUILTIN_SCORERS)}, learned:ARTIFACT.npz, "
-                   "litellm-heuristic, litellm-heuristic-v2, or a config PATH.yaml[#ALIAS]. Default: heuristic.")
+              help="Router to evaluate (repeatable): heuristic, learned, learned:ARTIFACT.npz, built-in scorers "
+                   "averaged with + (learned+litellm-heuristic), LiteLLM's litellm-heuristic or "
+                   "litellm-heuristic-v2 (baselines), or a config PATH.yaml[#ALIAS]. Default: heuristic.")
 @click.option("--baselines", is_flag=True,
               help="Also run LiteLLM's complexity-router scorers (litellm-heuristic, litellm-heuristic-v2). "
                    "Single tiers, random and oracle are always included.")

@@ -5,6 +5,7 @@ A ``--router`` spec is one of:
 - a built-in scorer name (``heuristic``, ``learned``): that scorer alone, no thresholds;
 - ``learned:PATH``: the learned scorer with an artifact of your own (written by ``litellm-router train``);
 - ``litellm-heuristic`` / ``litellm-heuristic-v2``: LiteLLM's own complexity-router scorers (baselines);
+- built-in scorer names joined by ``+`` (``learned+litellm-heuristic``): their scores averaged, equal weights;
 - a router config file ``path.yaml`` (its only router) or ``path.yaml#alias``: its scorers and thresholds;
   tier i of the config maps to tier i of ``--tiers`` by position.
 
@@ -50,13 +51,16 @@ def tier_name(model: str) -> str:
 
 def scorer_router_config(scorer: str, tiers: Sequence[str], thresholds: Sequence[float] | None = None,
                          params: dict[str, str] | None = None) -> RouterConfig:
-    """A router config using one built-in scorer over ``tiers`` (thresholds evenly spaced unless given)."""
+    """A router config using built-in scorers over ``tiers`` (thresholds evenly spaced unless given).
+
+    ``scorer`` is one name or several joined by ``+`` (equal weights; ``params`` go to each).
+    """
     k = len(tiers)
     cuts = tuple(thresholds) if thresholds is not None else tuple((j + 1) / k for j in range(k - 1))
     return RouterConfig(
         alias=tier_name(scorer),
         tiers=tuple(TierConfig(name=f"{j}-{tier_name(m)}", model=m) for j, m in enumerate(tiers)),
-        scorers=(ScorerConfig(name=scorer, params=params or {}),),
+        scorers=tuple(ScorerConfig(name=name, params=params or {}) for name in scorer.split("+")),
         thresholds=cuts,
     )
 
@@ -96,15 +100,15 @@ def build_router(spec: str, items: Sequence[EvalItem], tiers: Sequence[str]) -> 
         from ..adapters.litellm_baselines import litellm_baseline_scores
 
         return ReplayRouter(spec, litellm_baseline_scores(spec, [i.prompt_text for i in items]), kind="baseline")
-    if spec in BUILTIN_SCORERS:
+    if spec in BUILTIN_SCORERS or all(part in BUILTIN_SCORERS for part in spec.split("+")):
         return ReplayRouter(spec, config_scores(scorer_router_config(spec, tiers), items))
     if spec.startswith(LEARNED_PREFIX):
         config = scorer_router_config("learned", tiers, params={"artifact": spec[len(LEARNED_PREFIX):]})
         return ReplayRouter(spec, config_scores(config, items))
     if not is_file_spec(spec):
         raise ConfigError(f"unknown router {spec!r}: not a built-in name and not a config file", key="--router",
-                          allowed=[*BUILTIN_SCORERS, *LITELLM_NAMES, "learned:ARTIFACT.npz", "PATH.yaml",
-                                   "PATH.yaml#ALIAS"])
+                          allowed=[*BUILTIN_SCORERS, *LITELLM_NAMES, "learned+litellm-heuristic",
+                                   "learned:ARTIFACT.npz", "PATH.yaml", "PATH.yaml#ALIAS"])
     config, path = load_router_spec(spec)
     if len(config.tiers) != len(tiers):
         raise ConfigError(

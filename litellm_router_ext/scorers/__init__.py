@@ -17,7 +17,18 @@ def _learned(**params: Any) -> DifficultyScorer:
     return LearnedScorer(**params)
 
 
-BUILTIN: Mapping[str, Callable[..., DifficultyScorer]] = {"heuristic": HeuristicScorer, "learned": _learned}
+def _litellm_heuristic(**params: Any) -> DifficultyScorer:
+    # LiteLLM's own heuristic lives behind the adapters layer, the one place that imports litellm.
+    from ..adapters.litellm_scorer import LiteLLMHeuristicScorer
+
+    return LiteLLMHeuristicScorer(**params)
+
+
+BUILTIN: Mapping[str, Callable[..., DifficultyScorer]] = {
+    "heuristic": HeuristicScorer,
+    "learned": _learned,
+    "litellm-heuristic": _litellm_heuristic,
+}
 
 
 def build_scorer(config: ScorerConfig, *, key: str = "scorers[]") -> DifficultyScorer:

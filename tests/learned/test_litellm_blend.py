@@ -1,0 +1,99 @@
+"""LiteLLM's complexity heuristic as a quantile-scale scorer, and its blend with ``learned`` on unseen data."""
+
+from __future__ import annotations
+
+import json
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from litellm_router_ext.adapters.litellm_baselines import litellm_heuristic_scores
+from litellm_router_ext.adapters.litellm_scorer import LiteLLMHeuristicScorer, default_knots_path, quantile
+from litellm_router_ext.cli import main
+from litellm_router_ext.config import ScorerConfig
+from litellm_router_ext.errors import ArtifactError
+from litellm_router_ext.learned.training import parse_tiers, train
+from litellm_router_ext.scorers import build_scorer
+from litellm_router_ext.types import RequestView
+
+HARD = ("Implement a thread-safe LRU cache in Python with O(1) get and put, explain the algorithm step by step, "
+        "then prove its complexity and analyze the trade-offs against a lock-free design.")
+EASY = "hi, thanks!"
+SHIPPED_TIERS = ("mixtral-8x7b-instruct-v0.1+gemma-2-9b-it+qwen2.5-7b-instruct+llama-3.1-8b-instruct+"
+                 "mistral-7b-instruct-v0.3,gpt-4-1106-preview+llama-3.1-nemotron-51b-instruct+"
+                 "llama-3.3-nemotron-super-49b-v1")
+
+
+def view(text: str) -> RequestView:
+    return RequestView.from_openai([{"role": "user", "content": text}])
+
+
+def test_quantile_interpolates_and_puts_ties_mid_run() -> None:
+    knots = [0.0, 1.0, 1.0, 1.0, 2.0]  # positions 0, .25, .5, .75, 1
+    assert quantile(knots, -5) == 0.0 and quantile(knots, 9) == 1.0
+    assert quantile(knots, 0.5) == pytest.approx(0.125)
+    assert quantile(knots, 1.0) == pytest.approx(0.5)  # the middle of the three tied knots
+    assert quantile(knots, 1.5) == pytest.approx(0.875)
+    values = np.linspace(-1, 3, 41)
+    assert all(np.diff([quantile(knots, v) for v in values]) >= 0)
+
+
+def test_shipped_table_matches_the_installed_litellm() -> None:
+    table = json.loads(default_knots_path().read_text())
+    knots = table["knots"]
+    assert len(knots) == 101 and knots == sorted(knots) and table["prompts"] > 20_000
+    # LiteLLM's heuristic may change between versions: rebuild the table when the pin moves.
+    assert table["litellm"] == version("litellm")
+
+
+def test_scorer_is_litellms_score_on_the_quantile_scale() -> None:
+    scorer = build_scorer(ScorerConfig(name="litellm-heuristic"))
+    assert isinstance(scorer, LiteLLMHeuristicScorer)
+    hard, easy = scorer.score(view(HARD)), scorer.score(view(EASY))
+    assert 0.0 <= easy < hard <= 1.0
+    raw = float(litellm_heuristic_scores([HARD])[0])
+    assert hard == pytest.approx(quantile(scorer.knots, raw))
+
+
+def test_a_broken_table_is_refused_with_its_path(tmp_path: Path) -> None:
+    bad = tmp_path / "knots.json"
+    bad.write_text(json.dumps({"knots": [3, 2, 1]}))
+    with pytest.raises(ArtifactError, match="knots.json: 'knots' must be"):
+        LiteLLMHeuristicScorer(bad)
+    bad.write_text("{")
+    with pytest.raises(ArtifactError, match="not a LiteLLM heuristic quantile table"):
+        LiteLLMHeuristicScorer(bad)
+
+
+def test_eval_averages_builtin_scorers_joined_by_plus(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    result = CliRunner().invoke(main, ["eval", "--router", "learned+litellm-heuristic", "--router", "learned",
+                                       "--bootstrap", "0", "--json", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    names = [r["router"] for r in json.loads(out.read_text())["results"]]
+    assert "learned+litellm-heuristic" in names and "learned" in names
+    bad = CliRunner().invoke(main, ["eval", "--router", "learned+nope", "--bootstrap", "0"])
+    assert bad.exit_code == 1 and "unknown router" in bad.output
+
+
+def test_blend_beats_both_parts_on_a_benchmark_left_out_of_training(shared_data: Path, tmp_path: Path) -> None:
+    # GSM8K never seen by the learned model: measured 0.616 blended, 0.603 learned, 0.537 LiteLLM's heuristic.
+    others = [shared_data / f"{s}.jsonl" for s in ("routellm-mmlu", "routellm-mtbench", "llmrouter-train")]
+    model, _ = train(others, parse_tiers(SHIPPED_TIERS), folds=0, leave_one_out=False, model="linear")
+    artifact = model.save(tmp_path / "no-gsm8k.npz")
+    config = tmp_path / "blend.yaml"
+    config.write_text(
+        "routers:\n  - alias: blend\n    tiers: [{name: a, model: a}, {name: b, model: b}]\n"
+        f"    scorers: [{{name: learned, params: {{artifact: {artifact}}}}}, {{name: litellm-heuristic}}]\n"
+        "    thresholds: [0.5]\n", encoding="utf-8")
+    out = tmp_path / "eval.json"
+    result = CliRunner().invoke(main, [
+        "eval", "--data", str(shared_data / "routellm-gsm8k.jsonl"), "--router", str(config),
+        "--router", f"learned:{artifact}", "--router", "litellm-heuristic", "--bootstrap", "0", "--worst", "0",
+        "--categories", "0", "--json", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    apgr = {r["router"]: r["apgr"] for r in json.loads(out.read_text())["results"]}
+    assert apgr["blend"] > apgr[f"learned:{artifact}"] > apgr["litellm-heuristic"] + 0.05
