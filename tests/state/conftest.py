@@ -19,9 +19,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 class RedisProcess:
     def __init__(self, workdir: Path, cluster: bool = False) -> None:
         self.port = free_port()
+        # A cluster node also listens on port + 10000 (its bus): keep that a valid, free port.
+        while cluster and (self.port > 55_535 or not _port_free(self.port + 10_000)):
+            self.port = free_port()
         self.workdir = workdir
         self.cluster = cluster
         self.proc: subprocess.Popen[bytes] | None = None
