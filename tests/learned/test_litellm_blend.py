@@ -11,7 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 from litellm_router_ext.adapters.litellm_baselines import litellm_heuristic_scores
-from litellm_router_ext.adapters.litellm_scorer import LiteLLMHeuristicScorer, default_knots_path, quantile
+from litellm_router_ext.adapters.litellm_scorer import (
+    LiteLLMHeuristicScorer,
+    default_knots_path,
+    litellm_score,
+    quantile,
+)
 from litellm_router_ext.cli import main
 from litellm_router_ext.config import ScorerConfig
 from litellm_router_ext.errors import ArtifactError
@@ -39,6 +44,18 @@ def test_quantile_interpolates_and_puts_ties_mid_run() -> None:
     assert quantile(knots, 1.5) == pytest.approx(0.875)
     values = np.linspace(-1, 3, 41)
     assert all(np.diff([quantile(knots, v) for v in values]) >= 0)
+    assert quantile(knots, 0.0) == 0.0 and quantile(knots, 2.0) == 1.0  # the end knots themselves
+    assert quantile([0.0, 0.0, 1.0], 0.0) == pytest.approx(0.25)  # a run of ties at the start
+    assert quantile([4.0, 4.0, 4.0], 4.0) == pytest.approx(0.5)  # one distinct value
+
+
+def test_long_prompts_are_scored_on_a_bounded_head_and_tail() -> None:
+    # LiteLLM scans the whole text with one regex per keyword; a 1M-character prompt took about 1 s.
+    filler = "word " * 200_000
+    long = "Write a Python function that parses JSON. " + filler + " Explain step by step."
+    cut = long[:4000] + "\n" + long[-4000:]
+    assert litellm_score(long) == litellm_score(cut)
+    assert litellm_score("hi") == round(litellm_score("hi"), 9)
 
 
 def test_shipped_table_matches_the_installed_litellm() -> None:
@@ -56,6 +73,14 @@ def test_scorer_is_litellms_score_on_the_quantile_scale() -> None:
     assert 0.0 <= easy < hard <= 1.0
     raw = float(litellm_heuristic_scores([HARD])[0])
     assert hard == pytest.approx(quantile(scorer.knots, raw))
+
+
+def test_calibrate_accepts_the_scorer_on_its_config_scale(tmp_path: Path) -> None:
+    # As a --router for calibrate, the name means the scorer a config would run, not the raw baseline.
+    result = CliRunner().invoke(main, ["calibrate", "--router", "litellm-heuristic", "--target", "0.9",
+                                       "--out", str(tmp_path / "r.yaml")], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "litellm-heuristic" in (tmp_path / "r.yaml").read_text()
 
 
 def test_a_broken_table_is_refused_with_its_path(tmp_path: Path) -> None:
