@@ -233,6 +233,20 @@ def test_complexity_plugin_routes_a_litellm_sdk_router() -> None:
     assert asyncio.run(ask(HARD)) == "from strong"
 
 
+def test_blend_plugin_averages_learned_with_litellms_heuristic() -> None:
+    from litellm.types.router import RoutingContext
+
+    from litellm_router_ext.adapters.complexity_plugin import blend_plugin
+    from litellm_router_ext.adapters.litellm_scorer import LiteLLMHeuristicScorer
+
+    view = RequestView.from_openai([{"role": "user", "content": HARD}])
+    expected = (LearnedScorer().score(view) + LiteLLMHeuristicScorer().score(view)) / 2
+    assert blend_plugin.difficulty(view) == pytest.approx(expected)
+    context = RoutingContext(raw_messages=[], structured_messages=[{"role": "user", "content": HARD}],
+                             candidate_models=[])
+    assert asyncio.run(blend_plugin.classify(context)) == blend_plugin.tier_for(expected)
+
+
 def test_shipped_model_beats_random_on_shared_test(shared_data: Path) -> None:
     scorer = LearnedScorer()
     rows = [json.loads(line) for line in (shared_data / "llmrouter-test.jsonl").read_text().split("\n") if line]
