@@ -40,10 +40,14 @@ def _v2_predictor() -> tuple[Any, Callable[[str], Any]]:
     return TierSuccessPredictor(resolve_tier_artifact("ultrafeedback")), classify_prompt
 
 
+def litellm_heuristic_score(prompt: str) -> float:
+    """LiteLLM complexity heuristic's weighted score of one prompt (unbounded; higher is harder)."""
+    return float(_complexity_router().classify(prompt)[1])
+
+
 def litellm_heuristic_scores(prompts: Sequence[str]) -> np.ndarray:
-    """LiteLLM complexity heuristic's weighted score per prompt (unbounded; higher is harder)."""
-    router = _complexity_router()
-    return np.fromiter((router.classify(p)[1] for p in prompts), dtype=float, count=len(prompts))
+    """``litellm_heuristic_score`` of each prompt."""
+    return np.fromiter((litellm_heuristic_score(p) for p in prompts), dtype=float, count=len(prompts))
 
 
 def litellm_heuristic_v2_scores(prompts: Sequence[str]) -> np.ndarray:

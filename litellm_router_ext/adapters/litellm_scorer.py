@@ -29,7 +29,7 @@ from pathlib import Path
 
 from ..errors import ArtifactError
 from ..types import RequestView
-from .litellm_baselines import litellm_heuristic_scores
+from .litellm_baselines import litellm_heuristic_score
 
 KNOTS_FILE = "litellm_heuristic_knots.json"
 _N_KNOTS = 101
@@ -43,7 +43,7 @@ def litellm_score(text: str) -> float:
     """LiteLLM's heuristic score of ``text``, over a bounded head and tail, rounded so equal sums tie."""
     if len(text) > 2 * _SCAN_EDGE:
         text = text[:_SCAN_EDGE] + "\n" + text[-_SCAN_EDGE:]
-    return round(float(litellm_heuristic_scores([text])[0]), _DIGITS) + 0.0  # + 0.0: no -0.0
+    return round(litellm_heuristic_score(text), _DIGITS) + 0.0  # + 0.0: no -0.0
 
 
 def default_knots_path() -> Path:
