@@ -161,12 +161,9 @@ def eval_command(data: Path | None, prices: Path | None, tiers: str | None, outp
 
 
 def _scores_for(spec: str, table: Any) -> tuple[Any, np.ndarray]:
-    from ..evaluation.routers import ReplayRouter, build_router, config_scores, scorer_router_config
+    from ..evaluation.routers import build_router
 
-    if spec in BUILTIN_SCORERS:  # the scorer a config would run (litellm-heuristic on the quantile scale)
-        router = ReplayRouter(spec, config_scores(scorer_router_config(spec, table.tiers), table.items))
-        return router, router.scores
-    router = build_router(spec, table.items, table.tiers)
+    router = build_router(spec, table.items, table.tiers, configurable=True)
     if router.kind == "baseline":
         raise click.UsageError(f"{spec} is a comparison baseline, not a router this package can configure; "
                                f"calibrate {', '.join(BUILTIN_SCORERS)} or a router config file")

@@ -94,9 +94,14 @@ def is_file_spec(spec: str) -> bool:
     return path.endswith((".yaml", ".yml", ".json")) or Path(path).is_file()
 
 
-def build_router(spec: str, items: Sequence[EvalItem], tiers: Sequence[str]) -> ReplayRouter:
-    """Score ``items`` with the router ``spec`` names; ``ConfigError`` for an unknown name or a mismatched ladder."""
-    if spec in LITELLM_NAMES:
+def build_router(spec: str, items: Sequence[EvalItem], tiers: Sequence[str], *,
+                 configurable: bool = False) -> ReplayRouter:
+    """Score ``items`` with the router ``spec`` names; ``ConfigError`` for an unknown name or a mismatched ladder.
+
+    ``configurable``: a name that is both a LiteLLM baseline and one of our scorers (``litellm-heuristic``)
+    means the scorer a router config would run (quantile scale), as calibrate and gate need, not the baseline.
+    """
+    if spec in LITELLM_NAMES and not (configurable and spec in BUILTIN_SCORERS):
         from ..adapters.litellm_baselines import litellm_baseline_scores
 
         return ReplayRouter(spec, litellm_baseline_scores(spec, [i.prompt_text for i in items]), kind="baseline")
