@@ -132,8 +132,10 @@ def main() -> None:
     results.update(
         n_prompts=len(prompts), python=platform.python_version(), machine=platform.machine(), cpus=os.cpu_count()
     )
+    width = max(map(len, fns))
     for name in fns:
-        print(f"{name:24s} median {results[f'{name}_median_us']:9.1f} us   p99 {results[f'{name}_p99_us']:9.1f} us")
+        median, p99 = results[f"{name}_median_us"], results[f"{name}_p99_us"]
+        print(f"{name:{width}s} median {median:9.1f} us   p99 {p99:9.1f} us")
     print(
         f"ours is {results['speedup_vs_litellm_heuristic']}x faster than LiteLLM's heuristic and "
         f"{results['speedup_vs_litellm_heuristic_v2']}x faster than heuristic_v2 (medians, {len(prompts)} prompts)"
