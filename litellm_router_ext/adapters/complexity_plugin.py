@@ -31,8 +31,8 @@ from typing import Any
 
 from ..errors import RequestError
 from ..scorers.learned import LearnedScorer
+from ..scorers.litellm_heuristic import LiteLLMHeuristicScorer
 from ..types import RequestView
-from .litellm_scorer import LiteLLMHeuristicScorer
 
 DEFAULT_TIERS = ("SIMPLE", "MEDIUM", "COMPLEX", "REASONING")
 DEFAULT_CUTS = (0.25, 0.5, 0.75)

@@ -1,126 +1,112 @@
-"""LiteLLM's complexity heuristic as a scorer of ours (``name: litellm-heuristic``), on the quantile scale.
+"""Freeze LiteLLM's complexity heuristic into ``data/learned/litellm_heuristic.json``; score with LiteLLM itself.
 
-LiteLLM's ``ComplexityRouter.classify`` gives an unbounded weighted score. Mapped through the quantiles of
-that score over the prompts the shipped ``learned`` artifact was trained on (a table in package data), it
-becomes a [0, 1] difficulty on the same scale as ``learned``. So a config can average the two like ranks::
-
-    scorers: [{name: learned, weight: 0.5}, {name: litellm-heuristic, weight: 0.5}]
-
-Why blend a fixed keyword prior with a trained model: with each shared source left out of training in turn,
-the blend beat LiteLLM's heuristic and ``learned`` alone on mean APGR (``docs/learned.md`` has the table).
-Cost: LiteLLM's heuristic itself, about 0.42 ms median a prompt here; long prompts are cut to a head and a
-tail of 4,000 characters each, so the cost stays bounded.
-
-Rebuild the table (``python -m litellm_router_ext.adapters.litellm_scorer --data FILE.jsonl ...``) after a
-LiteLLM upgrade changes its heuristic; the table records the version it was made with.
+``python -m litellm_router_ext.adapters.litellm_scorer --data FILE.jsonl ...`` reads the installed LiteLLM's
+``ComplexityRouter`` (default config: keyword lists, weights, token thresholds) plus the constants its
+``classify`` hard-codes (each list's match thresholds and scores, the multi-step patterns, the question
+count), and writes them with the quantile table of the score over the prompts of ``--data``. The package
+then scores with ``learned.litellm_rules``, which reads that file and never imports LiteLLM; a test holds it
+equal to ``live_score`` below on every shared prompt. Rebuild after a LiteLLM upgrade changes its heuristic:
+the file records the version it was made from.
 """
 
 from __future__ import annotations
 
 import argparse
-import bisect
 import datetime as _dt
-import itertools
 import json
+import re
 from collections.abc import Sequence
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
+from typing import Any
 
-from ..errors import ArtifactError
-from ..types import RequestView
-from .litellm_baselines import litellm_heuristic_score
+from ..learned.litellm_rules import SCAN_EDGE, LiteLLMRules, build_knots, default_rules_path
+from .litellm_baselines import _complexity_router, litellm_heuristic_score
 
-KNOTS_FILE = "litellm_heuristic_knots.json"
-_N_KNOTS = 101
-# LiteLLM runs one regex per keyword over the whole prompt (100k characters: about 100 ms). Its length signal
-# saturates near 400 tokens, so a head and a tail this long keep every signal with a bounded cost.
-_SCAN_EDGE = 4000
-_DIGITS = 9  # its weighted sums carry float noise (-1.4e-17 for a logical 0): equal scores must tie
-
-
-def litellm_score(text: str) -> float:
-    """LiteLLM's heuristic score of ``text``, over a bounded head and tail, rounded so equal sums tie."""
-    if len(text) > 2 * _SCAN_EDGE:
-        text = text[:_SCAN_EDGE] + "\n" + text[-_SCAN_EDGE:]
-    return round(litellm_heuristic_score(text), _DIGITS) + 0.0  # + 0.0: no -0.0
+# classify()'s literals, in its order: (dimension, router attribute, (low, high), (none, low, high) scores)
+_KEYWORD_DIMENSIONS = (
+    ("codePresence", "code_keywords", (1, 2), (0.0, 0.5, 1.0)),
+    ("reasoningMarkers", "reasoning_keywords", (1, 2), (0.0, 0.7, 1.0)),
+    ("technicalTerms", "technical_keywords", (2, 4), (0.0, 0.5, 1.0)),
+    ("simpleIndicators", "simple_keywords", (1, 2), (0.0, -1.0, -1.0)),
+)
+_MULTI_STEP_SCORE = 0.5  # _score_multi_step
+_QUESTION_MARKS_OVER, _QUESTION_SCORE = 3, 0.5  # _score_question_complexity
 
 
-def default_knots_path() -> Path:
-    return Path(str(resources.files("litellm_router_ext") / "data" / "learned" / KNOTS_FILE))
+def live_score(text: str) -> float:
+    """LiteLLM's own ``classify`` score of ``text``, cut and rounded exactly as ``LiteLLMRules.raw`` does."""
+    if len(text) > 2 * SCAN_EDGE:
+        text = text[:SCAN_EDGE] + "\n" + text[-SCAN_EDGE:]
+    return round(litellm_heuristic_score(text), 9) + 0.0
 
 
-@lru_cache(maxsize=4)
-def _load_knots(path: str) -> tuple[float, ...]:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        knots = tuple(float(k) for k in data["knots"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ArtifactError(f"{path}: not a LiteLLM heuristic quantile table ({exc})") from None
-    if len(knots) < 2 or any(b < a for a, b in itertools.pairwise(knots)):
-        raise ArtifactError(f"{path}: 'knots' must be at least two non-decreasing numbers")
-    return knots
-
-
-def quantile(knots: Sequence[float], value: float) -> float:
-    """Where ``value`` falls among the knots in [0, 1]: interpolated between knots, the middle of a run of ties.
-
-    LiteLLM's score takes few distinct values, so ties are common; the middle of their run is their average
-    rank, which is what averaging with ``learned`` expects.
-    """
-    if value < knots[0]:
-        return 0.0
-    if value > knots[-1]:
-        return 1.0
-    first, last = bisect.bisect_left(knots, value), bisect.bisect_right(knots, value)
-    if first < last:
-        position = (first + last - 1) / 2
-    else:
-        lo, hi = knots[first - 1], knots[first]
-        position = first - 1 + (value - lo) / (hi - lo)
-    return position / (len(knots) - 1)
-
-
-class LiteLLMHeuristicScorer:
-    """Difficulty = quantile of LiteLLM's complexity-heuristic score among the learned model's training prompts."""
-
-    name = "litellm-heuristic"
-
-    def __init__(self, knots: str | Path | None = None) -> None:
-        self.knots_path = Path(knots).expanduser() if knots is not None else default_knots_path()
-        self.knots = _load_knots(str(self.knots_path.resolve()))
-
-    def score(self, request: RequestView) -> float:
-        return quantile(self.knots, litellm_score(request.text))
-
-
-def build_knots(prompts: Sequence[str]) -> list[float]:
-    """The ``_N_KNOTS`` quantiles of LiteLLM's heuristic score over ``prompts``."""
-    scores = sorted(litellm_score(p) for p in prompts)
-    n = len(scores)
-    return [scores[min(n - 1, round(q * (n - 1) / (_N_KNOTS - 1)))] for q in range(_N_KNOTS)]
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """Write the quantile table from eval-set JSONL files (the last user message of each record)."""
+def litellm_rules() -> dict[str, Any]:
+    """The installed LiteLLM's heuristic as the JSON ``LiteLLMRules.from_dict`` reads (no knots)."""
     from importlib.metadata import version
 
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("--data", action="append", required=True, help="eval-set JSONL (repeatable)")
-    parser.add_argument("--out", type=Path, default=default_knots_path())
-    args = parser.parse_args(argv)
+    from litellm.router_strategy.complexity_router.complexity_router import _CJK_CHARACTER
+
+    router = _complexity_router()
+    if router.config.custom_dimensions:
+        raise RuntimeError("LiteLLM's default config now has custom dimensions; teach litellm_rules about them")
+    dimensions = []
+    for name, attribute, (low, high), scores in _KEYWORD_DIMENSIONS:
+        keywords = [k.lower() for k in getattr(router, attribute)]
+        if len(set(keywords)) != len(keywords):  # LiteLLM would count a repeat twice; a set would not
+            raise RuntimeError(f"LiteLLM's {attribute} repeats a keyword; LiteLLMRules counts each once")
+        # LiteLLM's _keyword_matches: phrases and CJK as substrings, other keywords as \bkw\b
+        substrings = [k for k in keywords if " " in k or _CJK_CHARACTER.search(k)]
+        words = [k for k in keywords if k not in substrings and re.fullmatch(r"\w+", k)]
+        patterns = [r"\b" + re.escape(k) + r"\b" for k in keywords if k not in substrings and k not in words]
+        dimensions.append({"name": name, "words": words, "substrings": substrings, "patterns": patterns,
+                           "low": low, "high": high, "scores": list(scores)})
+    multi_step = [{"pattern": p.pattern, "flags": ["IGNORECASE"] if p.flags & re.IGNORECASE else []}
+                  for p in router._multi_step_patterns]
+    thresholds = router.config.token_thresholds
+    return {
+        "license": "rules from LiteLLM (MIT License, Copyright (c) 2023 Berri AI)",
+        "litellm": version("litellm"),
+        "weights": dict(router.config.dimension_weights),
+        "token_thresholds": {"simple": thresholds.get("simple", 15), "complex": thresholds.get("complex", 400)},
+        "keyword_dimensions": dimensions,
+        "multi_step_patterns": multi_step,
+        "multi_step_score": _MULTI_STEP_SCORE,
+        "question_marks_over": _QUESTION_MARKS_OVER,
+        "question_score": _QUESTION_SCORE,
+    }
+
+
+def _prompts(paths: Sequence[str]) -> list[str]:
     prompts = []
-    for path in args.data:
+    for path in paths:
         for line in Path(path).read_text(encoding="utf-8").split("\n"):  # not splitlines: U+2028 sits in prompts
             if line.strip():
                 users = [m["content"] for m in json.loads(line)["messages"] if m.get("role") == "user"]
                 if users and isinstance(users[-1], str):
                     prompts.append(users[-1])
-    table = {"kind": "LiteLLM complexity heuristic score quantiles", "litellm": version("litellm"),
-             "prompts": len(prompts), "data": [Path(p).name for p in args.data],
-             "made_at": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "knots": build_knots(prompts)}
+    return prompts
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Write the rules file, with the score's quantiles over eval-set JSONL files (last user message)."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--data", action="append", required=True, help="eval-set JSONL (repeatable)")
+    parser.add_argument("--out", type=Path, default=default_rules_path())
+    args = parser.parse_args(argv)
+    prompts = _prompts(args.data)
+    table = {"kind": "LiteLLM complexity heuristic rules (ComplexityRouter default config) and score quantiles",
+             **litellm_rules()}
+    rules = LiteLLMRules.from_dict(table)
+    scores = [rules.raw(p) for p in prompts]
+    differ = sum(1 for p, s in zip(prompts, scores, strict=True) if s != live_score(p))
+    if differ:
+        raise SystemExit(f"the frozen rules disagree with LiteLLM on {differ} of {len(prompts)} prompts; "
+                         "update learned/litellm_rules.py before writing the file")
+    table.update({"prompts": len(prompts), "data": [Path(p).name for p in args.data],
+                  "made_at": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                  "knots": build_knots(scores)})
     args.out.write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {args.out}: {len(prompts)} prompts")
+    print(f"wrote {args.out}: {len(prompts)} prompts, all scored as LiteLLM scores them")
 
 
 if __name__ == "__main__":

@@ -18,8 +18,7 @@ def _learned(**params: Any) -> DifficultyScorer:
 
 
 def _litellm_heuristic(**params: Any) -> DifficultyScorer:
-    # LiteLLM's own heuristic lives behind the adapters layer, the one place that imports litellm.
-    from ..adapters.litellm_scorer import LiteLLMHeuristicScorer
+    from .litellm_heuristic import LiteLLMHeuristicScorer
 
     return LiteLLMHeuristicScorer(**params)
 

@@ -237,7 +237,7 @@ def test_blend_plugin_averages_learned_with_litellms_heuristic() -> None:
     from litellm.types.router import RoutingContext
 
     from litellm_router_ext.adapters.complexity_plugin import blend_plugin
-    from litellm_router_ext.adapters.litellm_scorer import LiteLLMHeuristicScorer
+    from litellm_router_ext.scorers.litellm_heuristic import LiteLLMHeuristicScorer
 
     view = RequestView.from_openai([{"role": "user", "content": HARD}])
     expected = (LearnedScorer().score(view) + LiteLLMHeuristicScorer().score(view)) / 2

@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import json
-from importlib.metadata import version
 from pathlib import Path
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from litellm_router_ext.adapters.litellm_baselines import litellm_heuristic_scores
-from litellm_router_ext.adapters.litellm_scorer import (
-    LiteLLMHeuristicScorer,
-    default_knots_path,
-    litellm_score,
-    quantile,
-)
+from litellm_router_ext.adapters.litellm_scorer import live_score
 from litellm_router_ext.cli import main
 from litellm_router_ext.config import ScorerConfig
-from litellm_router_ext.errors import ArtifactError
+from litellm_router_ext.learned.litellm_rules import load_rules, quantile
 from litellm_router_ext.learned.training import parse_tiers, train
 from litellm_router_ext.scorers import build_scorer
+from litellm_router_ext.scorers.litellm_heuristic import LiteLLMHeuristicScorer
 from litellm_router_ext.types import RequestView
 
 HARD = ("Implement a thread-safe LRU cache in Python with O(1) get and put, explain the algorithm step by step, "
@@ -36,34 +30,14 @@ def view(text: str) -> RequestView:
     return RequestView.from_openai([{"role": "user", "content": text}])
 
 
-def test_quantile_interpolates_and_puts_ties_mid_run() -> None:
-    knots = [0.0, 1.0, 1.0, 1.0, 2.0]  # positions 0, .25, .5, .75, 1
-    assert quantile(knots, -5) == 0.0 and quantile(knots, 9) == 1.0
-    assert quantile(knots, 0.5) == pytest.approx(0.125)
-    assert quantile(knots, 1.0) == pytest.approx(0.5)  # the middle of the three tied knots
-    assert quantile(knots, 1.5) == pytest.approx(0.875)
-    values = np.linspace(-1, 3, 41)
-    assert all(np.diff([quantile(knots, v) for v in values]) >= 0)
-    assert quantile(knots, 0.0) == 0.0 and quantile(knots, 2.0) == 1.0  # the end knots themselves
-    assert quantile([0.0, 0.0, 1.0], 0.0) == pytest.approx(0.25)  # a run of ties at the start
-    assert quantile([4.0, 4.0, 4.0], 4.0) == pytest.approx(0.5)  # one distinct value
-
-
 def test_long_prompts_are_scored_on_a_bounded_head_and_tail() -> None:
     # LiteLLM scans the whole text with one regex per keyword; a 1M-character prompt took about 1 s.
     filler = "word " * 200_000
     long = "Write a Python function that parses JSON. " + filler + " Explain step by step."
     cut = long[:4000] + "\n" + long[-4000:]
-    assert litellm_score(long) == litellm_score(cut)
-    assert litellm_score("hi") == round(litellm_score("hi"), 9)
-
-
-def test_shipped_table_matches_the_installed_litellm() -> None:
-    table = json.loads(default_knots_path().read_text())
-    knots = table["knots"]
-    assert len(knots) == 101 and knots == sorted(knots) and table["prompts"] > 20_000
-    # LiteLLM's heuristic may change between versions: rebuild the table when the pin moves.
-    assert table["litellm"] == version("litellm")
+    rules, _ = load_rules()
+    assert rules.raw(long) == rules.raw(cut) == live_score(cut)
+    assert rules.raw(long) != rules.raw(long[:4000])  # the tail's "step by step" counts
 
 
 def test_scorer_is_litellms_score_on_the_quantile_scale() -> None:
@@ -71,7 +45,7 @@ def test_scorer_is_litellms_score_on_the_quantile_scale() -> None:
     assert isinstance(scorer, LiteLLMHeuristicScorer)
     hard, easy = scorer.score(view(HARD)), scorer.score(view(EASY))
     assert 0.0 <= easy < hard <= 1.0
-    raw = float(litellm_heuristic_scores([HARD])[0])
+    raw = float(litellm_heuristic_scores([HARD])[0])  # through LiteLLM's own code
     assert hard == pytest.approx(quantile(scorer.knots, raw))
 
 
@@ -81,16 +55,6 @@ def test_calibrate_accepts_the_scorer_on_its_config_scale(tmp_path: Path) -> Non
                                        "--out", str(tmp_path / "r.yaml")], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "litellm-heuristic" in (tmp_path / "r.yaml").read_text()
-
-
-def test_a_broken_table_is_refused_with_its_path(tmp_path: Path) -> None:
-    bad = tmp_path / "knots.json"
-    bad.write_text(json.dumps({"knots": [3, 2, 1]}))
-    with pytest.raises(ArtifactError, match="knots.json: 'knots' must be"):
-        LiteLLMHeuristicScorer(bad)
-    bad.write_text("{")
-    with pytest.raises(ArtifactError, match="not a LiteLLM heuristic quantile table"):
-        LiteLLMHeuristicScorer(bad)
 
 
 def test_eval_averages_builtin_scorers_joined_by_plus(tmp_path: Path) -> None:
