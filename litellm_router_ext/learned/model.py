@@ -10,6 +10,12 @@ on its own traffic better and transfer worse. ``score`` maps ``raw`` through the
 quantiles, so a score of 0.8 means "predicted harder than 80% of the training prompts"; thresholds cut
 it directly.
 
+An artifact may carry a *prior*: LiteLLM's complexity heuristic (``litellm_rules.py``, its rules stored in the
+artifact). Then ``score`` averages the two quantiles with the prior's weight and maps that average through
+its own quantiles over the training prompts, so the scale means the same. A fixed keyword prior knows what
+the training data may lack (code, for a model trained on maths and trivia): it is what made the shipped
+predictor beat LiteLLM's heuristic on benchmarks left out of training.
+
 An artifact is one ``.npz`` of plain arrays (loaded with ``allow_pickle=False``: nothing runs on load)
 plus the manifest as JSON bytes inside it; ``save`` also writes ``manifest.json`` beside it.
 """
@@ -28,11 +34,13 @@ import numpy as np
 
 from ..errors import ArtifactError
 from .features import DENSE_NAMES, dense_features, words
+from .litellm_rules import LiteLLMRules, build_knots, quantile
 from .trees import DEFAULT_TREES, ObliviousTrees, TreeParams, fit_trees
 from .vectors import WordVectors
 
 FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)  # version 1: the linear part alone
+PRIOR_FORMAT_VERSION = 3  # with a prior: a reader that would ignore it refuses the file instead of misscoring
+READABLE_VERSIONS = (1, 2, 3)  # version 1: the linear part alone
 _KNOTS = 101
 
 
@@ -75,6 +83,38 @@ def featurize(texts: Sequence[str], vocab: dict[str, int]) -> Featurized:
     return Featurized(dense, doc, np.asarray(ids, dtype=np.int64), np.bincount(doc, minlength=len(texts)))
 
 
+@dataclass(frozen=True)
+class Prior:
+    """LiteLLM's heuristic blended into ``score``: ``weight`` on its quantile, then ``blend_knots`` map back."""
+
+    rules: LiteLLMRules
+    weight: float
+    knots: list[float]  # the prior's raw score at the training prompts' quantiles (nearest rank: ties stay exact)
+    blend_knots: list[float]  # the blended value at the same quantiles
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.weight <= 1.0:
+            raise ValueError(f"the prior's weight must be in (0, 1]; got {self.weight}")
+        if len(self.knots) < 2 or len(self.blend_knots) < 2:
+            raise ValueError("the prior's quantile tables need at least two knots each")
+
+    def blend(self, learned_unit: float, text: str) -> float:
+        return self.blend_raw(learned_unit, self.rules.raw(text))
+
+    def blend_raw(self, learned_unit: float, prior_raw: float) -> float:
+        return to_unit(self.blend_knots, self._mix(learned_unit, prior_raw))
+
+    def _mix(self, learned_unit: float, prior_raw: float) -> float:
+        return (1.0 - self.weight) * learned_unit + self.weight * quantile(self.knots, prior_raw)
+
+    @classmethod
+    def fit(cls, rules: LiteLLMRules, weight: float, learned_units: np.ndarray, prior_raw: np.ndarray) -> Prior:
+        """The prior's tables over the training prompts (their learned quantiles and raw prior scores)."""
+        unfit = cls(rules, weight, build_knots(prior_raw.tolist(), _KNOTS), [0.0, 1.0])
+        mixed = np.array([unfit._mix(u, p) for u, p in zip(learned_units.tolist(), prior_raw.tolist(), strict=True)])
+        return cls(rules, weight, unfit.knots, _knots(mixed))
+
+
 @dataclass
 class DifficultyModel:
     """A fitted predictor; ``score(text)`` is the run-time path (pure Python, no numpy per call)."""
@@ -87,6 +127,7 @@ class DifficultyModel:
     manifest: dict[str, Any] = field(default_factory=dict)
     trees: ObliviousTrees | None = None
     vectors: np.ndarray | None = None  # (len(vocab), dim) word vectors the trees read; None without trees
+    prior: Prior | None = None
 
     def __post_init__(self) -> None:
         if len(self.coef) != len(DENSE_NAMES):
@@ -135,18 +176,8 @@ class DifficultyModel:
 
     def score(self, text: str) -> float:
         """Difficulty in [0, 1]: the share of training prompts predicted easier than ``text``."""
-        return self.to_unit(self.raw(text))
-
-    def to_unit(self, raw: float) -> float:
-        knots = self.knots
-        if raw <= knots[0]:
-            return 0.0
-        if raw >= knots[-1]:
-            return 1.0
-        i = bisect_right(knots, raw) - 1
-        lo, hi = knots[i], knots[i + 1]
-        frac = (raw - lo) / (hi - lo) if hi > lo else 0.0
-        return (i + frac) / (len(knots) - 1)
+        unit = to_unit(self.knots, self.raw(text))
+        return unit if self.prior is None else self.prior.blend(unit, text)
 
     def raw_batch(self, feats: Featurized, vocab_weights_index: np.ndarray | None = None) -> np.ndarray:
         """Vectorised ``raw`` for featurized prompts whose word ids index ``self.vocab``."""
@@ -159,15 +190,31 @@ class DifficultyModel:
             result = result + self.trees.predict(feats.tree_inputs(vecs))
         return result
 
+    def scores_batch(self, feats: Featurized, prior_raw: np.ndarray | None = None) -> np.ndarray:
+        """``score`` of featurized prompts; ``prior_raw``: the prior's raw score of each (needed with a prior)."""
+        units = [to_unit(self.knots, r) for r in self.raw_batch(feats).tolist()]
+        if self.prior is None:
+            return np.array(units)
+        if prior_raw is None:
+            raise ValueError("this model has a prior: pass prior_raw, the prior's raw score of each prompt")
+        prior = self.prior
+        return np.array([prior.blend_raw(u, p) for u, p in zip(units, prior_raw.tolist(), strict=True)])
+
+    def add_prior(self, rules: LiteLLMRules, weight: float, feats: Featurized, prior_raw: np.ndarray) -> None:
+        """Blend ``rules`` in with ``weight``; ``feats``/``prior_raw``: the prompts this model was fitted on."""
+        self.prior = None  # the blend table is built from the learned scores alone
+        self.prior = Prior.fit(rules, weight, self.scores_batch(feats), prior_raw)
+
     # ------------------------------------------------------------------------------------------ artifact
 
     def save(self, path: str | Path) -> Path:
         """Write ``path`` (.npz) and ``manifest.json`` beside it; returns the artifact path."""
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
-        manifest = {**self.manifest, "format_version": FORMAT_VERSION, "features": list(DENSE_NAMES)}
+        version = FORMAT_VERSION if self.prior is None else PRIOR_FORMAT_VERSION
+        manifest = {**self.manifest, "format_version": version, "features": list(DENSE_NAMES)}
         arrays: dict[str, np.ndarray] = {
-            "format_version": np.asarray([FORMAT_VERSION], dtype=np.int64),
+            "format_version": np.asarray([version], dtype=np.int64),
             "coef": np.asarray(self.coef, dtype=np.float64),
             "bias": np.asarray([self.bias], dtype=np.float64),
             "vocab": np.frombuffer("\n".join(self.vocab).encode("utf-8"), dtype=np.uint8),
@@ -175,6 +222,7 @@ class DifficultyModel:
             "knots": np.asarray(self.knots, dtype=np.float64),
             "manifest": np.frombuffer(json.dumps(manifest, sort_keys=True).encode("utf-8"), dtype=np.uint8),
             **self._tree_arrays(),
+            **self._prior_arrays(),
         }
         with p.open("wb") as fh:
             np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
@@ -186,6 +234,15 @@ class DifficultyModel:
             return {}
         return {"tree_feature": self.trees.feature.astype(np.int32), "tree_threshold": self.trees.threshold,
                 "tree_leaves": self.trees.leaves, "word_vectors": self.vectors.astype(np.float16)}
+
+    def _prior_arrays(self) -> dict[str, np.ndarray]:
+        if self.prior is None:
+            return {}
+        rules = json.dumps(self.prior.rules.spec, sort_keys=True).encode("utf-8")
+        return {"prior_rules": np.frombuffer(rules, dtype=np.uint8),
+                "prior_weight": np.asarray([self.prior.weight], dtype=np.float64),
+                "prior_knots": np.asarray(self.prior.knots, dtype=np.float64),
+                "prior_blend_knots": np.asarray(self.prior.blend_knots, dtype=np.float64)}
 
     @classmethod
     def load(cls, path: str | Path) -> DifficultyModel:
@@ -210,6 +267,9 @@ class DifficultyModel:
                     trees=ObliviousTrees(data["tree_feature"].astype(np.int64), data["tree_threshold"],
                                          data["tree_leaves"]) if has_trees else None,
                     vectors=data["word_vectors"].astype(np.float32) if has_trees else None,
+                    prior=Prior(LiteLLMRules.from_dict(json.loads(data["prior_rules"].tobytes().decode("utf-8"))),
+                                float(data["prior_weight"][0]), data["prior_knots"].tolist(),
+                                data["prior_blend_knots"].tolist()) if "prior_rules" in data.files else None,
                 )
         except FileNotFoundError:
             raise ArtifactError(f"{p}: artifact not found; pass the .npz written by `litellm-router train`") from None
@@ -312,6 +372,18 @@ def fit_tree_model(
     knots = _knots(bias + trees.predict(x))  # the linear part is zero: raw is bias + trees
     return DifficultyModel([0.0] * len(DENSE_NAMES), bias, list(vectors.words),
                            np.zeros(len(vectors.words), dtype=np.float32), knots, trees=trees, vectors=vec16)
+
+
+def to_unit(knots: Sequence[float], raw: float) -> float:
+    """Where ``raw`` falls among ``knots`` (quantiles of the training predictions), interpolated, in [0, 1]."""
+    if raw <= knots[0]:
+        return 0.0
+    if raw >= knots[-1]:
+        return 1.0
+    i = bisect_right(knots, raw) - 1
+    lo, hi = knots[i], knots[i + 1]
+    frac = (raw - lo) / (hi - lo) if hi > lo else 0.0
+    return (i + frac) / (len(knots) - 1)
 
 
 def _knots(raw: np.ndarray) -> list[float]:

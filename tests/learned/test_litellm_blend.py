@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from litellm_router_ext.adapters.litellm_scorer import live_score
 from litellm_router_ext.cli import main
 from litellm_router_ext.config import ScorerConfig
 from litellm_router_ext.learned.litellm_rules import load_rules, quantile
+from litellm_router_ext.learned.model import DifficultyModel, to_unit
 from litellm_router_ext.learned.training import parse_tiers, train
 from litellm_router_ext.scorers import build_scorer
 from litellm_router_ext.scorers.litellm_heuristic import LiteLLMHeuristicScorer
@@ -68,21 +70,68 @@ def test_eval_averages_builtin_scorers_joined_by_plus(tmp_path: Path) -> None:
     assert bad.exit_code == 1 and "unknown router" in bad.output
 
 
-def test_blend_beats_both_parts_on_a_benchmark_left_out_of_training(shared_data: Path, tmp_path: Path) -> None:
-    # GSM8K never seen by the learned model: measured 0.616 blended, 0.603 learned, 0.537 LiteLLM's heuristic.
+def test_the_prior_beats_both_parts_on_a_benchmark_left_out_of_training(shared_data: Path, tmp_path: Path) -> None:
+    # GSM8K never seen by the learned model: measured 0.617 with the prior, 0.603 without, 0.537 LiteLLM's heuristic.
     others = [shared_data / f"{s}.jsonl" for s in ("routellm-mmlu", "routellm-mtbench", "llmrouter-train")]
-    model, _ = train(others, parse_tiers(SHIPPED_TIERS), folds=0, leave_one_out=False, model="linear")
-    artifact = model.save(tmp_path / "no-gsm8k.npz")
-    config = tmp_path / "blend.yaml"
-    config.write_text(
-        "routers:\n  - alias: blend\n    tiers: [{name: a, model: a}, {name: b, model: b}]\n"
-        f"    scorers: [{{name: learned, params: {{artifact: {artifact}}}}}, {{name: litellm-heuristic}}]\n"
-        "    thresholds: [0.5]\n", encoding="utf-8")
+    model, _ = train(others, parse_tiers(SHIPPED_TIERS), folds=0, leave_one_out=False, model="linear",
+                     litellm_prior=0.5)
+    with_prior = model.save(tmp_path / "prior" / "no-gsm8k.npz")
+    model.prior = None  # the same fitted model without its prior
+    without = model.save(tmp_path / "plain" / "no-gsm8k.npz")
     out = tmp_path / "eval.json"
     result = CliRunner().invoke(main, [
-        "eval", "--data", str(shared_data / "routellm-gsm8k.jsonl"), "--router", str(config),
-        "--router", f"learned:{artifact}", "--router", "litellm-heuristic", "--bootstrap", "0", "--worst", "0",
+        "eval", "--data", str(shared_data / "routellm-gsm8k.jsonl"), "--router", f"learned:{with_prior}",
+        "--router", f"learned:{without}", "--router", "litellm-heuristic", "--bootstrap", "0", "--worst", "0",
         "--categories", "0", "--json", str(out)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     apgr = {r["router"]: r["apgr"] for r in json.loads(out.read_text())["results"]}
-    assert apgr["blend"] > apgr[f"learned:{artifact}"] > apgr["litellm-heuristic"] + 0.05
+    assert apgr[f"learned:{with_prior}"] > apgr[f"learned:{without}"] > apgr["litellm-heuristic"] + 0.05
+
+
+# ------------------------------------------------------------------- the prior inside a trained artifact
+
+
+def test_train_with_a_litellm_prior_stores_it_and_scores_with_it(synthetic: Path, tmp_path: Path) -> None:
+    model, report = train([synthetic], parse_tiers("small,big"), folds=3, litellm_prior=0.5)
+    assert model.prior is not None and model.prior.weight == 0.5
+    assert model.manifest["litellm_prior"]["weight"] == 0.5 and report.to_dict()["litellm_prior"] == 0.5
+    assert set(report.cv_prior_effect) == {"math", "chat"}
+    for diff, ci in report.cv_prior_effect.values():
+        assert ci is not None and ci[0] <= diff <= ci[1]
+    again = DifficultyModel.load(model.save(tmp_path / "p" / "difficulty.npz"))
+    assert again.manifest["format_version"] == 3  # an older reader refuses it rather than drop the prior
+    texts = [HARD, EASY, "A train travels 9 km per hour for 4 hours. How many km in total?", ""]
+    assert [again.score(t) for t in texts] == [model.score(t) for t in texts]
+    rules, _ = load_rules()
+    for text in texts:  # the average of the two quantiles, mapped back through the blend's own table
+        unit = to_unit(model.knots, model.raw(text))
+        mixed = 0.5 * unit + 0.5 * quantile(model.prior.knots, rules.raw(text))
+        assert model.score(text) == pytest.approx(to_unit(model.prior.blend_knots, mixed))
+    assert model.score(texts[2]) > model.score("Say hello to my friend number 7.")
+
+
+def test_a_prior_of_weight_one_ranks_as_litellms_heuristic(synthetic: Path) -> None:
+    model, _ = train([synthetic], parse_tiers("small,big"), folds=0, leave_one_out=False, litellm_prior=1.0)
+    plain, _ = train([synthetic], parse_tiers("small,big"), folds=0, leave_one_out=False)
+    rules, _ = load_rules()
+    texts = [EASY, HARD, "Say hello.", "Debug this Python function and explain the algorithm", "what's 2+2?",
+             "Compare and analyze the trade-offs, then prove it step by step: 1. a 2. b",
+             "A train travels 9 km per hour for 4 hours. How many km in total? Explain step by step."]
+
+    def against_prior(score: Callable[[str], float]) -> int:  # pairs ordered opposite to LiteLLM's heuristic
+        return sum(1 for a in texts for b in texts if rules.raw(a) < rules.raw(b) and score(a) > score(b))
+
+    assert against_prior(model.score) == 0
+    assert against_prior(plain.score) > 0  # without the prior the order is the model's own
+
+
+def test_cli_train_reports_the_priors_effect(synthetic: Path, tmp_path: Path) -> None:
+    out = tmp_path / "m" / "difficulty.npz"
+    result = CliRunner().invoke(main, ["train", "--data", str(synthetic), "--tiers", "small,big", "--folds", "3",
+                                       "--litellm-prior", "0.3", "--out", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "LiteLLM prior (0.3) on math" in result.output
+    assert DifficultyModel.load(out).prior is not None
+    bad = CliRunner().invoke(main, ["train", "--data", str(synthetic), "--tiers", "small,big",
+                                    "--litellm-prior", "1.5", "--out", str(out)])
+    assert bad.exit_code == 2 and "--litellm-prior" in bad.output
