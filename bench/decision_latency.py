@@ -5,7 +5,10 @@ hits all of them alike); each call is timed with perf_counter_ns. Methods:
 
 - ``ours``: the default policy's full decision: parse the request (RequestView) + score + thresholds +
   constraints, i.e. what runs before every ``tiered/<alias>`` call;
-- ``ours_heuristic`` / ``ours_learned``: the scorers alone, on an already-parsed request;
+- ``ours_heuristic`` / ``ours_learned``: the scorers alone, on an already-parsed request (``learned`` includes
+  its LiteLLM-heuristic prior);
+- ``ours_litellm_heuristic``: LiteLLM's heuristic rules as our ``litellm-heuristic`` scorer evaluates them
+  (frozen copy, same score), on the quantile scale;
 - ``learned:NAME``: the learned scorer with an artifact of your own (``--learned-artifact NAME=PATH``,
   e.g. a trees-form artifact written by ``litellm-router train --model trees``);
 - ``litellm_heuristic``: ``ComplexityRouter.classify(prompt)`` (LiteLLM's default complexity router);
@@ -80,11 +83,10 @@ def methods(artifacts: dict[str, str] | None = None) -> dict[str, Callable[[str]
 
         learned = LearnedScorer()
         out["ours_learned"] = lambda p: learned.score(view(p))
-        blend = TierPolicy.from_config(parse_config({
-            "alias": "blend", "thresholds": [0.5], "scorers": [{"name": "learned"}, {"name": "litellm-heuristic"}],
-            "tiers": [{"name": "small", "model": "small"}, {"name": "large", "model": "large"}],
-        }).routers[0])
-        out["ours_learned+litellm_heuristic"] = lambda p: blend.difficulty(view(p))
+        from litellm_router_ext.scorers.litellm_heuristic import LiteLLMHeuristicScorer
+
+        frozen = LiteLLMHeuristicScorer()  # LiteLLM's rules, evaluated by us: compare with litellm_heuristic
+        out["ours_litellm_heuristic"] = lambda p: frozen.score(view(p))
         for name, path in (artifacts or {}).items():
             scorer = LearnedScorer(path)
             out[f"learned:{name}"] = lambda p, s=scorer: s.score(view(p))

@@ -18,9 +18,8 @@ reaches. The default cuts the score (a quantile of the training prompts) into Li
 built-in tiers at 0.25/0.5/0.75; pass your own ``tiers`` and ``cuts`` for a custom tier set (LiteLLM then
 also wants those names in ``tier_definitions`` and a ``fallback_tier``).
 
-``blend_plugin`` (``with_litellm_heuristic=True``) averages the learned score with LiteLLM's own heuristic
-on the same quantile scale: on benchmarks left out of training that beat both (0.679 mean APGR against
-0.656 for LiteLLM's heuristic alone, ``docs/learned.md``), for about 0.4 ms more a request.
+The shipped artifact already blends in LiteLLM's own keyword heuristic (its rules frozen inside it), which
+is what makes it beat that heuristic on benchmarks left out of training (``docs/learned.md``).
 """
 
 from __future__ import annotations
@@ -31,7 +30,6 @@ from typing import Any
 
 from ..errors import RequestError
 from ..scorers.learned import LearnedScorer
-from ..scorers.litellm_heuristic import LiteLLMHeuristicScorer
 from ..types import RequestView
 
 DEFAULT_TIERS = ("SIMPLE", "MEDIUM", "COMPLEX", "REASONING")
@@ -46,7 +44,6 @@ class LearnedClassifierPlugin:
         artifact: str | Path | None = None,
         tiers: Sequence[str] = DEFAULT_TIERS,
         cuts: Sequence[float] = DEFAULT_CUTS,
-        with_litellm_heuristic: bool = False,
     ) -> None:
         if len(cuts) != len(tiers) - 1 or list(cuts) != sorted(cuts) or not all(0 <= c <= 1 for c in cuts):
             raise ValueError(
@@ -54,7 +51,6 @@ class LearnedClassifierPlugin:
                 f"the first ({', '.join(tiers[1:])}); got {list(cuts)}"
             )
         self.scorer = LearnedScorer(artifact)
-        self.litellm = LiteLLMHeuristicScorer() if with_litellm_heuristic else None
         self.tiers = tuple(tiers)
         self.cuts = tuple(cuts)
 
@@ -73,8 +69,7 @@ class LearnedClassifierPlugin:
         return self.tier_for(self.difficulty(view))
 
     def difficulty(self, view: RequestView) -> float:
-        learned = self.scorer.score(view)
-        return learned if self.litellm is None else (learned + self.litellm.score(view)) / 2
+        return self.scorer.score(view)
 
 
 def _messages(context: Any) -> list[Mapping[str, Any]]:
@@ -88,4 +83,3 @@ def _messages(context: Any) -> list[Mapping[str, Any]]:
 
 
 default_plugin = LearnedClassifierPlugin()
-blend_plugin = LearnedClassifierPlugin(with_litellm_heuristic=True)

@@ -98,7 +98,7 @@ def _console(quiet: bool) -> Console:
 @_data_options
 @click.option("--router", "routers", multiple=True,
               help="Router to evaluate (repeatable): heuristic, learned, learned:ARTIFACT.npz, built-in scorers "
-                   "averaged with + (learned+litellm-heuristic), LiteLLM's litellm-heuristic or "
+                   "averaged with + (heuristic+litellm-heuristic), LiteLLM's litellm-heuristic or "
                    "litellm-heuristic-v2 (baselines), or a config PATH.yaml[#ALIAS]. Default: heuristic.")
 @click.option("--baselines", is_flag=True,
               help="Also run LiteLLM's complexity-router scorers (litellm-heuristic, litellm-heuristic-v2). "

@@ -5,7 +5,7 @@ A ``--router`` spec is one of:
 - a built-in scorer name (``heuristic``, ``learned``): that scorer alone, no thresholds;
 - ``learned:PATH``: the learned scorer with an artifact of your own (written by ``litellm-router train``);
 - ``litellm-heuristic`` / ``litellm-heuristic-v2``: LiteLLM's own complexity-router scorers (baselines);
-- built-in scorer names joined by ``+`` (``learned+litellm-heuristic``): their scores averaged, equal weights;
+- built-in scorer names joined by ``+`` (``heuristic+litellm-heuristic``): their scores averaged, equal weights;
 - a router config file ``path.yaml`` (its only router) or ``path.yaml#alias``: its scorers and thresholds;
   tier i of the config maps to tier i of ``--tiers`` by position.
 
@@ -112,7 +112,7 @@ def build_router(spec: str, items: Sequence[EvalItem], tiers: Sequence[str], *,
         return ReplayRouter(spec, config_scores(config, items))
     if not is_file_spec(spec):
         raise ConfigError(f"unknown router {spec!r}: not a built-in name and not a config file", key="--router",
-                          allowed=[*BUILTIN_SCORERS, *LITELLM_NAMES, "learned+litellm-heuristic",
+                          allowed=[*BUILTIN_SCORERS, *LITELLM_NAMES, "heuristic+litellm-heuristic",
                                    "learned:ARTIFACT.npz", "PATH.yaml", "PATH.yaml#ALIAS"])
     config, path = load_router_spec(spec)
     if len(config.tiers) != len(tiers):

@@ -28,15 +28,11 @@ def upstream(module_tmp: Path, processes: list[Process]) -> Stub:
     return stub
 
 
-@pytest.fixture(scope="module", params=["default_plugin", "blend_plugin"])
-def proxy(request: pytest.FixtureRequest, module_tmp: Path, processes: list[Process], upstream: Stub) -> Proxy:
-    folder = module_tmp / request.param
-    folder.mkdir()
-    config = folder / CONFIG.name
+@pytest.fixture(scope="module")
+def proxy(module_tmp: Path, processes: list[Process], upstream: Stub) -> Proxy:
+    config = module_tmp / CONFIG.name
     shutil.copy(CONFIG, config)
-    config.write_text(config.read_text().replace("complexity_plugin.default_plugin",
-                                                 f"complexity_plugin.{request.param}", 1))
-    p = start_proxy_config(folder, config, {"OPENAI_API_BASE": upstream.base_url, "OPENAI_API_KEY": "sk-fake"})
+    p = start_proxy_config(module_tmp, config, {"OPENAI_API_BASE": upstream.base_url, "OPENAI_API_KEY": "sk-fake"})
     processes.append(p.process)
     return p
 

@@ -35,29 +35,6 @@ HARD = "Prove that there are infinitely many primes p such that p + 2 is also pr
 EASY = "hi, thanks!"
 
 
-def _record(i: int, text: str, weak: float, strong: float, source: str) -> str:
-    return json.dumps({"id": f"{source}-{i}", "source": source, "category": None,
-                       "messages": [{"role": "user", "content": text}],
-                       "outcomes": {"small": {"score": weak}, "big": {"score": strong}}})
-
-
-@pytest.fixture
-def synthetic(tmp_path: Path) -> Path:
-    """Arithmetic word problems the small model fails and greetings it passes, mixed within two sources.
-
-    Targets are ranked within each source, so each source must hold both kinds for there to be a signal.
-    """
-    lines = []
-    for i in range(60):
-        source = ("math", "chat")[i % 2]
-        lines.append(_record(i, f"A train travels {i + 3} km per hour for {i % 7 + 2} hours, then twice as far. "
-                             "How many km in total? Explain step by step.", 0.0, 1.0, source))
-        lines.append(_record(100 + i, f"Say hello to my friend number {i}.", 1.0, 1.0, source))
-    path = tmp_path / "evalset.jsonl"
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
 def test_features_are_deterministic_and_named() -> None:
     a = dense_features(HARD)
     assert a == dense_features(HARD)
@@ -233,18 +210,14 @@ def test_complexity_plugin_routes_a_litellm_sdk_router() -> None:
     assert asyncio.run(ask(HARD)) == "from strong"
 
 
-def test_blend_plugin_averages_learned_with_litellms_heuristic() -> None:
-    from litellm.types.router import RoutingContext
+def test_shipped_artifact_blends_in_litellms_heuristic_with_its_own_copy_of_the_rules() -> None:
+    from litellm_router_ext.learned.litellm_rules import load_rules
 
-    from litellm_router_ext.adapters.complexity_plugin import blend_plugin
-    from litellm_router_ext.scorers.litellm_heuristic import LiteLLMHeuristicScorer
-
-    view = RequestView.from_openai([{"role": "user", "content": HARD}])
-    expected = (LearnedScorer().score(view) + LiteLLMHeuristicScorer().score(view)) / 2
-    assert blend_plugin.difficulty(view) == pytest.approx(expected)
-    context = RoutingContext(raw_messages=[], structured_messages=[{"role": "user", "content": HARD}],
-                             candidate_models=[])
-    assert asyncio.run(blend_plugin.classify(context)) == blend_plugin.tier_for(expected)
+    model = LearnedScorer().model
+    assert model.prior is not None and model.prior.weight == 0.5
+    shipped_rules, _ = load_rules()
+    assert model.prior.rules.spec == shipped_rules.spec
+    assert model.manifest["litellm_prior"]["weight"] == 0.5
 
 
 def test_shipped_model_beats_random_on_shared_test(shared_data: Path) -> None:
@@ -285,7 +258,8 @@ def test_shipped_model_beats_random_on_unseen_test_prompts(shared_data: Path) ->
     diff = np.array([scorer.score_text(r["messages"][-1]["content"]) for r in unseen])
     weak = np.array([r["outcomes"]["gemma-2-9b-it"]["score"] for r in unseen])
     strong = np.array([r["outcomes"]["llama-3.1-nemotron-51b-instruct"]["score"] for r in unseen])
-    assert apgr(diff, weak, strong) > 0.64  # the previous artifact (raw targets) scored 0.598 here
+    # 0.731; LiteLLM's heuristic 0.710, the artifact without the prior 0.676, the one before it 0.598
+    assert apgr(diff, weak, strong) > 0.72
 
 
 # ------------------------------------------------------------------------------------------ the trees form
