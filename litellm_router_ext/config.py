@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .errors import ConfigError
 
 BUILTIN_SCORERS = ("heuristic", "learned", "litellm-heuristic")
+MAX_MONITOR_WINDOW_S = 4 * 3600  # shared (Redis) counters expire after this, so no window may be longer
 BUILTIN_VALIDATORS = (
     "json",
     "schema",
@@ -133,7 +134,8 @@ class MonitorConfig(_Frozen):
     bottom_share_band: tuple[float, float] | None = Field(
         default=None, description="Expected [low, high] share of requests answered by the bottom tier"
     )
-    window_s: int = Field(default=900, gt=0, description="Rolling window in seconds")
+    window_s: int = Field(default=900, gt=0, le=MAX_MONITOR_WINDOW_S,
+                          description="Rolling window in seconds (at most 4 h: shared counters expire after that)")
     bucket_s: int = Field(default=60, gt=0, description="Counter bucket size in seconds")
     min_requests: int = Field(default=50, ge=1, description="No alert before this many requests in the window")
 

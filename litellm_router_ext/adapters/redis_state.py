@@ -31,7 +31,7 @@ from typing import Any
 from litellm._redis import get_redis_client
 from redis import exceptions as redis_exceptions
 
-from ..config import StateConfig
+from ..config import MAX_MONITOR_WINDOW_S, StateConfig
 from ..state import InMemoryConversationMemory
 
 log = logging.getLogger("litellm_router_ext")
@@ -69,7 +69,9 @@ for k = 2, #KEYS do out[#out + 1] = redis.call('HGETALL', KEYS[k]) end
 return out
 """
 _CONVERSATION_TTL_S = 86_400
-_COUNTER_TTL_S = 4 * 3600  # also the writer key's: a batch re-sent while its buckets still count is skipped
+# the longest monitor window (config validates it); also the writer key's TTL: a batch re-sent while its
+# buckets still count is skipped
+_COUNTER_TTL_S = MAX_MONITOR_WINDOW_S
 _MAX_PENDING_TIERS = 50_000  # conversation tiers queued through a long outage: the oldest go first
 _MAX_BATCH_KEYS = 1_000  # one script stays short on the server even after a long outage's backlog
 _MAX_ROUNDS = 8  # batches one flush() call sends; the rest waits for the next call

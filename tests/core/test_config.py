@@ -110,3 +110,12 @@ def test_config_is_frozen() -> None:
     ).routers[0]
     with pytest.raises(ValueError, match="frozen"):
         router.alias = "b"  # type: ignore[misc]
+
+
+def test_monitor_window_longer_than_shared_counters_live_is_refused(tmp_path: Path) -> None:
+    # Redis counters expire after 4 h: a longer window would silently under-count.
+    ok = load_config(write(tmp_path, GOOD + "    monitor: {window_s: 14400}\n"))
+    assert ok.router("default").monitor.window_s == 14400
+    with pytest.raises(ConfigError, match=r"routers\[0\]\.monitor\.window_s.*14400") as info:
+        load_config(write(tmp_path, GOOD + "    monitor: {window_s: 86400}\n"))
+    assert "86400" in str(info.value)
