@@ -21,7 +21,6 @@ Two objects are referenced from the proxy's config.yaml (through ``litellm_route
 from __future__ import annotations
 
 import contextlib
-import copy
 import math
 import os
 import threading
@@ -236,8 +235,10 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
 def check_chat_request(data: Mapping[str, Any]) -> RequestView:
     """The request as routing sees it; ``RequestError`` unless it survives LiteLLM's message checks.
 
-    LiteLLM's checks run on a copy, as ``litellm.completion`` would run them (it gives a message without a
-    role the assistant role, and refuses unknown content part types with a bare ``Exception``, a 500).
+    LiteLLM's checks run as ``litellm.completion`` would run them (it gives a message without a role the
+    assistant role, and refuses unknown content part types with a bare ``Exception``, a 500), on copies of the
+    message dicts: they only set top-level keys (``role``, ``tool_calls``), so a deep copy of every request's
+    whole conversation is not needed.
     """
     from litellm.types.llms.openai import ValidUserMessageContentTypes
     from litellm.utils import validate_and_fix_openai_messages
@@ -246,7 +247,7 @@ def check_chat_request(data: Mapping[str, Any]) -> RequestView:
     messages = data.get("messages")
     if isinstance(messages, list) and messages and all(isinstance(m, dict) for m in messages):
         try:
-            messages = validate_and_fix_openai_messages(copy.deepcopy(messages))
+            messages = validate_and_fix_openai_messages([dict(m) for m in messages])
         except Exception as exc:
             # LiteLLM's own messages name only an index; the content itself is never quoted.
             known = str(exc) if str(exc).startswith("Invalid") else type(exc).__name__

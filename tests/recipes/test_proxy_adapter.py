@@ -78,3 +78,17 @@ def test_stream_headers_are_filled_when_the_first_chunk_passes() -> None:
     assert len(asyncio.run(run())) == 1
     assert stream._hidden_params["additional_headers"] == decision_headers(record)
     assert decision_headers(record)["x-router-cost-usd"] == "0.25000000"
+
+
+def test_request_check_leaves_the_callers_messages_as_they_were() -> None:
+    from litellm_router_ext.adapters.proxy import check_chat_request
+    from litellm_router_ext.errors import RequestError
+
+    call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    no_role: dict[str, Any] = {"content": "earlier answer", "tool_calls": [call]}
+    messages = [{"role": "user", "content": [{"type": "text", "text": "hi"}]}, no_role]
+    view = check_chat_request({"messages": messages})
+    assert view.text == "hi" and view.n_messages == 2
+    assert "role" not in no_role and no_role["tool_calls"][0] is call  # the caller's request is untouched
+    with pytest.raises(RequestError, match="content part types allowed"):
+        check_chat_request({"messages": [{"role": "user", "content": [{"type": "bogus"}]}]})
