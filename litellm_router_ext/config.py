@@ -377,14 +377,20 @@ def load_config(path: str | Path) -> RouterFile:
     return parse_config(_anchor_artifacts(parse_yaml(text, str(p)), p.parent), str(p))
 
 
+# the file-path param of each built-in scorer that reads a file
+_SCORER_FILE_PARAMS = {"learned": "artifact", "litellm-heuristic": "rules"}
+
+
 def _anchor_artifacts(data: object, base: Path) -> object:
-    """Relative ``learned`` artifact paths name files beside the config, whatever directory a proxy runs in."""
+    """Relative scorer file paths (``learned`` artifact, ``litellm-heuristic`` rules) name files beside the
+    config, whatever directory a proxy runs in."""
     routers = data.get("routers") if isinstance(data, Mapping) and "routers" in data else [data]
     for router in routers if isinstance(routers, list) else []:
         scorers = router.get("scorers") if isinstance(router, Mapping) else None
         for scorer in scorers if isinstance(scorers, list) else []:
-            params = scorer.get("params") if isinstance(scorer, dict) and scorer.get("name") == "learned" else None
-            artifact = params.get("artifact") if isinstance(params, dict) else None
-            if isinstance(params, dict) and isinstance(artifact, str) and not Path(artifact).expanduser().is_absolute():
-                params["artifact"] = str(base / artifact)
+            key = _SCORER_FILE_PARAMS.get(str(scorer.get("name"))) if isinstance(scorer, dict) else None
+            params = scorer.get("params") if isinstance(scorer, dict) else None
+            path = params.get(key) if isinstance(params, dict) and key else None
+            if isinstance(params, dict) and key and isinstance(path, str) and not Path(path).expanduser().is_absolute():
+                params[key] = str(base / path)
     return data

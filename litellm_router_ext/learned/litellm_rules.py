@@ -9,9 +9,12 @@ patterns and a question count, weighted per dimension. Its rules ship here as JS
 - scoring costs one word split and set lookups instead of one regex scan per keyword (LiteLLM: about 0.4 ms
   a prompt here).
 
-``raw`` equals ``ComplexityRouter.classify(text)[1]`` on the LiteLLM version named in the file (a test holds
-every shared prompt to it). A keyword made of word characters only matches ``\\bkw\\b`` exactly when it is
-one of the text's maximal runs of word characters, so all of those are one set intersection.
+``raw`` equals ``ComplexityRouter.classify(text)[1]`` (rounded to 9 digits) on the LiteLLM version named in
+the file, for prompts up to ``2 * SCAN_EDGE`` characters: the build checks every training prompt, tests the
+other shared prompts and fuzzed edge cases. Longer prompts are scored on their head and tail, so keywords,
+patterns and question marks in the middle are not seen. A keyword made of word characters only matches
+``\\bkw\\b`` exactly when it is one of the text's maximal runs of word characters, so all of those are one
+set intersection.
 """
 
 from __future__ import annotations
@@ -30,8 +33,9 @@ from typing import Any
 from ..errors import ArtifactError
 
 RULES_FILE = "litellm_heuristic.json"
-# LiteLLM scans the whole prompt; its length signal saturates near 400 tokens, so a head and a tail this
-# long keep every signal at a bounded cost (a 1M-character prompt took about 1 s through LiteLLM).
+# LiteLLM scans the whole prompt (a 1M-character prompt took about 1 s). Cutting longer prompts to a head
+# and a tail bounds the cost; the length signal, saturated from 400 tokens, survives, but keywords and
+# question marks in the middle are dropped.
 SCAN_EDGE = 4000
 _DIGITS = 9  # LiteLLM's weighted sums carry float noise (-1.4e-17 for a logical 0): equal scores must tie
 _WORD = re.compile(r"\w+")
@@ -96,7 +100,7 @@ class LiteLLMRules:
         """Read the rules; a missing key, a wrong type or a bad pattern raises ``ValueError`` naming it."""
         try:
             return cls._from_dict(data)
-        except (KeyError, TypeError, re.error) as exc:
+        except (KeyError, TypeError, AttributeError, ValueError, re.error) as exc:
             raise ValueError(f"bad LiteLLM heuristic rules ({type(exc).__name__}: {exc})") from None
 
     @classmethod

@@ -22,6 +22,7 @@ plus the manifest as JSON bytes inside it; ``save`` also writes ``manifest.json`
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from bisect import bisect_right
@@ -95,8 +96,8 @@ class Prior:
     def __post_init__(self) -> None:
         if not 0.0 < self.weight <= 1.0:
             raise ValueError(f"the prior's weight must be in (0, 1]; got {self.weight}")
-        if len(self.knots) < 2 or len(self.blend_knots) < 2:
-            raise ValueError("the prior's quantile tables need at least two knots each")
+        _check_knots("prior_knots", self.knots)
+        _check_knots("prior_blend_knots", self.blend_knots)
 
     def blend(self, learned_unit: float, text: str) -> float:
         return self.blend_raw(learned_unit, self.rules.raw(text))
@@ -133,8 +134,9 @@ class DifficultyModel:
         if len(self.coef) != len(DENSE_NAMES):
             raise ArtifactError(f"artifact has {len(self.coef)} feature weights; this version computes "
                                 f"{len(DENSE_NAMES)}. Retrain with `litellm-router train`")
-        if len(self.vocab) != len(self.word_weights) or len(self.knots) < 2:
+        if len(self.vocab) != len(self.word_weights):
             raise ArtifactError("artifact arrays disagree in length; retrain with `litellm-router train`")
+        _check_knots("knots", self.knots)
         if (self.trees is None) != (self.vectors is None) or (
                 self.vectors is not None and self.trees is not None
                 and (len(self.vectors) != len(self.vocab)
@@ -255,6 +257,10 @@ class DifficultyModel:
                     readable = ", ".join(map(str, READABLE_VERSIONS))
                     raise ArtifactError(f"{p}: artifact format {version}, this version reads {readable}; "
                                         "retrain with `litellm-router train`")
+                if (version == PRIOR_FORMAT_VERSION) != ("prior_rules" in data.files):
+                    raise ArtifactError(f"{p}: artifact format {version} "
+                                        f"{'without' if version == PRIOR_FORMAT_VERSION else 'with'} a prior; "
+                                        "retrain with `litellm-router train`")
                 vocab_text = data["vocab"].tobytes().decode("utf-8")
                 has_trees = "tree_feature" in data.files
                 return cls(
@@ -275,7 +281,7 @@ class DifficultyModel:
             raise ArtifactError(f"{p}: artifact not found; pass the .npz written by `litellm-router train`") from None
         except ArtifactError as exc:
             raise exc if str(exc).startswith(str(p)) else ArtifactError(f"{p}: {exc}") from None
-        except (KeyError, ValueError, OSError, UnicodeDecodeError) as exc:
+        except (KeyError, IndexError, ValueError, OSError, UnicodeDecodeError) as exc:
             raise ArtifactError(f"{p}: not a learned-scorer artifact ({exc}); "
                                 "pass the .npz written by `litellm-router train`") from None
 
@@ -372,6 +378,14 @@ def fit_tree_model(
     knots = _knots(bias + trees.predict(x))  # the linear part is zero: raw is bias + trees
     return DifficultyModel([0.0] * len(DENSE_NAMES), bias, list(vectors.words),
                            np.zeros(len(vectors.words), dtype=np.float32), knots, trees=trees, vectors=vec16)
+
+
+def _check_knots(name: str, knots: Sequence[float]) -> None:
+    """A quantile table: at least two finite, non-decreasing values (anything else misscores silently)."""
+    if len(knots) < 2 or not all(math.isfinite(k) for k in knots) or any(
+            b < a for a, b in itertools.pairwise(knots)):
+        raise ArtifactError(f"'{name}' must be at least two finite, non-decreasing numbers; "
+                            "retrain with `litellm-router train`")
 
 
 def to_unit(knots: Sequence[float], raw: float) -> float:

@@ -267,7 +267,8 @@ def train(
                 tr, te = np.where(fold != k)[0], np.where(fold == k)[0]
                 fitted = fit_kind(kind, tr)
                 oof[te] = predict(fitted, te)
-                plain[kind][te] = fitted.raw_batch(subset(feats, te))
+                if rules is not None:
+                    plain[kind][te] = fitted.raw_batch(subset(feats, te))
             report.cv_apgr_by_model[kind] = {s: round(apgr(oof[src == s], weak[src == s], strong[src == s]), 4)
                                              for s in report.sources}
             report.cv_ci_by_model[kind] = {s: apgr_interval(oof[src == s], weak[src == s], strong[src == s], seed)

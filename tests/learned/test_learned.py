@@ -307,7 +307,9 @@ def test_auto_cross_validates_both_forms_and_keeps_one(synthetic: Path) -> None:
 
 
 def test_linear_artifacts_of_format_1_still_load(tmp_path: Path) -> None:
-    path = DifficultyModel.load(default_artifact_path()).save(tmp_path / "v2.npz")
+    model = DifficultyModel.load(default_artifact_path())
+    model.prior = None  # format 1 predates priors
+    path = model.save(tmp_path / "v2.npz")
     with np.load(path, allow_pickle=False) as data:
         arrays = {k: data[k] for k in data.files}
     arrays["format_version"] = np.asarray([1])
@@ -357,7 +359,7 @@ def test_eval_takes_a_trained_artifact_as_router(synthetic: Path, tmp_path: Path
 
 def test_trees_trained_on_llmrouter_train_beat_litellm_heuristic_on_its_test(shared_data: Path) -> None:
     # The user path: `train --model trees` on one pair's recorded traffic, scored on held-out prompts of it.
-    # LiteLLM's heuristic scores 0.791 APGR on this test file (0.716 on the 381 prompts not in train).
+    # LiteLLM's heuristic scores 0.791 APGR on this test file (0.710 on the 381 prompts not in train).
     tiers = parse_tiers("gemma-2-9b-it,llama-3.1-nemotron-51b-instruct")
     model, _ = train([shared_data / "llmrouter-train.jsonl"], tiers, folds=0, model="trees")
     test = read_examples([shared_data / "llmrouter-test.jsonl"], tiers)

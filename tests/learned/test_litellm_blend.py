@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -13,6 +14,7 @@ from litellm_router_ext.adapters.litellm_baselines import litellm_heuristic_scor
 from litellm_router_ext.adapters.litellm_scorer import live_score
 from litellm_router_ext.cli import main
 from litellm_router_ext.config import ScorerConfig
+from litellm_router_ext.errors import ArtifactError
 from litellm_router_ext.learned.litellm_rules import load_rules, quantile
 from litellm_router_ext.learned.model import DifficultyModel, to_unit
 from litellm_router_ext.learned.training import parse_tiers, train
@@ -135,3 +137,41 @@ def test_cli_train_reports_the_priors_effect(synthetic: Path, tmp_path: Path) ->
     bad = CliRunner().invoke(main, ["train", "--data", str(synthetic), "--tiers", "small,big",
                                     "--litellm-prior", "1.5", "--out", str(out)])
     assert bad.exit_code == 2 and "--litellm-prior" in bad.output
+
+
+def test_a_relative_rules_path_is_read_from_the_config_files_folder(tmp_path: Path) -> None:
+    from litellm_router_ext.config import load_config
+    from litellm_router_ext.learned.litellm_rules import default_rules_path
+
+    folder = tmp_path / "deploy"
+    folder.mkdir()
+    rules = json.loads(default_rules_path().read_text(encoding="utf-8"))
+    rules["knots"] = [-1.0, 1.0]  # a table of our own, so the scorer provably read this file
+    (folder / "rules.json").write_text(json.dumps(rules), encoding="utf-8")
+    (folder / "router.yaml").write_text(
+        "routers:\n  - alias: a\n    tiers: [{name: s, model: small}, {name: b, model: big}]\n"
+        "    scorers: [{name: litellm-heuristic, params: {rules: rules.json}}]\n    thresholds: [0.5]\n",
+        encoding="utf-8")
+    scorer = build_scorer(load_config(folder / "router.yaml").routers[0].scorers[0])
+    assert isinstance(scorer, LiteLLMHeuristicScorer) and scorer.knots == (-1.0, 1.0)
+
+
+def test_corrupted_prior_tables_are_refused_on_load(synthetic: Path, tmp_path: Path) -> None:
+    model, _ = train([synthetic], parse_tiers("small,big"), folds=0, leave_one_out=False, litellm_prior=0.5)
+    path = model.save(tmp_path / "good.npz")
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    cases = {
+        "nan.npz": ({"prior_blend_knots": np.full(101, np.nan)}, "prior_blend_knots"),
+        "reversed.npz": ({"prior_knots": arrays["prior_knots"][::-1].copy()}, "prior_knots"),
+        "no-weight.npz": ({"prior_weight": np.zeros(0)}, "not a learned-scorer artifact"),
+        "bad-rules.npz": ({"prior_rules": np.frombuffer(b'{"weights": []}', dtype=np.uint8)}, "rules"),
+        "v3-no-prior.npz": ({k: None for k in ("prior_rules", "prior_weight", "prior_knots", "prior_blend_knots")},
+                            "format 3 without a prior"),
+    }
+    for name, (changes, message) in cases.items():
+        broken = {k: v for k, v in {**arrays, **changes}.items() if v is not None}
+        np.savez(tmp_path / name, **broken)  # type: ignore[arg-type]
+        with pytest.raises(ArtifactError, match=message) as caught:
+            DifficultyModel.load(tmp_path / name)
+        assert name in str(caught.value)
