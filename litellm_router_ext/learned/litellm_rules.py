@@ -3,7 +3,7 @@
 LiteLLM's ``ComplexityRouter.classify`` scores a prompt with keyword lists, a length band, multi-step
 patterns and a question count, weighted per dimension. Its rules ship here as JSON
 (``data/learned/litellm_heuristic.json``, made from LiteLLM's own config by
-``python -m litellm_router_ext.adapters.litellm_scorer``; LiteLLM is MIT-licensed), so:
+``python -m litellm_router_ext.adapters.litellm_rules_build``; LiteLLM is MIT-licensed), so:
 
 - a trained artifact that blends with it keeps scoring the same after a LiteLLM upgrade changes its rules;
 - scoring costs one word split and set lookups instead of one regex scan per keyword (LiteLLM: about 0.4 ms

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from litellm_router_ext.adapters.litellm_baselines import litellm_heuristic_scores
-from litellm_router_ext.adapters.litellm_scorer import live_score
+from litellm_router_ext.adapters.litellm_rules_build import live_score
 from litellm_router_ext.cli import main
 from litellm_router_ext.config import ScorerConfig
 from litellm_router_ext.errors import ArtifactError

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from litellm_router_ext.adapters.litellm_scorer import litellm_rules, live_score
+from litellm_router_ext.adapters.litellm_rules_build import litellm_rules, live_score
 from litellm_router_ext.errors import ArtifactError
 from litellm_router_ext.learned.litellm_rules import (
     RULE_KEYS,

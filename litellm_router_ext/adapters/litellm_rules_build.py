@@ -1,11 +1,12 @@
 """Freeze LiteLLM's complexity heuristic into ``data/learned/litellm_heuristic.json``; score with LiteLLM itself.
 
-``python -m litellm_router_ext.adapters.litellm_scorer --data FILE.jsonl ...`` reads the installed LiteLLM's
+``python -m litellm_router_ext.adapters.litellm_rules_build --data FILE.jsonl ...`` reads the installed LiteLLM's
 ``ComplexityRouter`` (default config: keyword lists, weights, token thresholds) plus the constants its
 ``classify`` hard-codes (each list's match thresholds and scores, the multi-step patterns, the question
 count), and writes them with the quantile table of the score over the prompts of ``--data``. The package
-then scores with ``learned.litellm_rules``, which reads that file and never imports LiteLLM; a test holds it
-equal to ``live_score`` below on every shared prompt. Rebuild after a LiteLLM upgrade changes its heuristic:
+then scores with ``learned.litellm_rules``, which reads that file and never imports LiteLLM. The build refuses
+to write the file unless every prompt it read scores as ``live_score`` below (LiteLLM's own code) scores it;
+tests hold the shared sets and edge cases to the same. Rebuild after a LiteLLM upgrade changes its heuristic:
 the file records the version it was made from.
 """
 
