@@ -1,4 +1,4 @@
-"""LiteLLM side of live evaluation: ask a ``tiered/<alias>`` router, and an LLM judge, for real."""
+"""LiteLLM side of live runs: ask a ``tiered/<alias>`` router, one model (to collect outcomes), or an LLM judge."""
 
 from __future__ import annotations
 
@@ -32,6 +32,17 @@ def router_ask(alias: str, **params: Any) -> Callable[[EvalItem], Awaitable[Live
             escalations=int(decision.get("escalations", 0)),
             verified=decision.get("verified"),
         )
+
+    return ask
+
+
+def model_ask(model: str, **params: Any) -> Callable[[EvalItem], Awaitable[LiveAnswer]]:
+    """An ``ask`` that sends the item's messages to one LiteLLM model (for collecting outcomes)."""
+
+    async def ask(item: EvalItem) -> LiveAnswer:
+        response = await litellm.acompletion(model=model, messages=list(item.messages), **params)
+        cost = response._hidden_params.get("response_cost")
+        return LiveAnswer(text=response.choices[0].message.content or "", model=model, cost_usd=float(cost or 0.0))
 
     return ask
 

@@ -14,6 +14,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 import click
 
 from .check import check
+from .collect import collect
 from .demo import demo
 from .design import design_command
 from .evaluate import calibrate_command, eval_command, gate_command
@@ -35,3 +36,4 @@ main.add_command(recipes)
 main.add_command(check)
 main.add_command(design_command)
 main.add_command(train)
+main.add_command(collect)

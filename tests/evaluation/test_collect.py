@@ -1,0 +1,128 @@
+"""Collecting outcomes: every model on every prompt, scored, resumable, joined into a file train/eval read."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from litellm_router_ext.cli import main
+from litellm_router_ext.errors import ConfigError, DatasetError
+from litellm_router_ext.evaluation.collect import Ask, collect, part_path
+from litellm_router_ext.evaluation.dataset import EvalItem, load_eval_set
+from litellm_router_ext.evaluation.live import LiveAnswer
+from tests.stubs.openai_stub import Script, StubServer
+
+
+def write_prompts(path: Path, n: int = 12, *, with_reference: bool = True, extra: dict | None = None) -> Path:
+    """Sums whose answer is 7 on even items and 8 on odd ones: 'small' always says 7, 'big' always 8."""
+    lines = []
+    for i in range(n):
+        record: dict = {"id": f"q{i}", "source": "mine", "category": None,
+                        "messages": [{"role": "user", "content": f"Item {i}: what is {3 + i % 2} + 4?"}]}
+        if with_reference:
+            record["reference"] = "7" if i % 2 == 0 else "8"
+        if extra and i == 0:
+            record.update(extra)
+        lines.append(json.dumps(record))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+class FakeModels:
+    """Answers by model ('small' says 7, 'big' says 8); ``fail`` pairs raise once, as a flaky provider."""
+
+    def __init__(self, fail: set[tuple[str, str]] | None = None) -> None:
+        self.calls: Counter[tuple[str, str]] = Counter()
+        self.fail = set(fail or ())
+
+    def ask_for(self, model: str) -> Ask:
+        async def ask(item: EvalItem) -> LiveAnswer:
+            self.calls[(model, item.id)] += 1
+            if (model, item.id) in self.fail:
+                self.fail.discard((model, item.id))
+                raise ConnectionError("provider down")
+            return LiveAnswer(text=f"The answer is {7 if model == 'small' else 8}", model=model,
+                              cost_usd=0.001 if model == "small" else 0.01)
+
+        return ask
+
+
+def test_collect_scores_each_model_and_resumes_only_what_failed(tmp_path: Path) -> None:
+    data = load_eval_set(write_prompts(tmp_path / "prompts.jsonl"), require_outcomes=False)
+    out = tmp_path / "outcomes.jsonl"
+    models = FakeModels(fail={("big", "q3")})
+    first = asyncio.run(collect(data, ["small", "big"], models.ask_for, out, concurrency=3))
+    assert first.items == 12 and first.complete == 11 and first.errors == 1
+    written = load_eval_set(out)
+    q2, q3 = written.items[2], written.items[3]
+    assert q2.outcomes["small"].score == 1.0 and q2.outcomes["big"].score == 0.0
+    assert q2.outcomes["big"].cost_usd == 0.01
+    assert set(q3.outcomes) == {"small"}  # the failed call is missing, not scored 0
+    assert part_path(out, "big").exists()
+
+    second = asyncio.run(collect(data, ["small", "big"], models.ask_for, out))
+    assert second.complete == 12 and second.errors == 0
+    assert sum(models.calls.values()) == 24 + 1  # the rerun asked only the one failed pair again
+    assert models.calls[("big", "q3")] == 2
+    assert load_eval_set(out).items[3].outcomes["big"].score == 1.0
+
+
+def test_outcomes_already_in_the_file_are_kept(tmp_path: Path) -> None:
+    path = write_prompts(tmp_path / "prompts.jsonl", 4, extra={"outcomes": {"old": {"score": 0.5, "cost_usd": 0.2}}})
+    out = tmp_path / "outcomes.jsonl"
+    asyncio.run(collect(load_eval_set(path, require_outcomes=False), ["small"], FakeModels().ask_for, out))
+    first = load_eval_set(out).items[0]
+    assert first.outcomes["old"].score == 0.5 and first.outcomes["old"].cost_usd == 0.2
+    assert first.outcomes["small"].score == 1.0
+
+
+def test_prompts_without_references_need_a_judge(tmp_path: Path) -> None:
+    data = load_eval_set(write_prompts(tmp_path / "p.jsonl", 3, with_reference=False), require_outcomes=False)
+    with pytest.raises(DatasetError, match=r"p\.jsonl:1 field 'reference'.*--score judge"):
+        asyncio.run(collect(data, ["small"], FakeModels().ask_for, tmp_path / "o.jsonl"))
+    with pytest.raises(ConfigError, match="--models"):
+        asyncio.run(collect(data, ["small", "small"], FakeModels().ask_for, tmp_path / "o.jsonl", mode="judge"))
+
+    async def judge(item: EvalItem, answer: str) -> float:
+        return 0.25
+
+    done = asyncio.run(collect(data, ["small"], FakeModels().ask_for, tmp_path / "o.jsonl", mode="judge",
+                               judge=judge))
+    assert done.complete == 3 and load_eval_set(tmp_path / "o.jsonl").items[0].outcomes["small"].score == 0.25
+
+
+def test_cli_collects_from_real_http_models_then_trains_and_evaluates(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two "models" behind a local OpenAI-compatible stub, reached through LiteLLM exactly as a user's would be.
+    data = write_prompts(tmp_path / "prompts.jsonl", 24)
+    out = tmp_path / "outcomes.jsonl"
+    script = Script(replies={"gpt-4o-mini": "so it is\n#### 7", "gpt-4o": "#### 8"})
+    with StubServer(script) as stub:
+        monkeypatch.setenv("OPENAI_API_BASE", stub.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+        result = CliRunner().invoke(main, ["collect", "--data", str(data), "--models",
+                                           "openai/gpt-4o,openai/gpt-4o-mini", "--out", str(out),
+                                           "--concurrency", "4"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert len(script.requests) == 48
+    assert "24 of 24 prompts have an outcome from every model" in result.output
+    assert "--tiers openai/gpt-4o-mini,openai/gpt-4o" in result.output  # cheapest first, by recorded cost
+    items = load_eval_set(out).items
+    assert [i.outcomes["openai/gpt-4o-mini"].score for i in items[:2]] == [1.0, 0.0]
+    assert all(0 < i.outcomes["openai/gpt-4o-mini"].cost_usd < i.outcomes["openai/gpt-4o"].cost_usd for i in items)
+
+    tiers = "openai/gpt-4o-mini,openai/gpt-4o"
+    trained = CliRunner().invoke(main, ["train", "--data", str(out), "--tiers", tiers, "--folds", "0",
+                                        "--out", str(tmp_path / "mine.npz")], catch_exceptions=False)
+    assert trained.exit_code == 0, trained.output
+    evaluated = CliRunner().invoke(main, ["eval", "--data", str(out), "--tiers", tiers, "--bootstrap", "0",
+                                          "--router", f"learned:{tmp_path / 'mine.npz'}", "--json", "-", "--quiet"],
+                                   catch_exceptions=False)
+    assert evaluated.exit_code == 0, evaluated.output
+    routers = {r["router"]: r for r in json.loads(evaluated.output)["results"]}
+    assert routers["oracle"]["quality"] == 1.0  # every prompt has one model that is right
