@@ -41,8 +41,9 @@ def model_ask(model: str, **params: Any) -> Callable[[EvalItem], Awaitable[LiveA
 
     async def ask(item: EvalItem) -> LiveAnswer:
         response = await litellm.acompletion(model=model, messages=list(item.messages), **params)
-        cost = response._hidden_params.get("response_cost")
-        return LiveAnswer(text=response.choices[0].message.content or "", model=model, cost_usd=float(cost or 0.0))
+        cost = response._hidden_params.get("response_cost")  # None: LiteLLM has no price for this model
+        return LiveAnswer(text=response.choices[0].message.content or "", model=model,
+                          cost_usd=None if cost is None else float(cost))
 
     return ask
 

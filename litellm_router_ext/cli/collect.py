@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
 from pathlib import Path
 from typing import cast
 
 import click
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from ..errors import RouterExtError
+from ..evaluation.collect import Collected, parts_dir
 from .console import make_console
 
 
@@ -39,32 +42,52 @@ def collect(data: Path, models: str, out: Path | None, score_mode: str, judge_mo
     target = out or data.with_name(data.name + ".outcomes.jsonl")
     if score_mode == "judge" and not judge_model:
         raise click.ClickException("--score judge needs --judge MODEL (a LiteLLM model that rates answers)")
+    if judge_model and score_mode != "judge":
+        raise click.ClickException("--judge is used only with --score judge; add it, or drop --judge")
     console = make_console()
     try:
         eval_set = load_eval_set(data, require_outcomes=False)
         with Progress(TextColumn("[bold]collect"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                       console=console) as progress:
-            task = progress.add_task("collect", total=len(eval_set) * len(names))
+            task = progress.add_task("collect", total=None)
             result = asyncio.run(run_collect(
                 eval_set, names, model_ask, target, concurrency=concurrency, mode=cast(ScoreMode, score_mode),
-                judge=llm_judge(judge_model) if judge_model else None,
+                judge=llm_judge(judge_model) if judge_model else None, judge_model=judge_model,
+                on_plan=lambda calls: progress.update(task, total=calls),
                 on_done=lambda record: progress.advance(task)))
     except RouterExtError as exc:
         raise click.ClickException(str(exc)) from None
-    table = Table(title=f"Outcomes of {len(names)} models on {result.items} prompts")
-    for column in ("model", "answered", "errors", "mean score", "cost (USD)"):
-        table.add_column(column, justify="left" if column == "model" else "right")
-    for model, summary in result.by_model.items():
-        quality = summary["quality"]
-        table.add_row(model, str(summary["answered"]), str(summary["errors"]),
-                      "-" if quality is None else f"{quality:.3f}", f"{summary['cost_usd']:.6f}")
-    console.print(table)
-    console.print(f"wrote {result.out}: {result.complete} of {result.items} prompts have an outcome from every model",
-                  soft_wrap=True)
-    ladder = ",".join(sorted(names, key=lambda m: result.by_model[m]["cost_usd"]))
-    # soft_wrap: a command to copy must not be broken across lines
-    console.print(f"next (tiers cheapest first, by cost here):  litellm-router train --data {result.out} "
-                  f"--tiers {ladder}", soft_wrap=True)
+    _report(result, names, console)
     if result.errors:
-        raise click.ClickException(f"{result.errors} call(s) failed; rerun the same command to retry them "
-                                   f"(answers so far are in {result.out}.parts/)")
+        kinds = sorted({k for s in result.by_model.values() for k in s["error_kinds"]})
+        raise click.ClickException(
+            f"{result.errors} call(s) failed ({', '.join(kinds)}); rerun the same command to retry only those "
+            f"(answers so far are kept in {parts_dir(result.out)}/; fix keys or model ids first if the errors "
+            "say so)")
+
+
+def _report(result: Collected, names: list[str], console: Console) -> None:
+    table = Table(title=f"Outcomes of {len(names)} models on {result.items} prompts")
+    for column in ("model", "answered", "errors", "mean score", "mean cost / answer (USD)"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    per_answer: dict[str, float] = {}
+    for model, summary in result.by_model.items():
+        priced = summary["answered"] - summary["unpriced"]
+        if priced:
+            per_answer[model] = summary["cost_usd"] / priced
+        quality = summary["quality"]
+        errors = ", ".join(f"{n} {kind}" for kind, n in summary["error_kinds"].items()) or "0"
+        table.add_row(model, str(summary["answered"]), errors, "-" if quality is None else f"{quality:.3f}",
+                      f"{per_answer[model]:.6f}" if model in per_answer else "not priced")
+    console.print(table)
+    console.print(f"wrote {result.out}: {result.written} prompts, {result.complete} of {result.items} with an "
+                  "outcome from every model", soft_wrap=True)
+    unpriced = [m for m in names if m not in per_answer]
+    if unpriced:
+        console.print(f"[yellow]LiteLLM has no price for {', '.join(unpriced)}:[/] its outcomes carry no cost_usd, "
+                      "so give `eval` a --prices table with it, and place it in --tiers yourself", soft_wrap=True)
+    if result.complete:
+        ladder = ",".join([*sorted(per_answer, key=per_answer.__getitem__), *unpriced])
+        # soft_wrap: a command to copy must not be broken across lines
+        console.print("next (tiers cheapest first, by mean cost here):  litellm-router train --data "
+                      f"{shlex.quote(str(result.out))} --tiers {shlex.quote(ladder)}", soft_wrap=True)

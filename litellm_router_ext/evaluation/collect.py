@@ -5,17 +5,21 @@ reference answers) from their own traffic, not outcomes. This runs each model ov
 ``LiveRun`` of its own (``live.py``: scored against the reference or by a judge, written as it lands,
 resumable), then joins the runs into one eval-set file, one line per prompt::
 
-    {"id", "source", "category", "messages", "reference"?, "outcomes": {model: {"score", "cost_usd"?}}}
+    {"id", "source", "category", "messages", "reference"?, "outcomes": {model: {"score", "response", "cost_usd"?}}}
 
-Outcomes the input file already has for other models are kept, so a model can be added to a file later.
+``cost_usd`` is left out when LiteLLM could not price the model (``eval`` then prices it from a table).
+Outcomes of other models are kept, both from the input file and from an earlier ``out`` for the same prompt,
+so a model can be added later. A prompt no model answered yet is left out of ``out`` (the format needs at
+least one outcome); a rerun asks again.
 
-Per-model progress lives in ``<out>.parts/``; rerunning the same command skips every answered pair and
-retries the failed ones, so an interrupted or partly failed collection loses nothing.
+Per-model progress lives in ``<out>.parts/``; rerunning the same command skips every answered pair whose
+prompt, reference and scoring are unchanged, and retries the failed ones, so nothing is lost or stale.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -37,7 +41,9 @@ class Collected:
     out: Path
     items: int
     complete: int
-    """Prompts with a scored outcome from every model (what ``train --tiers`` over all of them can use)."""
+    """Prompts with a scored outcome from every model of this run."""
+    written: int
+    """Prompts in ``out`` (those with at least one outcome)."""
     by_model: Mapping[str, dict[str, Any]]
 
     @property
@@ -50,8 +56,10 @@ def parts_dir(out: Path) -> Path:
 
 
 def part_path(out: Path, model: str) -> Path:
-    """One model's progress file (model ids hold ``/`` and ``:``, which file names cannot)."""
-    return parts_dir(out) / (re.sub(r"[^\w.-]", "_", model) + ".jsonl")
+    """One model's progress file: a readable name plus a digest of the exact id (``a/b`` and ``a:b`` differ)."""
+    readable = re.sub(r"[^\w.-]", "_", model)
+    digest = hashlib.sha256(model.encode("utf-8")).hexdigest()[:8]
+    return parts_dir(out) / f"{readable}-{digest}.jsonl"
 
 
 async def collect(
@@ -63,11 +71,20 @@ async def collect(
     concurrency: int = 8,
     mode: ScoreMode = "auto",
     judge: Judge | None = None,
+    judge_model: str | None = None,
+    on_plan: Callable[[int], None] | None = None,
     on_done: Callable[[LiveRecord], None] | None = None,
 ) -> Collected:
-    """Ask every model about every item (``concurrency`` calls per model at a time), then write ``out``."""
+    """Ask every model about every item (``concurrency`` calls per model at a time), then write ``out``.
+
+    ``judge_model`` names the judge in the fingerprint, so a different judge rescores. ``on_plan`` gets the
+    number of calls this run will make (answered pairs are reused), before the first is made.
+    """
     if len(set(models)) != len(models) or not models:
         raise ConfigError("needs one or more distinct model ids", key="--models", value=list(models))
+    if out.resolve() == Path(eval_set.path).resolve():
+        raise ConfigError("would overwrite the input; write the outcomes to another file", key="--out",
+                          value=str(out))
     items = list(eval_set.items)
     if mode != "judge":
         unscored = [item for item in items if item.reference is None]
@@ -76,33 +93,61 @@ async def collect(
                                "references or score with a judge (--score judge --judge MODEL)",
                                file=eval_set.path, line=unscored[0].line, field="reference")
     runs = {model: LiveRun(ask_for(model), part_path(out, model), concurrency=concurrency, mode=mode, judge=judge,
-                           on_done=on_done) for model in models}
+                           on_done=on_done, tag=judge_model or "", keep_responses=True) for model in models}
+    if on_plan is not None:
+        on_plan(sum(len(run.split(items)[0]) for run in runs.values()))
     finished = await asyncio.gather(*(run.run(items) for run in runs.values()))
     records = {model: [*fresh, *reused] for model, (fresh, reused) in zip(runs, finished, strict=True)}
-    complete = write_outcomes(items, records, out)
-    return Collected(out, len(items), complete, {model: summarise(rows) for model, rows in records.items()})
+    complete, written = write_outcomes(items, records, out)
+    return Collected(out, len(items), complete, written,
+                     {model: summarise(rows) for model, rows in records.items()})
 
 
-def write_outcomes(items: Sequence[EvalItem], records: Mapping[str, Sequence[LiveRecord]], out: Path) -> int:
-    """Join the per-model records into ``out`` (every item, with the outcomes it has); returns complete items."""
+def write_outcomes(items: Sequence[EvalItem], records: Mapping[str, Sequence[LiveRecord]],
+                   out: Path) -> tuple[int, int]:
+    """Join the per-model records into ``out``; returns (items complete for these models, items written)."""
     scored = {model: {r.id: r for r in rows if r.error is None and r.score is not None}
               for model, rows in records.items()}
-    complete = 0
+    earlier = _earlier_outcomes(out)
+    complete = written = 0
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     with tmp.open("w", encoding="utf-8") as handle:
         for item in items:
-            outcomes = {model: _outcome(by_id[item.id]) for model, by_id in scored.items() if item.id in by_id}
-            complete += len(outcomes) == len(scored)
-            kept = {model: _recorded(o) for model, o in item.outcomes.items() if model not in records}
+            new = {model: _outcome(by_id[item.id]) for model, by_id in scored.items() if item.id in by_id}
+            complete += len(new) == len(scored)
+            previous = earlier.get(item.id, {})
+            kept = {model: o for model, o in previous.get("outcomes", {}).items()
+                    if previous.get("messages") == [dict(m) for m in item.messages]
+                    and previous.get("reference") == item.reference}
+            kept.update({model: _recorded(o) for model, o in item.outcomes.items()})
+            outcomes = {**{m: o for m, o in kept.items() if m not in records}, **new}
+            if not outcomes:
+                continue  # the format needs one outcome at least; a rerun asks again
             line: dict[str, Any] = {"id": item.id, "source": item.source, "category": item.category,
                                     "messages": [dict(m) for m in item.messages]}
             if item.reference is not None:
                 line["reference"] = item.reference
-            line["outcomes"] = {**kept, **outcomes}
+            line["outcomes"] = outcomes
             handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+            written += 1
     tmp.replace(out)  # a reader never sees a half-written file
-    return complete
+    return complete, written
+
+
+def _earlier_outcomes(out: Path) -> dict[str, dict[str, Any]]:
+    """Records of an earlier ``out`` by id (to keep models this run does not ask); unreadable lines are skipped."""
+    earlier: dict[str, dict[str, Any]] = {}
+    if not out.exists():
+        return earlier
+    for line in out.read_text(encoding="utf-8").split("\n"):
+        try:
+            record = json.loads(line) if line.strip() else None
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict) and isinstance(record.get("outcomes"), dict):
+            earlier[str(record.get("id"))] = record
+    return earlier
 
 
 def _recorded(outcome: Outcome) -> dict[str, Any]:
@@ -110,8 +155,10 @@ def _recorded(outcome: Outcome) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
 
 
-def _outcome(record: LiveRecord) -> dict[str, float]:
-    outcome = {"score": float(record.score or 0.0)}  # never None here: unscored records are left out
-    if record.cost_usd:  # 0.0 means LiteLLM could not price the call: let eval price it from a table
+def _outcome(record: LiveRecord) -> dict[str, Any]:
+    outcome: dict[str, Any] = {"score": float(record.score or 0.0)}  # unscored records never get here
+    if record.response is not None:
+        outcome["response"] = record.response
+    if record.cost_usd is not None:
         outcome["cost_usd"] = record.cost_usd
     return outcome

@@ -3,7 +3,9 @@
 The runner is transport-free: it takes an async ``ask(item) -> LiveAnswer`` (the adapter supplies one
 that calls ``litellm.acompletion(model="tiered/<alias>")``) and writes one JSON line per finished item,
 flushed immediately, so an interrupted run loses nothing: rerunning with the same ``--out`` file skips
-every item already answered and retries only those that failed.
+every item already answered and retries only those that failed. Each record carries a fingerprint of what
+was asked and how it was scored (messages, reference, score mode, ``tag``), so an item whose prompt or
+reference changed since is asked again instead of keeping a stale score.
 
 Answers are scored against the item's ``reference``: ``choice`` (a letter A-J), ``numeric`` (the final
 number, GSM8K-style ``#### N`` first), ``exact`` (normalised text), ``auto`` (picks one of those from the
@@ -13,6 +15,7 @@ reference's shape), or ``judge`` (an LLM rates the answer; the adapter supplies 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import re
 import time
@@ -39,7 +42,8 @@ class LiveAnswer:
     text: str
     tier: str | None = None
     model: str | None = None
-    cost_usd: float = 0.0
+    cost_usd: float | None = 0.0
+    """``None``: LiteLLM could not price the call (an unknown model), which is not the same as free."""
     escalations: int = 0
     verified: bool | None = None
 
@@ -53,11 +57,15 @@ class LiveRecord:
     score: float | None
     tier: str | None
     model: str | None
-    cost_usd: float
+    cost_usd: float | None
     escalations: int
     verified: bool | None
     latency_ms: float
     error: str | None = None
+    fingerprint: str | None = None
+    """What was asked and how it was scored; a record without one (an older file) is reused as is."""
+    response: str | None = None
+    """The answer text, kept only when the run asks for it (collecting outcomes)."""
 
 
 def _as_number(text: str) -> float | None:
@@ -133,6 +141,22 @@ def read_done(path: Path) -> dict[str, LiveRecord]:
     return done
 
 
+def fingerprint(item: EvalItem, mode: ScoreMode, tag: str = "") -> str:
+    """A short digest of the item's messages and reference and of the scoring (``tag``: e.g. the judge model)."""
+    payload = json.dumps([list(item.messages), item.reference, mode, tag], sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+
+def _cut_torn_tail(path: Path) -> None:
+    """Drop a last line without its newline (a run killed mid-write), so the next append starts a clean line."""
+    if not path.exists():
+        return
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        with path.open("r+b") as handle:
+            handle.truncate(data.rfind(b"\n") + 1)
+
+
 Judge = Callable[[EvalItem, str], Awaitable[float]]
 
 
@@ -148,13 +172,29 @@ class LiveRun:
         mode: ScoreMode = "auto",
         judge: Judge | None = None,
         on_done: Callable[[LiveRecord], None] | None = None,
+        tag: str = "",
+        keep_responses: bool = False,
     ) -> None:
         if mode == "judge" and judge is None:
             raise ValueError("mode 'judge' needs a judge callable")
         self.ask, self.out, self.mode, self.judge = ask, out, mode, judge
         self.concurrency = concurrency
         self.on_done = on_done
+        self.tag, self.keep_responses = tag, keep_responses
         self._write_lock = asyncio.Lock()
+
+    def split(self, items: Sequence[EvalItem]) -> tuple[list[EvalItem], list[LiveRecord]]:
+        """(items to ask, records from earlier runs to reuse: same id and same fingerprint)."""
+        done = read_done(self.out)
+        todo: list[EvalItem] = []
+        reused: list[LiveRecord] = []
+        for item in items:
+            record = done.get(item.id)
+            if record is not None and record.fingerprint in (None, fingerprint(item, self.mode, self.tag)):
+                reused.append(record)
+            else:
+                todo.append(item)
+        return todo, reused
 
     async def _score(self, item: EvalItem, text: str) -> float | None:
         if self.mode == "judge":
@@ -180,6 +220,8 @@ class LiveRun:
                     answer.escalations,
                     answer.verified,
                     (time.perf_counter() - started) * 1000,
+                    fingerprint=fingerprint(item, self.mode, self.tag),
+                    response=answer.text if self.keep_responses else None,
                 )
             except Exception as exc:  # recorded, and retried on the next run; never lost, never fatal
                 status = getattr(exc, "status_code", None)
@@ -205,13 +247,13 @@ class LiveRun:
 
     async def run(self, items: Sequence[EvalItem]) -> tuple[list[LiveRecord], list[LiveRecord]]:
         """(records of this run, records from earlier runs that were reused)."""
-        done = read_done(self.out)
-        todo = [item for item in items if item.id not in done]
+        todo, reused = self.split(items)
         gate = asyncio.Semaphore(self.concurrency)
         self.out.parent.mkdir(parents=True, exist_ok=True)
+        _cut_torn_tail(self.out)
         with self.out.open("a", encoding="utf-8") as handle:
             fresh = await asyncio.gather(*(self._one(item, gate, handle) for item in todo))
-        return list(fresh), [done[item.id] for item in items if item.id in done]
+        return list(fresh), reused
 
 
 def summarise(records: Iterable[LiveRecord]) -> dict[str, Any]:
@@ -220,13 +262,16 @@ def summarise(records: Iterable[LiveRecord]) -> dict[str, Any]:
     ok = [r for r in rows if r.error is None]
     scored = [r.score for r in ok if r.score is not None]
     tiers = Counter(r.tier for r in ok)
+    priced = [r.cost_usd for r in ok if r.cost_usd is not None]
     return {
         "n": len(rows),
         "answered": len(ok),
         "errors": len(rows) - len(ok),
+        "error_kinds": dict(Counter(r.error for r in rows if r.error is not None)),
         "quality": sum(scored) / len(scored) if scored else None,
         "scored": len(scored),
-        "cost_usd": sum(r.cost_usd for r in ok),
+        "cost_usd": sum(priced),
+        "unpriced": len(ok) - len(priced),
         "tier_share": {t: c / len(ok) for t, c in tiers.items()} if ok else {},
         "escalation_rate": sum(1 for r in ok if r.escalations) / len(ok) if ok else None,
         "unverified": sum(1 for r in ok if r.verified is False),

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from litellm_router_ext.cli import main
 from litellm_router_ext.errors import ConfigError, DatasetError
 from litellm_router_ext.evaluation.collect import Ask, collect, part_path
-from litellm_router_ext.evaluation.dataset import EvalItem, load_eval_set
+from litellm_router_ext.evaluation.dataset import EvalItem, EvalSet, load_eval_set
 from litellm_router_ext.evaluation.live import LiveAnswer
 from tests.stubs.openai_stub import Script, StubServer
 
@@ -110,11 +110,12 @@ def test_cli_collects_from_real_http_models_then_trains_and_evaluates(tmp_path: 
                                            "--concurrency", "4"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert len(script.requests) == 48
-    assert "24 of 24 prompts have an outcome from every model" in result.output
+    assert "24 prompts, 24 of 24 with an outcome from every model" in result.output
     assert "--tiers openai/gpt-4o-mini,openai/gpt-4o" in result.output  # cheapest first, by recorded cost
     items = load_eval_set(out).items
     assert [i.outcomes["openai/gpt-4o-mini"].score for i in items[:2]] == [1.0, 0.0]
     assert all(0 < i.outcomes["openai/gpt-4o-mini"].cost_usd < i.outcomes["openai/gpt-4o"].cost_usd for i in items)
+    assert items[0].outcomes["openai/gpt-4o"].response == "#### 8"  # kept, so eval can simulate cascades
 
     tiers = "openai/gpt-4o-mini,openai/gpt-4o"
     trained = CliRunner().invoke(main, ["train", "--data", str(out), "--tiers", tiers, "--folds", "0",
@@ -126,3 +127,70 @@ def test_cli_collects_from_real_http_models_then_trains_and_evaluates(tmp_path: 
     assert evaluated.exit_code == 0, evaluated.output
     routers = {r["router"]: r for r in json.loads(evaluated.output)["results"]}
     assert routers["oracle"]["quality"] == 1.0  # every prompt has one model that is right
+
+
+# ------------------------------------------------------------- resume and merge rules (from a review)
+
+
+def _prompts(tmp: Path, n: int = 4) -> EvalSet:
+    return load_eval_set(write_prompts(tmp / "p.jsonl", n), require_outcomes=False)
+
+
+def test_a_prompt_no_model_answered_is_left_out_until_a_rerun(tmp_path: Path) -> None:
+    out = tmp_path / "o.jsonl"
+    first = asyncio.run(collect(_prompts(tmp_path), ["small"], FakeModels(fail={("small", "q1")}).ask_for, out))
+    assert first.written == 3 and [i.id for i in load_eval_set(out).items] == ["q0", "q2", "q3"]
+    again = asyncio.run(collect(_prompts(tmp_path), ["small"], FakeModels().ask_for, out))
+    assert again.written == 4 and len(load_eval_set(out)) == 4
+
+
+def test_a_run_killed_mid_write_resumes_cleanly(tmp_path: Path) -> None:
+    data, out = _prompts(tmp_path), tmp_path / "o.jsonl"
+    asyncio.run(collect(data, ["small"], FakeModels().ask_for, out, concurrency=1))
+    part = part_path(out, "small")
+    part.write_bytes(part.read_bytes()[:-40])  # the last record torn
+    redo = FakeModels()
+    asyncio.run(collect(data, ["small"], redo.ask_for, out))
+    assert sum(redo.calls.values()) == 1 and part.read_text().endswith("\n")
+    settled = FakeModels()
+    asyncio.run(collect(data, ["small"], settled.ask_for, out))
+    assert sum(settled.calls.values()) == 0
+
+
+def test_model_ids_that_look_alike_keep_separate_progress(tmp_path: Path) -> None:
+    assert part_path(tmp_path / "o.jsonl", "acme/m1") != part_path(tmp_path / "o.jsonl", "acme:m1")
+
+
+def test_a_changed_prompt_or_reference_is_asked_again(tmp_path: Path) -> None:
+    path, out = write_prompts(tmp_path / "p.jsonl", 2), tmp_path / "o.jsonl"
+    asyncio.run(collect(load_eval_set(path, require_outcomes=False), ["small"], FakeModels().ask_for, out))
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    rows[1]["messages"][0]["content"], rows[1]["reference"] = "Item 1: what is 3 + 4?", "7"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    models = FakeModels()
+    asyncio.run(collect(load_eval_set(path, require_outcomes=False), ["small"], models.ask_for, out))
+    assert dict(models.calls) == {("small", "q1"): 1}
+    assert load_eval_set(out).items[1].outcomes["small"].score == 1.0
+
+
+def test_adding_a_model_later_keeps_the_earlier_ones(tmp_path: Path) -> None:
+    path, out = write_prompts(tmp_path / "p.jsonl", 3), tmp_path / "o.jsonl"
+    asyncio.run(collect(load_eval_set(path, require_outcomes=False), ["small", "big"], FakeModels().ask_for, out))
+    asyncio.run(collect(load_eval_set(path, require_outcomes=False), ["mid"], FakeModels().ask_for, out))
+    assert set(load_eval_set(out).model_counts()) == {"small", "big", "mid"}
+
+
+def test_unpriced_answers_carry_no_cost_and_the_input_is_never_overwritten(tmp_path: Path) -> None:
+    data = _prompts(tmp_path, 2)
+
+    def unpriced(model: str) -> Ask:
+        async def ask(item: EvalItem) -> LiveAnswer:
+            return LiveAnswer(text="7", model=model, cost_usd=None)
+
+        return ask
+
+    done = asyncio.run(collect(data, ["mine"], unpriced, tmp_path / "o.jsonl"))
+    assert done.by_model["mine"]["unpriced"] == 2
+    assert load_eval_set(tmp_path / "o.jsonl").items[0].outcomes["mine"].cost_usd is None
+    with pytest.raises(ConfigError, match="--out.*overwrite the input"):
+        asyncio.run(collect(data, ["mine"], unpriced, tmp_path / "p.jsonl"))
