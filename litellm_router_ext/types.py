@@ -76,7 +76,11 @@ class RequestView:
     min_tier: str | int | None = None
     force_tier: str | int | None = None
     history_key: str | None = None
-    """Digest of the messages before the last user turn (``None`` for a first turn)."""
+    """Digest of the conversation up to its last assistant message (``None`` before the first answer).
+
+    The router remembers a tier under the digest of a request plus its answer, which is exactly this prefix
+    of the next request: a new user turn, or a tool result in a tool-call loop (whose last user message is
+    still the first one), so neither drops below the tier the conversation reached."""
 
     @property
     def approx_tokens(self) -> int:
@@ -99,7 +103,7 @@ class RequestView:
         chars = 0
         users = 0
         has_system = has_images = False
-        last_user_index = -1
+        last_assistant_index = -1
         for i, message in enumerate(messages):
             if not isinstance(message, Mapping) or "role" not in message:
                 raise RequestError(f"messages[{i}] must be an object with a 'role'")
@@ -109,13 +113,15 @@ class RequestView:
             role = message["role"]
             if role == "user":
                 users += 1
-                last_user, last_user_index = text, i
+                last_user = text
+            elif role == "assistant":
+                last_assistant_index = i
             elif role in ("system", "developer"):
                 has_system = True
         tool_list = _parse_tools(tools)
         schema, wants_json = _parse_response_format(response_format)
         meta = metadata or {}
-        history = messages[:last_user_index] if last_user_index > 0 else ()
+        history = messages[:last_assistant_index + 1]
         return cls(
             text=last_user,
             context_chars=chars,

@@ -136,6 +136,19 @@ def test_follow_up_does_not_drop_below_the_tier_the_conversation_reached() -> No
     assert (decision.tier, decision.cause) == ("large", "sticky")
 
 
+def test_a_tool_call_loop_keeps_the_tier_that_started_it() -> None:
+    # The tool result comes back with the same last user message; only the assistant's turn is new.
+    memory = InMemoryConversationMemory()
+    first = [{"role": "user", "content": "book the cheapest flight and explain the trade-offs"}]
+    policy(0.9, memory=memory).remember(conversation_key([*first, {"role": "assistant", "content": ""}]), 2)
+    call = {"id": "c1", "type": "function", "function": {"name": "search", "arguments": "{}"}}
+    loop = [*first, {"role": "assistant", "content": None, "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": "c1", "content": "3 flights"}]
+    decision = policy(0.0, memory=memory).decide(RequestView.from_openai(loop))
+    assert (decision.tier, decision.cause) == ("large", "sticky")
+    assert RequestView.from_openai(first).history_key is None  # nothing answered yet
+
+
 def test_sticky_off_lets_follow_ups_drop() -> None:
     memory = InMemoryConversationMemory()
     config = parse_config({**CONFIG.model_dump(), "sticky": False}).routers[0]

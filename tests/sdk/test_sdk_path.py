@@ -192,6 +192,19 @@ def test_follow_up_stays_on_the_tier_the_conversation_reached(installed: object)
     assert isinstance(decision, dict) and (decision["tier"], decision["cause"]) == ("large", "sticky")
 
 
+def test_a_tool_call_loop_stays_on_the_tier_that_started_it(installed: object) -> None:
+    # The loop's last user message is still the first one (easy on its own); the large tier started the loop.
+    answer = ask(EASY, metadata={"min_tier": "large"}).choices[0].message.content
+    call = {"id": "c1", "type": "function", "function": {"name": "lookup", "arguments": "{}"}}
+    loop = litellm.completion(
+        model="tiered/t",
+        messages=[{"role": "user", "content": EASY}, {"role": "assistant", "content": answer, "tool_calls": [call]},
+                  {"role": "tool", "tool_call_id": "c1", "content": "found it"}],
+    )
+    decision = lre.decision_of(loop)
+    assert isinstance(decision, dict) and (decision["tier"], decision["cause"]) == ("large", "sticky")
+
+
 class Capture(CustomLogger):
     def __init__(self) -> None:
         super().__init__()
