@@ -14,6 +14,9 @@ from rich.table import Table
 
 from ..errors import RouterExtError
 from ..evaluation.collect import Collected, parts_dir
+from ..evaluation.collect import collect as run_collect
+from ..evaluation.dataset import load_eval_set
+from ..evaluation.live import ScoreMode
 from .console import make_console
 
 
@@ -33,10 +36,7 @@ from .console import make_console
 def collect(data: Path, models: str, out: Path | None, score_mode: str, judge_model: str | None,
             concurrency: int) -> None:
     """Ask every model every prompt of DATA, score the answers, and write the outcomes `train` and `eval` read."""
-    from ..adapters.live import llm_judge, model_ask
-    from ..evaluation.collect import collect as run_collect
-    from ..evaluation.dataset import load_eval_set
-    from ..evaluation.live import ScoreMode
+    from ..adapters.live import llm_judge, model_ask  # imports litellm: only when the command runs
 
     names = [m.strip() for m in models.split(",") if m.strip()]
     target = out or data.with_name(data.name + ".outcomes.jsonl")
