@@ -4,6 +4,8 @@ Checks a proxy config (with the router config it loads: ``$LITELLM_ROUTER_EXT_CO
 it) or a router config alone:
 
 - the router config's structure (unknown keys, thresholds out of order, bad validator params);
+- every scorer, built as the router would build it (a missing or broken ``learned`` artifact, bad params,
+  a custom scorer that does not import), so it fails here and not on the first request;
 - tier models that name no model group of the proxy (with the closest name, so typos stand out);
 - ``os.environ/NAME`` values whose variable is not set;
 - ``tiered/<alias>`` deployments naming no router; the provider or header hook missing from litellm_settings;
@@ -23,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .config import RouterConfig, RouterFile, TierConfig, parse_config, parse_yaml
-from .errors import ConfigError
+from .config import RouterConfig, RouterFile, TierConfig, anchor_scorer_paths, parse_config, parse_yaml
+from .errors import ConfigError, RouterExtError
 from .recipes import HEADERS_CALLBACK, PROVIDER_HANDLER, ROUTER_FILE, env_refs, walk
 
 CONFIG_ENV = "LITELLM_ROUTER_EXT_CONFIG"
@@ -99,7 +101,7 @@ def check_config(path: str | Path, *, env: Mapping[str, str] | None = None, fact
         return report
     if "routers" in data or "alias" in data:
         _check_env(data, str(path), env, report)
-        file = _check_router_structure(data, str(path), report)
+        file = _check_router_structure(anchor_scorer_paths(data, path.parent), str(path), report)
         if file is not None:
             _check_router_semantics(file, str(path), _deployments(file.model_list), report, facts, standalone=True)
         return report
@@ -166,7 +168,8 @@ def _check_proxy(
     if router_data is None:
         return
     _check_env(router_data, str(router_path), env, report)
-    file = _check_router_structure(router_data, str(router_path), report) if isinstance(router_data, Mapping) else None
+    file = (_check_router_structure(anchor_scorer_paths(router_data, router_path.parent), str(router_path), report)
+            if isinstance(router_data, Mapping) else None)
     if isinstance(router_data, Mapping) and router_data.get("model_list"):
         report.warn(
             "model_list in the router config is ignored inside the proxy; put deployments in the proxy config",
@@ -273,7 +276,21 @@ def _check_router_semantics(
                         file=source,
                         key=f"routers[{r}].tiers[{i}].model",
                     )
+        _check_scorers(router, r, source, report)
         _check_validators(router, r, source, deployments, report, facts)
+
+
+def _check_scorers(router: RouterConfig, r: int, source: str, report: Report) -> None:
+    from .scorers import build_scorer  # a learned artifact loads numpy: only when there is a config to check
+
+    for i, scorer in enumerate(router.scorers):
+        key = f"routers[{r}].scorers[{i}]"
+        try:
+            build_scorer(scorer, key=key)
+        except ConfigError as exc:
+            report.error(exc.reason, key=exc.key or key, value=exc.value, allowed=exc.allowed, file=source)
+        except RouterExtError as exc:  # e.g. ArtifactError: its message names the artifact file
+            report.error(str(exc), file=source, key=f"{key}.params")
 
 
 def _check_validators(

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -374,14 +374,17 @@ def load_config(path: str | Path) -> RouterFile:
         raise ConfigError("file not found; pass the path of a router config YAML", file=str(p)) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=str(p)) from None
-    return parse_config(_anchor_artifacts(parse_yaml(text, str(p)), p.parent), str(p))
+    return parse_config(anchor_scorer_paths(parse_yaml(text, str(p)), p.parent), str(p))
 
 
 # the file-path param of each built-in scorer that reads a file
 _SCORER_FILE_PARAMS = {"learned": "artifact", "litellm-heuristic": "rules"}
 
 
-def _anchor_artifacts(data: object, base: Path) -> object:
+_Data = TypeVar("_Data")
+
+
+def anchor_scorer_paths(data: _Data, base: Path) -> _Data:
     """Relative scorer file paths (``learned`` artifact, ``litellm-heuristic`` rules) name files beside the
     config, whatever directory a proxy runs in."""
     routers = data.get("routers") if isinstance(data, Mapping) and "routers" in data else [data]

@@ -37,6 +37,7 @@ class ConfigError(RouterExtError, ValueError):
         allowed: Iterable[object] | None = None,
         line: int | None = None,
     ) -> None:
+        self.reason = message
         self.file = file
         self.key = key
         self.value = value

@@ -15,6 +15,7 @@ from litellm_router_ext.check import check_config
 from litellm_router_ext.cli import main
 from litellm_router_ext.errors import ConfigError
 from litellm_router_ext.recipes import install_recipe, load_recipe, recipe_names
+from litellm_router_ext.scorers.learned import default_artifact_path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXPECTED = {"openai-ladder", "anthropic-ladder", "gemini-ladder", "local-slm", "json-extraction", "multi-provider"}
@@ -167,3 +168,19 @@ def test_check_a_router_config_alone(tmp_path: Path) -> None:
     )
     (problem,) = messages(router, {})
     assert "not-a-real-model-xyz" in problem
+
+
+def test_check_builds_each_scorer_as_the_proxy_would(tmp_path: Path) -> None:
+    # A missing artifact used to pass `check` and fail on the first request.
+    router = tmp_path / "router.yaml"
+    router.write_text(
+        "routers:\n  - alias: a\n    tiers: [{name: s, model: gpt-4o-mini}, {name: l, model: gpt-4o}]\n"
+        "    thresholds: [0.5]\n"
+        "    scorers: [{name: learned, params: {artifact: mine.npz}}, {name: heuristic, params: {speed: 2}}]\n"
+    )
+    missing, bad_params = messages(router, {})
+    assert str(router) in missing and "routers[0].scorers[0]" in missing and "mine.npz: artifact not found" in missing
+    assert str(router) in bad_params and "routers[0].scorers[1]" in bad_params and "speed" in bad_params
+    (tmp_path / "mine.npz").write_bytes(default_artifact_path().read_bytes())  # beside the config, not the cwd
+    (only,) = messages(router, {})
+    assert "scorers[1]" in only
