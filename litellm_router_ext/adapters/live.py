@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import litellm
 
+from ..config import load_config, parse_yaml
+from ..errors import ConfigError
 from ..evaluation.dataset import EvalItem
 from ..evaluation.live import LiveAnswer
-from .provider import DECISION_KEY
+from .provider import DECISION_KEY, build_litellm_router
 
 JUDGE_PROMPT = (
     "Rate how correct and helpful the ANSWER is for the QUESTION on a scale of 1 to 10."
@@ -36,16 +39,45 @@ def router_ask(alias: str, **params: Any) -> Callable[[EvalItem], Awaitable[Live
     return ask
 
 
-def model_ask(model: str, **params: Any) -> Callable[[EvalItem], Awaitable[LiveAnswer]]:
-    """An ``ask`` that sends the item's messages to one LiteLLM model (for collecting outcomes)."""
+def model_ask(model: str, router: litellm.Router | None = None,
+              **params: Any) -> Callable[[EvalItem], Awaitable[LiveAnswer]]:
+    """An ``ask`` that sends the item's messages to one model: a LiteLLM model id, or a group of ``router``."""
+    complete = router.acompletion if router is not None else litellm.acompletion
 
     async def ask(item: EvalItem) -> LiveAnswer:
-        response = await litellm.acompletion(model=model, messages=list(item.messages), **params)
+        response = await complete(model=model, messages=list(item.messages), **params)
         cost = response._hidden_params.get("response_cost")  # None: LiteLLM has no price for this model
         return LiveAnswer(text=response.choices[0].message.content or "", model=model,
                           cost_usd=None if cost is None else float(cost))
 
     return ask
+
+
+def config_models(path: Path) -> tuple[litellm.Router, list[str]]:
+    """A LiteLLM Router over a config's ``model_list``, and the models to ask by default.
+
+    ``path`` is a LiteLLM proxy config (its model groups; no default) or a router config of ours (its
+    model_list plus a deployment per tier model, as ``install`` builds; default: the first router's tiers,
+    cheapest first).
+    """
+    data = parse_yaml(path.read_text(encoding="utf-8"), str(path))
+    if isinstance(data, dict) and ("routers" in data or "alias" in data):
+        file = load_config(path)
+        return build_litellm_router(file), [tier.model for tier in file.routers[0].tiers]
+    model_list = data.get("model_list") if isinstance(data, dict) else None
+    if not isinstance(model_list, list) or not model_list:
+        raise ConfigError("needs a model_list (a LiteLLM proxy config) or routers (a router config)",
+                          file=str(path), key="model_list")
+    return litellm.Router(model_list=model_list), []
+
+
+def check_groups(router: litellm.Router, models: Sequence[str], source: str) -> None:
+    """Every model must be a group of ``router``; ``ConfigError`` lists the groups there are."""
+    groups = router.get_model_names()
+    for model in models:
+        if model not in groups:
+            raise ConfigError(f"model {model!r} is not a model group of this config", file=source, key="--models",
+                              allowed=sorted(groups))
 
 
 def llm_judge(model: str, **params: Any) -> Callable[[EvalItem, str], Awaitable[float]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shlex
+from functools import partial
 from pathlib import Path
 from typing import cast
 
@@ -23,8 +24,12 @@ from .console import make_console
 @click.command("collect")
 @click.option("--data", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="JSONL of prompts in the eval-set format (messages; a 'reference' answer to score against).")
-@click.option("--models", required=True,
-              help="Comma-separated LiteLLM model ids to ask (credentials and api_base from the usual env vars).")
+@click.option("--models", default=None,
+              help="Comma-separated models to ask: LiteLLM model ids (credentials and api_base from the usual env "
+                   "vars), or model groups of --config. Default with a router --config: its first router's tiers.")
+@click.option("--config", "config", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="A LiteLLM proxy config.yaml or a router config whose model_list serves the models "
+                   "(os.environ/ keys resolved), so outcomes are recorded under your tier group names.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Eval-set JSONL to write, with each model's outcomes (default: <data>.outcomes.jsonl). "
                    "Progress is kept beside it in <out>.parts/; rerun the same command to resume.")
@@ -33,12 +38,12 @@ from .console import make_console
 @click.option("--judge", "judge_model", default=None, help="With --score judge: the LiteLLM model that rates (1-10).")
 @click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
               help="Calls in flight per model.")
-def collect(data: Path, models: str, out: Path | None, score_mode: str, judge_model: str | None,
-            concurrency: int) -> None:
+def collect(data: Path, models: str | None, config: Path | None, out: Path | None, score_mode: str,
+            judge_model: str | None, concurrency: int) -> None:
     """Ask every model every prompt of DATA, score the answers, and write the outcomes `train` and `eval` read."""
-    from ..adapters.live import llm_judge, model_ask  # imports litellm: only when the command runs
+    from ..adapters.live import check_groups, config_models, llm_judge, model_ask  # litellm: only when run
 
-    names = [m.strip() for m in models.split(",") if m.strip()]
+    names = [m.strip() for m in (models or "").split(",") if m.strip()]
     target = out or data.with_name(data.name + ".outcomes.jsonl")
     if score_mode == "judge" and not judge_model:
         raise click.ClickException("--score judge needs --judge MODEL (a LiteLLM model that rates answers)")
@@ -46,12 +51,20 @@ def collect(data: Path, models: str, out: Path | None, score_mode: str, judge_mo
         raise click.ClickException("--judge is used only with --score judge; add it, or drop --judge")
     console = make_console()
     try:
+        ask_for = model_ask
+        if config is not None:
+            router, default = config_models(config)
+            names = names or default
+            check_groups(router, names, str(config))
+            ask_for = partial(model_ask, router=router)
+        if not names:
+            raise click.ClickException("pass --models (or a router config as --config, whose tiers are asked)")
         eval_set = load_eval_set(data, require_outcomes=False)
         with Progress(TextColumn("[bold]collect"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                       console=console) as progress:
             task = progress.add_task("collect", total=None)
             result = asyncio.run(run_collect(
-                eval_set, names, model_ask, target, concurrency=concurrency, mode=cast(ScoreMode, score_mode),
+                eval_set, names, ask_for, target, concurrency=concurrency, mode=cast(ScoreMode, score_mode),
                 judge=llm_judge(judge_model) if judge_model else None, judge_model=judge_model,
                 on_plan=lambda calls: progress.update(task, total=calls),
                 on_done=lambda record: progress.advance(task)))

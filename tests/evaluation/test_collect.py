@@ -194,3 +194,31 @@ def test_unpriced_answers_carry_no_cost_and_the_input_is_never_overwritten(tmp_p
     assert load_eval_set(tmp_path / "o.jsonl").items[0].outcomes["mine"].cost_usd is None
     with pytest.raises(ConfigError, match="--out.*overwrite the input"):
         asyncio.run(collect(data, ["mine"], unpriced, tmp_path / "p.jsonl"))
+
+
+ROUTER = """
+model_list:
+  - {model_name: small, litellm_params: {model: gpt-4o-mini, mock_response: "#### 7"}}
+  - {model_name: large, litellm_params: {model: gpt-4o, mock_response: "#### 8"}}
+routers:
+  - alias: t
+    tiers: [{name: cheap, model: small}, {name: strong, model: large}]
+    thresholds: [0.5]
+"""
+
+
+def test_cli_collects_a_router_configs_tiers_under_their_group_names(tmp_path: Path) -> None:
+    data, out, router = write_prompts(tmp_path / "prompts.jsonl", 6), tmp_path / "o.jsonl", tmp_path / "router.yaml"
+    router.write_text(ROUTER, encoding="utf-8")
+    result = CliRunner().invoke(main, ["collect", "--data", str(data), "--config", str(router), "--out", str(out)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    items = load_eval_set(out).items
+    assert set(items[0].outcomes) == {"small", "large"}  # the names train --tiers and the router use
+    assert [i.outcomes["small"].score for i in items[:2]] == [1.0, 0.0]
+    assert "--tiers small,large" in " ".join(result.output.split())
+    typo = CliRunner().invoke(main, ["collect", "--data", str(data), "--config", str(router), "--models", "smal",
+                                     "--out", str(out)])
+    assert typo.exit_code == 1 and "'smal' is not a model group" in typo.output and "large, small" in typo.output
+    neither = CliRunner().invoke(main, ["collect", "--data", str(data)])
+    assert neither.exit_code == 1 and "pass --models" in neither.output
