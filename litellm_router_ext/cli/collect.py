@@ -90,12 +90,12 @@ def _report(result: Collected, names: list[str], console: Console) -> None:
             per_answer[model] = summary["cost_usd"] / priced
         quality = summary["quality"]
         errors = ", ".join(f"{n} {kind}" for kind, n in summary["error_kinds"].items()) or "0"
-        table.add_row(model, str(summary["answered"]), errors, "-" if quality is None else f"{quality:.3f}",
-                      f"{per_answer[model]:.6f}" if model in per_answer else "not priced")
+        cost = f"{per_answer[model]:.6f}" if model in per_answer else "not priced" if summary["answered"] else "-"
+        table.add_row(model, str(summary["answered"]), errors, "-" if quality is None else f"{quality:.3f}", cost)
     console.print(table)
     console.print(f"wrote {result.out}: {result.written} prompts, {result.complete} of {result.items} with an "
                   "outcome from every model", soft_wrap=True)
-    unpriced = [m for m in names if m not in per_answer]
+    unpriced = [m for m in names if m not in per_answer and result.by_model[m]["answered"]]
     if unpriced:
         console.print(f"[yellow]LiteLLM has no price for {', '.join(unpriced)}:[/] its outcomes carry no cost_usd, "
                       "so give `eval` a --prices table with it, and place it in --tiers yourself", soft_wrap=True)
