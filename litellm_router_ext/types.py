@@ -46,15 +46,32 @@ def _content_text(content: object, where: str) -> tuple[str, bool]:
 
 
 def conversation_key(messages: Sequence[Mapping[str, Any]]) -> str:
-    """Stable digest of a conversation prefix (roles and text only), used for multi-turn stability."""
+    """Stable digest of a conversation prefix (roles, text, tool-call ids), used for multi-turn stability.
+
+    Tool-call ids (``tool_calls[].id``, ``tool_call_id``) are generated per response, so they tell apart two
+    tool loops that open with the same prompt: a tier one of them reached must not become the other's floor.
+    """
     digest = hashlib.blake2b(digest_size=16)
     for message in messages:
         text, _ = _content_text(message.get("content"), "message")
         digest.update(str(message.get("role", "")).encode())
         digest.update(b"\x00")
         digest.update(text.encode("utf-8", "replace"))
+        for call_id in tool_call_ids(message):
+            digest.update(b"\x02")
+            digest.update(call_id.encode("utf-8", "replace"))
         digest.update(b"\x01")
     return digest.hexdigest()
+
+
+def tool_call_ids(message: Mapping[str, Any]) -> list[str]:
+    """Ids of an assistant message's tool calls (dicts or LiteLLM objects), or a tool message's ``tool_call_id``."""
+    ids = [message["tool_call_id"]] if isinstance(message.get("tool_call_id"), str) else []
+    for call in message.get("tool_calls") or ():
+        call_id = call.get("id") if isinstance(call, Mapping) else getattr(call, "id", None)
+        if isinstance(call_id, str):
+            ids.append(call_id)
+    return ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +120,6 @@ class RequestView:
         chars = 0
         users = 0
         has_system = has_images = False
-        last_assistant_index = -1
         for i, message in enumerate(messages):
             if not isinstance(message, Mapping) or "role" not in message:
                 raise RequestError(f"messages[{i}] must be an object with a 'role'")
@@ -114,14 +130,17 @@ class RequestView:
             if role == "user":
                 users += 1
                 last_user = text
-            elif role == "assistant":
-                last_assistant_index = i
             elif role in ("system", "developer"):
                 has_system = True
         tool_list = _parse_tools(tools)
         schema, wants_json = _parse_response_format(response_format)
         meta = metadata or {}
-        history = messages[:last_assistant_index + 1]
+        # the conversation up to the last answer, not counting a trailing assistant prefill
+        end = len(messages)
+        while end and messages[end - 1]["role"] == "assistant":
+            end -= 1
+        answered = max((i for i in range(end) if messages[i]["role"] == "assistant"), default=-1)
+        history = messages[:answered + 1]
         return cls(
             text=last_user,
             context_chars=chars,

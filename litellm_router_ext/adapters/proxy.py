@@ -38,7 +38,7 @@ from ..errors import ConfigError, RequestError
 from ..types import Attempt, Decision, RequestView
 from .capabilities import quiet_litellm, supports_logprobs
 from .provider import DECISION_KEY, TieredProvider, _translated, decision_headers
-from .runtime import TieredRouter
+from .runtime import TieredRouter, answer_tool_call_ids
 
 CONFIG_ENV = "LITELLM_ROUTER_EXT_CONFIG"
 _PRECALL_KEY = "tiered_precall_id"
@@ -188,7 +188,8 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
         runtime.observe(decision)
         # A stream's text is not known here: its conversation is simply not pinned.
         with contextlib.suppress(AttributeError, IndexError):
-            runtime.remember(messages, response.choices[0].message.content or "", decision)  # type: ignore[attr-defined]
+            message = response.choices[0].message  # type: ignore[attr-defined]
+            runtime.remember(messages, message.content or "", decision, answer_tool_call_ids(message))
         return decision_headers(decision.to_dict())
 
     async def async_post_call_response_headers_hook(

@@ -35,7 +35,7 @@ from ..config import CascadeConfig, RouterConfig, TierConfig
 from ..errors import AllTiersFailedError, RequestError
 from ..policy import TierPolicy
 from ..state import ConversationMemory, CounterStore, EscalationMonitor, InMemoryCounterStore, MonitorSnapshot
-from ..types import Decision, RequestView, Verdict, conversation_key
+from ..types import Decision, RequestView, Verdict, conversation_key, tool_call_ids
 from .capabilities import supports_logprobs, tier_price, tier_profile
 from .metrics import RouterMetrics
 
@@ -303,14 +303,16 @@ class TieredRouter:
         response = run.responses[index]
         if self._samples > 1 and "n" not in run.params:
             response.choices = response.choices[:1]  # extra samples were for the checks, not the caller
-        self.remember(run.messages, response.choices[0].message.content or "", run.decision)
+        message = response.choices[0].message
+        self.remember(run.messages, message.content or "", run.decision, answer_tool_call_ids(message))
         return response
 
-    def remember(self, messages: Sequence[Mapping[str, Any]], answer_text: str, decision: Decision) -> None:
-        """Let the conversation's next turn start no lower than the tier that answered this one."""
+    def remember(self, messages: Sequence[Mapping[str, Any]], answer_text: str, decision: Decision,
+                 tool_call_ids: Sequence[str] = ()) -> None:
+        """Let the conversation's next turn (or tool-loop step) start no lower than the tier that answered this one."""
         if self.policy.memory is not None:
-            key = conversation_key([*messages, {"role": "assistant", "content": answer_text}])
-            self.policy.remember(key, decision.tier_index)
+            answer = {"role": "assistant", "content": answer_text, "tool_calls": [{"id": i} for i in tool_call_ids]}
+            self.policy.remember(conversation_key([*messages, answer]), decision.tier_index)
 
     # ------------------------------------------------------------------ judge calls
 
@@ -474,7 +476,8 @@ class TieredRouter:
             decision.attempts[-1], cost_usd=_stream_cost(seen, run, self.config.tiers[index])
         )
         self.observe(decision)
-        self.remember(run.messages, "".join(_delta_text(c) for c in seen), decision)
+        self.remember(run.messages, "".join(_delta_text(c) for c in seen), decision,
+                      [i for c in seen for i in _delta_tool_call_ids(c)])
 
 
 def _judged(response: Any) -> str:
@@ -514,6 +517,22 @@ def _delta_text(chunk: Any) -> str:
         return chunk.choices[0].delta.content or ""
     except (AttributeError, IndexError):
         return ""
+
+
+def _delta_tool_call_ids(chunk: Any) -> list[str]:
+    """Ids of tool calls a stream chunk opens (each call's id comes in its first delta)."""
+    try:
+        calls = chunk.choices[0].delta.tool_calls or ()
+    except (AttributeError, IndexError):
+        return []
+    return [call.id for call in calls if isinstance(getattr(call, "id", None), str)]
+
+
+def answer_tool_call_ids(message: Any) -> list[str]:
+    """Ids of the tool calls in a response message (LiteLLM's Message object or a dict)."""
+    if isinstance(message, Mapping):
+        return tool_call_ids(message)
+    return tool_call_ids({"tool_calls": getattr(message, "tool_calls", None)})
 
 
 def _stream_cost(seen: list[Any], run: _Run, tier: TierConfig) -> float:

@@ -140,13 +140,25 @@ def test_a_tool_call_loop_keeps_the_tier_that_started_it() -> None:
     # The tool result comes back with the same last user message; only the assistant's turn is new.
     memory = InMemoryConversationMemory()
     first = [{"role": "user", "content": "book the cheapest flight and explain the trade-offs"}]
-    policy(0.9, memory=memory).remember(conversation_key([*first, {"role": "assistant", "content": ""}]), 2)
+    answered = {"role": "assistant", "content": "", "tool_calls": [{"id": "c1"}]}  # as the router stores it
+    policy(0.9, memory=memory).remember(conversation_key([*first, answered]), 2)
     call = {"id": "c1", "type": "function", "function": {"name": "search", "arguments": "{}"}}
     loop = [*first, {"role": "assistant", "content": None, "tool_calls": [call]},
             {"role": "tool", "tool_call_id": "c1", "content": "3 flights"}]
     decision = policy(0.0, memory=memory).decide(RequestView.from_openai(loop))
     assert (decision.tier, decision.cause) == ("large", "sticky")
     assert RequestView.from_openai(first).history_key is None  # nothing answered yet
+    other = [*first, {"role": "assistant", "content": None, "tool_calls": [{**call, "id": "c2"}]},
+             {"role": "tool", "tool_call_id": "c2", "content": "3 flights"}]
+    assert policy(0.0, memory=memory).decide(RequestView.from_openai(other)).tier == "small"  # another loop
+
+
+def test_an_assistant_prefill_keeps_the_floor_the_conversation_reached() -> None:
+    memory = InMemoryConversationMemory()
+    first = [{"role": "user", "content": "q1"}, {"role": "assistant", "content": "a1"}]
+    policy(0.9, memory=memory).remember(conversation_key(first), 2)
+    prefilled = [*first, {"role": "user", "content": "now as JSON"}, {"role": "assistant", "content": "{"}]
+    assert policy(0.0, memory=memory).decide(RequestView.from_openai(prefilled)).cause == "sticky"
 
 
 def test_sticky_off_lets_follow_ups_drop() -> None:

@@ -192,17 +192,38 @@ def test_follow_up_stays_on_the_tier_the_conversation_reached(installed: object)
     assert isinstance(decision, dict) and (decision["tier"], decision["cause"]) == ("large", "sticky")
 
 
-def test_a_tool_call_loop_stays_on_the_tier_that_started_it(installed: object) -> None:
-    # The loop's last user message is still the first one (easy on its own); the large tier started the loop.
-    answer = ask(EASY, metadata={"min_tier": "large"}).choices[0].message.content
-    call = {"id": "c1", "type": "function", "function": {"name": "lookup", "arguments": "{}"}}
-    loop = litellm.completion(
-        model="tiered/t",
-        messages=[{"role": "user", "content": EASY}, {"role": "assistant", "content": answer, "tool_calls": [call]},
-                  {"role": "tool", "tool_call_id": "c1", "content": "found it"}],
-    )
-    decision = lre.decision_of(loop)
-    assert isinstance(decision, dict) and (decision["tier"], decision["cause"]) == ("large", "sticky")
+def tool_calling_ladder() -> dict[str, Any]:
+    """Both tiers answer with a tool call (no text), each with its own call id, as real providers do."""
+    config = ladder(small="", large="")
+    for tier in config["tiers"]:
+        tier["litellm_params"]["mock_tool_calls"] = [
+            {"id": f"call_{tier['name']}", "type": "function", "function": {"name": "lookup", "arguments": "{}"}}]
+    return config
+
+
+def tool_step(opening: list[dict[str, Any]], answer: Any) -> Any:
+    """The loop's next request: the tool call the tier made, and its result."""
+    call = answer.choices[0].message.tool_calls[0]
+    return litellm.completion(model="tiered/t", tools=[TOOL], messages=[
+        *opening, {"role": "assistant", "content": None, "tool_calls": [call.model_dump()]},
+        {"role": "tool", "tool_call_id": call.id, "content": "found it"}])
+
+
+def test_a_tool_call_loop_stays_on_its_tier_and_only_its_own() -> None:
+    # The loop's last user message is still the first one (easy on its own), so only memory keeps the tier.
+    lre.install(tool_calling_ladder())
+    try:
+        opening = [{"role": "system", "content": "ops agent"}, {"role": "user", "content": EASY}]
+        started_large = litellm.completion(model="tiered/t", messages=opening, tools=[TOOL],
+                                           metadata={"min_tier": "large"})
+        step = lre.decision_of(tool_step(opening, started_large))
+        assert isinstance(step, dict) and (step["tier"], step["cause"]) == ("large", "sticky")
+        # Another conversation with the same opening started small: the first one's floor is not its floor.
+        started_small = litellm.completion(model="tiered/t", messages=opening, tools=[TOOL])
+        other = lre.decision_of(tool_step(opening, started_small))
+        assert isinstance(other, dict) and (other["tier"], other["cause"]) == ("small", "threshold")
+    finally:
+        lre.uninstall()
 
 
 class Capture(CustomLogger):
@@ -239,3 +260,29 @@ def test_given_router_must_have_the_tier_groups() -> None:
     router = litellm.Router(model_list=[{"model_name": "cheap", "litellm_params": {"model": "gpt-4o-mini"}}])
     with pytest.raises(ConfigError, match=r"routers\[0\]\.tiers\[0\]\.model.*allowed: cheap"):
         lre.install(ladder(), router=router)
+
+
+def test_a_streamed_tool_call_pins_its_loop_too() -> None:
+    from tests.stubs.openai_stub import Script, StubServer
+
+    call = {"id": "call_streamed", "type": "function", "function": {"name": "lookup", "arguments": "{}"}}
+    with StubServer(Script(reply="", tool_calls=[call])) as stub:
+        config = ladder()
+        for tier, model in zip(config["tiers"], ("openai/gpt-4o-mini", "openai/gpt-4o"), strict=True):
+            tier["model"] = model
+            tier["litellm_params"] = {"api_base": stub.base_url, "api_key": "sk-test-not-a-real-key"}
+        lre.install(config)
+        try:
+            opening = [{"role": "user", "content": EASY}]
+            chunks = list(litellm.completion(model="tiered/t", messages=opening, tools=[TOOL], stream=True,
+                                             metadata={"min_tier": "large"}))
+            text = "".join(c.choices[0].delta.content or "" for c in chunks)  # what the client assembles
+            ids = [tc.id for c in chunks for tc in (c.choices[0].delta.tool_calls or []) if tc.id]
+            assert ids == ["call_streamed"]
+            step = litellm.completion(model="tiered/t", tools=[TOOL], messages=[
+                *opening, {"role": "assistant", "content": text, "tool_calls": [call]},
+                {"role": "tool", "tool_call_id": "call_streamed", "content": "found it"}])
+            decision = lre.decision_of(step)
+            assert isinstance(decision, dict) and (decision["tier"], decision["cause"]) == ("large", "sticky")
+        finally:
+            lre.uninstall()
