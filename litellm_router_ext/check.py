@@ -18,9 +18,11 @@ module stays free of LiteLLM; ``adapters.proxy.litellm_facts`` supplies the real
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
-from collections.abc import Callable, Mapping, Sequence
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -86,6 +88,24 @@ def _closest(name: str, choices: Sequence[str]) -> str:
 
 def check_config(path: str | Path, *, env: Mapping[str, str] | None = None, facts: ModelFacts | None = None) -> Report:
     """Check a proxy config.yaml (and its router config) or a router config alone."""
+    # Custom scorers and validators may be modules beside the config, importable by a proxy started there.
+    with _importable_from(Path(path).resolve().parent, Path.cwd()):
+        return _check_config(path, env=env, facts=facts)
+
+
+@contextlib.contextmanager
+def _importable_from(*folders: Path) -> Iterator[None]:
+    added = [str(f) for f in folders if str(f) not in sys.path]
+    sys.path[:0] = added
+    try:
+        yield
+    finally:
+        for folder in added:
+            with contextlib.suppress(ValueError):
+                sys.path.remove(folder)
+
+
+def _check_config(path: str | Path, *, env: Mapping[str, str] | None, facts: ModelFacts | None) -> Report:
     env = os.environ if env is None else env
     facts = facts or ModelFacts()
     report = Report()

@@ -58,17 +58,28 @@ def config_models(path: Path) -> tuple[litellm.Router, list[str]]:
 
     ``path`` is a LiteLLM proxy config (its model groups; no default) or a router config of ours (its
     model_list plus a deployment per tier model, as ``install`` builds; default: the first router's tiers,
-    cheapest first).
+    cheapest first). No fallbacks: an outcome must be the named group's own answer, never another's
+    recorded under its name. ``tiered/...`` deployments (our own routers) are not models to collect from.
     """
     data = parse_yaml(path.read_text(encoding="utf-8"), str(path))
-    if isinstance(data, dict) and ("routers" in data or "alias" in data):
-        file = load_config(path)
-        return build_litellm_router(file), [tier.model for tier in file.routers[0].tiers]
-    model_list = data.get("model_list") if isinstance(data, dict) else None
-    if not isinstance(model_list, list) or not model_list:
-        raise ConfigError("needs a model_list (a LiteLLM proxy config) or routers (a router config)",
-                          file=str(path), key="model_list")
-    return litellm.Router(model_list=model_list), []
+    try:
+        if isinstance(data, dict) and ("routers" in data or "alias" in data):
+            file = load_config(path)
+            settings = {k: v for k, v in file.router_settings.items() if not k.endswith("fallbacks")}
+            router = build_litellm_router(file.model_copy(update={"router_settings": settings}))
+            return router, [tier.model for tier in file.routers[0].tiers]
+        model_list = data.get("model_list") if isinstance(data, dict) else None
+        if not isinstance(model_list, list) or not model_list:
+            raise ConfigError("needs a model_list (a LiteLLM proxy config) or routers (a router config)",
+                              file=str(path), key="model_list")
+        models = [d for d in model_list
+                  if not str((d.get("litellm_params") or {}).get("model", "")).startswith("tiered/")]
+        return litellm.Router(model_list=models), []
+    except ConfigError:
+        raise
+    except Exception as exc:  # LiteLLM refusing a deployment: name the file, not a traceback
+        raise ConfigError(f"LiteLLM cannot build a Router from its model_list: {exc}", file=str(path),
+                          key="model_list") from None
 
 
 def check_groups(router: litellm.Router, models: Sequence[str], source: str) -> None:
@@ -80,15 +91,16 @@ def check_groups(router: litellm.Router, models: Sequence[str], source: str) -> 
                               allowed=sorted(groups))
 
 
-def llm_judge(model: str, **params: Any) -> Callable[[EvalItem, str], Awaitable[float]]:
-    """A judge that asks ``model`` for a 1-10 rating and maps it to [0, 1] ((s - 1) / 9, as the data does)."""
+def llm_judge(model: str, router: litellm.Router | None = None,
+              **params: Any) -> Callable[[EvalItem, str], Awaitable[float]]:
+    """A judge that asks ``model`` (a model id, or a group of ``router``) for a 1-10 rating, mapped to [0, 1]
+    ((s - 1) / 9, as the data does)."""
+    complete = router.acompletion if router is not None and model in router.get_model_names() else litellm.acompletion
 
     async def judge(item: EvalItem, answer: str) -> float:
         reference = f"\nA reference answer: {item.reference}" if item.reference else ""
         prompt = JUDGE_PROMPT.format(reference=reference, question=item.prompt_text, answer=answer)
-        response = await litellm.acompletion(
-            model=model, messages=[{"role": "user", "content": prompt}], temperature=0, **params
-        )
+        response = await complete(model=model, messages=[{"role": "user", "content": prompt}], temperature=0, **params)
         match = re.search(r"\d+(?:\.\d+)?", response.choices[0].message.content or "")
         if match is None:
             raise ValueError("judge reply has no rating")

@@ -51,7 +51,7 @@ def collect(data: Path, models: str | None, config: Path | None, out: Path | Non
         raise click.ClickException("--judge is used only with --score judge; add it, or drop --judge")
     console = make_console()
     try:
-        ask_for = model_ask
+        ask_for, router = model_ask, None
         if config is not None:
             router, default = config_models(config)
             names = names or default
@@ -65,7 +65,7 @@ def collect(data: Path, models: str | None, config: Path | None, out: Path | Non
             task = progress.add_task("collect", total=None)
             result = asyncio.run(run_collect(
                 eval_set, names, ask_for, target, concurrency=concurrency, mode=cast(ScoreMode, score_mode),
-                judge=llm_judge(judge_model) if judge_model else None, judge_model=judge_model,
+                judge=llm_judge(judge_model, router) if judge_model else None, judge_model=judge_model,
                 on_plan=lambda calls: progress.update(task, total=calls),
                 on_done=lambda record: progress.advance(task)))
     except RouterExtError as exc:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..config import ScorerConfig
-from ..errors import ConfigError
+from ..errors import ConfigError, RouterExtError
 from .base import DifficultyScorer
 from .heuristic import HeuristicScorer
 
@@ -40,10 +40,15 @@ def build_scorer(config: ScorerConfig, *, key: str = "scorers[]") -> DifficultyS
         factory = BUILTIN[config.name]
     try:
         scorer = factory(**config.params)
+    except RouterExtError:
+        raise  # already says what is wrong (e.g. ArtifactError names the artifact file)
     except TypeError as exc:
         raise ConfigError(
             f"bad params for scorer {config.name!r}: {exc}", key=f"{key}.params", value=dict(config.params)
         ) from None
+    except Exception as exc:  # a user's scorer failing to start: say which, not a traceback
+        raise ConfigError(f"scorer {config.path or config.name!r} failed to start: {type(exc).__name__}: {exc}",
+                          key=f"{key}.path" if config.name == "custom" else f"{key}.params") from None
     if not isinstance(scorer, DifficultyScorer):
         raise ConfigError(
             f"{config.path or config.name} did not produce a scorer: it needs a `name` and `score(request) -> float`",

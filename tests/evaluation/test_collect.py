@@ -222,3 +222,31 @@ def test_cli_collects_a_router_configs_tiers_under_their_group_names(tmp_path: P
     assert typo.exit_code == 1 and "'smal' is not a model group" in typo.output and "large, small" in typo.output
     neither = CliRunner().invoke(main, ["collect", "--data", str(data)])
     assert neither.exit_code == 1 and "pass --models" in neither.output
+
+
+def test_collect_never_records_a_fallbacks_answer_under_the_failing_group(tmp_path: Path) -> None:
+    router = tmp_path / "router.yaml"
+    router.write_text(ROUTER.replace('"#### 7"', "litellm.InternalServerError")
+                      + "router_settings: {fallbacks: [{small: [large]}], num_retries: 0}\n", encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    result = CliRunner().invoke(main, ["collect", "--data", str(write_prompts(tmp_path / "p.jsonl", 3)),
+                                       "--config", str(router), "--out", str(out)])
+    assert result.exit_code == 1 and "3 call(s) failed (InternalServerError" in " ".join(result.output.split())
+    assert all(set(item.outcomes) == {"large"} for item in load_eval_set(out).items)  # small failed: no outcome
+
+
+def test_collect_reads_a_proxy_config_with_our_own_tiered_deployment(tmp_path: Path) -> None:
+    proxy = tmp_path / "config.yaml"
+    proxy.write_text(
+        "model_list:\n"
+        "  - {model_name: small, litellm_params: {model: gpt-4o-mini, mock_response: '#### 7'}}\n"
+        "  - {model_name: smart, litellm_params: {model: tiered/ladder}}\n", encoding="utf-8")
+    data, out = write_prompts(tmp_path / "p.jsonl", 2), tmp_path / "o.jsonl"
+    result = CliRunner().invoke(main, ["collect", "--data", str(data), "--config", str(proxy), "--models", "small",
+                                       "--out", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert [i.outcomes["small"].score for i in load_eval_set(out).items] == [1.0, 0.0]
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("model_list:\n  - {model_name: x, litellm_params: {}}\n", encoding="utf-8")
+    refused = CliRunner().invoke(main, ["collect", "--data", str(data), "--config", str(broken), "--models", "x"])
+    assert refused.exit_code == 1 and "broken.yaml" in refused.output and "Traceback" not in refused.output

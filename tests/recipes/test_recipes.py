@@ -184,3 +184,20 @@ def test_check_builds_each_scorer_as_the_proxy_would(tmp_path: Path) -> None:
     (tmp_path / "mine.npz").write_bytes(default_artifact_path().read_bytes())  # beside the config, not the cwd
     (only,) = messages(router, {})
     assert "scorers[1]" in only
+
+
+def test_check_imports_custom_scorers_beside_the_config_and_reports_one_that_fails(tmp_path: Path) -> None:
+    # A proxy started in the config's folder imports modules kept there; check must see them the same way.
+    module = f"my_scorers_{tmp_path.name.replace('-', '_')}"
+    (tmp_path / f"{module}.py").write_text(
+        "class Fine:\n    name = 'fine'\n    def score(self, request):\n        return 0.5\n\n"
+        "class Broken:\n    name = 'broken'\n    def __init__(self):\n        raise RuntimeError('no table')\n"
+        "    def score(self, request):\n        return 0.5\n")
+    router = tmp_path / "router.yaml"
+    router.write_text(
+        "routers:\n  - alias: a\n    tiers: [{name: s, model: gpt-4o-mini}, {name: l, model: gpt-4o}]\n"
+        f"    thresholds: [0.5]\n    scorers: [{{name: custom, path: '{module}:Fine'}}]\n")
+    assert messages(router, {}) == []
+    edit(router, ":Fine", ":Broken")
+    (problem,) = messages(router, {})
+    assert "routers[0].scorers[0].path" in problem and "failed to start: RuntimeError: no table" in problem
