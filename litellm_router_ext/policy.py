@@ -126,7 +126,7 @@ class TierPolicy:
             if floor > index:
                 index, cause = floor, "override"
         if self.memory is not None and request.history_key is not None:
-            reached = self.memory.get(request.history_key)
+            reached = self.memory.get(self._memory_key(request.history_key))
             if reached is not None and reached > index:
                 index, cause = min(reached, len(self.profiles) - 1), "sticky"
         if request.force_tier is not None:
@@ -156,7 +156,11 @@ class TierPolicy:
     def remember(self, conversation_key: str, tier_index: int) -> None:
         """Record that the conversation ending in ``conversation_key`` reached ``tier_index``."""
         if self.memory is not None:
-            self.memory.put(conversation_key, tier_index)
+            self.memory.put(self._memory_key(conversation_key), tier_index)
+
+    def _memory_key(self, conversation_key: str) -> str:
+        # Routers of one file share one memory; a tier index means something on its own ladder only.
+        return f"{self.config.alias}:{conversation_key}"
 
     def _override_index(self, value: str | int, key: str) -> int:
         try:

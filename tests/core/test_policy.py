@@ -165,9 +165,20 @@ def test_sticky_off_lets_follow_ups_drop() -> None:
     memory = InMemoryConversationMemory()
     config = parse_config({**CONFIG.model_dump(), "sticky": False}).routers[0]
     first = [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]
-    memory.put(conversation_key(first), 2)
+    policy(0.9, memory=memory).remember(conversation_key(first), 2)
     follow_up = RequestView.from_openai([*first, {"role": "user", "content": "ok"}])
+    assert policy(0.0, memory=memory).decide(follow_up).cause == "sticky"  # the floor is there
     assert TierPolicy(config, [FixedScorer(0.0)], memory=memory).decide(follow_up).tier == "small"
+
+
+def test_routers_sharing_one_memory_keep_their_own_floors() -> None:
+    # One file's routers share a memory; tier 2 of one ladder means nothing on another.
+    memory = InMemoryConversationMemory()
+    first = [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]
+    policy(0.9, memory=memory).remember(conversation_key(first), 2)
+    other = parse_config({**CONFIG.model_dump(), "alias": "other"}).routers[0]
+    follow_up = RequestView.from_openai([*first, {"role": "user", "content": "ok"}])
+    assert TierPolicy(other, [FixedScorer(0.0)], memory=memory).decide(follow_up).cause == "threshold"
 
 
 def test_memory_is_bounded() -> None:
