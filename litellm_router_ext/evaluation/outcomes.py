@@ -76,14 +76,33 @@ class RecordedOutcomes:
         return OutcomeTable(ladder, kept.items, quality, cost, skipped)
 
 
+def _mean_recorded_cost(eval_set: EvalSet, model: str) -> float | None:
+    """Mean ``cost_usd`` of the model's outcomes, or ``None`` unless every one of them records it."""
+    costs = [o.cost_usd for item in eval_set.items if (o := item.outcomes.get(model)) is not None]
+    known = [c for c in costs if c is not None]
+    return sum(known) / len(known) if known and len(known) == len(costs) else None
+
+
 def default_ladder(eval_set: EvalSet, tiers: Sequence[str] | None, prices: PriceTable) -> tuple[str, ...]:
-    """The tiers to evaluate, cheapest first; a 2-model file defaults to its models ordered by price."""
+    """The tiers to evaluate, cheapest first; a 2-model file defaults to its models ordered by cost.
+
+    The cost is the mean recorded ``cost_usd`` when every outcome of both models has one (files written by
+    ``collect``), else the price table's per-token price.
+    """
     models = eval_set.model_counts()
     if tiers is None:
         if len(models) != 2:
             raise DatasetError("pass --tiers with 2 or more model ids, cheapest first; the file has: "
                                + ", ".join(models), file=eval_set.path)
+        recorded = {m: _mean_recorded_cost(eval_set, m) for m in models}
+        if all(cost is not None for cost in recorded.values()):
+            return tuple(sorted(models, key=lambda m: recorded[m] or 0.0))
+
         def unit(m: str) -> float:
+            if m not in prices.prices:
+                raise DatasetError(f"cannot tell which model is cheaper: {m!r} has outcomes without cost_usd and no "
+                                   f"price in {prices.path}; pass --tiers cheapest first, and --prices FILE with "
+                                   "its price", file=eval_set.path)
             price = prices.price(m)
             return price.input_usd_per_mtok + price.output_usd_per_mtok
         return tuple(sorted(models, key=unit))

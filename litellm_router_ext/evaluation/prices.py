@@ -45,8 +45,9 @@ class PriceTable:
             return self.prices[model]
         except KeyError:
             raise DatasetError(
-                f"no price for model {model!r}; add {{\"{model}\": {{\"input_usd_per_mtok\": ..., "
-                f"\"output_usd_per_mtok\": ...}}}} to it or pass --prices FILE",
+                f"no price for model {model!r}, and some of its outcomes record no cost_usd; pass --prices FILE, "
+                f"a JSON of your own with {{\"{model}\": {{\"input_usd_per_mtok\": ..., "
+                f"\"output_usd_per_mtok\": ...}}}}",
                 file=self.path) from None
 
 

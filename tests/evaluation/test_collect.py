@@ -250,3 +250,19 @@ def test_collect_reads_a_proxy_config_with_our_own_tiered_deployment(tmp_path: P
     broken.write_text("model_list:\n  - {model_name: x, litellm_params: {}}\n", encoding="utf-8")
     refused = CliRunner().invoke(main, ["collect", "--data", str(data), "--config", str(broken), "--models", "x"])
     assert refused.exit_code == 1 and "broken.yaml" in refused.output and "Traceback" not in refused.output
+
+
+def test_a_collected_file_evaluates_and_calibrates_without_a_price_table(tmp_path: Path) -> None:
+    # Every outcome records cost_usd, so the ladder order and costs come from the file itself.
+    out = tmp_path / "o.jsonl"
+    data = load_eval_set(write_prompts(tmp_path / "p.jsonl", 40), require_outcomes=False)
+    asyncio.run(collect(data, ["big", "small"], FakeModels().ask_for, out))
+    result = CliRunner().invoke(main, ["eval", "--data", str(out), "--bootstrap", "0", "--json", "-", "--quiet"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    tiers = [r["router"] for r in report["results"][:2]]
+    assert tiers == ["small", "big"]  # cheapest first, by recorded cost
+    calibrated = CliRunner().invoke(main, ["calibrate", "--data", str(out), "--target", "0.9", "--bootstrap", "50",
+                                           "--out", str(tmp_path / "r.yaml")], catch_exceptions=False)
+    assert calibrated.exit_code in (0, 1) and "no price" not in calibrated.output
