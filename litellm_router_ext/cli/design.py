@@ -56,6 +56,11 @@ def _candidates(eval_set: Any, spec: str, prices: Any) -> list[str]:
                                file=eval_set.path, field="--candidates")
         if len(models) < 2:
             raise click.UsageError("--candidates needs 2 or more model ids (or 'all')")
+    from ..evaluation.outcomes import mean_recorded_cost
+
+    recorded = {m: mean_recorded_cost(eval_set, m) for m in models}  # files from `collect` carry their cost
+    if all(cost is not None for cost in recorded.values()):
+        return sorted(models, key=lambda m: recorded[m] or 0.0)
     for model in models:
         prices.price(model)  # fail now, naming the price file, rather than mid-run
 
@@ -66,8 +71,22 @@ def _candidates(eval_set: Any, spec: str, prices: Any) -> list[str]:
     return sorted(models, key=unit)
 
 
+def _trained_on_warning(data_names: Sequence[str]) -> list[str]:
+    """A note when the shipped ``learned`` predictor was trained on one of the --data files."""
+    from ..scorers.learned import LearnedScorer
+
+    trained_on = LearnedScorer().manifest.get("training_data")
+    seen = {str(name) for name in trained_on} if isinstance(trained_on, list) else set()
+    overlap = [name for name in data_names if name in seen]
+    if not overlap:
+        return []
+    return [f"learned family: the shipped predictor was trained on {', '.join(overlap)}, so its bound here is "
+            "optimistic (learn-then-test assumes the scorer never saw the calibration items); design on "
+            "data it was not trained on, e.g. your own traffic"]
+
+
 def _family_specs(names: Sequence[str], cascade_spec: str | None, has_responses: bool,
-                  notes: list[str]) -> list[Any]:
+                  notes: list[str], data_names: Sequence[str] = ()) -> list[Any]:
     from ..config import CascadeConfig, ScorerConfig, ValidatorConfig
     from ..evaluation.design import FamilySpec
     from ..evaluation.routers import load_router_spec
@@ -78,6 +97,7 @@ def _family_specs(names: Sequence[str], cascade_spec: str | None, has_responses:
             notes.append("learned family skipped: litellm_router_ext.scorers.learned is not installed")
         else:
             specs.append(FamilySpec("learned", ScorerConfig(name="learned")))
+            notes.extend(_trained_on_warning(data_names))
     if "cascade" in names or cascade_spec:
         if not has_responses:
             notes.append("cascade families skipped: no candidate below the top has recorded responses")
@@ -273,7 +293,7 @@ def design_command(data: Sequence[Path], candidates: str, target: float, delta: 
         unknown = [n for n in names if n not in DEFAULT_FAMILIES]
         if unknown:
             raise click.UsageError(f"--routers: unknown family {unknown[0]!r}; allowed: {', '.join(DEFAULT_FAMILIES)}")
-        specs = _family_specs(names, cascade_spec, has_responses(table), notes)
+        specs = _family_specs(names, cascade_spec, has_responses(table), notes, [Path(d).name for d in data])
         specs, families = _score(specs, calib.items, notes)
         try:
             result = design(calib, families, target=target, delta=delta, max_tiers=max_tiers,

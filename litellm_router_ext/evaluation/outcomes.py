@@ -76,7 +76,7 @@ class RecordedOutcomes:
         return OutcomeTable(ladder, kept.items, quality, cost, skipped)
 
 
-def _mean_recorded_cost(eval_set: EvalSet, model: str) -> float | None:
+def mean_recorded_cost(eval_set: EvalSet, model: str) -> float | None:
     """Mean ``cost_usd`` of the model's outcomes, or ``None`` unless every one of them records it."""
     costs = [o.cost_usd for item in eval_set.items if (o := item.outcomes.get(model)) is not None]
     known = [c for c in costs if c is not None]
@@ -94,7 +94,7 @@ def default_ladder(eval_set: EvalSet, tiers: Sequence[str] | None, prices: Price
         if len(models) != 2:
             raise DatasetError("pass --tiers with 2 or more model ids, cheapest first; the file has: "
                                + ", ".join(models), file=eval_set.path)
-        recorded = {m: _mean_recorded_cost(eval_set, m) for m in models}
+        recorded = {m: mean_recorded_cost(eval_set, m) for m in models}
         if all(cost is not None for cost in recorded.values()):
             return tuple(sorted(models, key=lambda m: recorded[m] or 0.0))
 

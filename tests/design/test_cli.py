@@ -106,3 +106,20 @@ def test_test_loss_exceeds_the_tolerance_in_at_most_delta_of_random_splits(llmro
         violations += held.retained < target
     assert reached >= runs // 2
     assert violations / runs <= delta
+
+
+def test_design_warns_when_the_shipped_learned_predictor_was_trained_on_the_data(shared_data: Path,
+                                                                               tmp_path: Path) -> None:
+    # Learn-then-test assumes the scorer never saw the calibration items; the shipped one saw llmrouter-train.
+    trained_on = tmp_path / "llmrouter-train.jsonl"
+    with (shared_data / "llmrouter-train.jsonl").open(encoding="utf-8") as src:
+        trained_on.write_text("".join(next(src) for _ in range(600)), encoding="utf-8")
+    shutil.copy(shared_data / "models.json", tmp_path / "models.json")
+    args = ["--routers", "learned", "--target", "0.9", "--json", str(tmp_path / "d.json"), "--max-tiers", "2"]
+    CliRunner().invoke(main, ["design", "--data", str(trained_on), "--out", str(tmp_path / "a"), *args])
+    notes = json.loads((tmp_path / "d.json").read_text())["notes"]
+    assert any("trained on llmrouter-train.jsonl" in n and "optimistic" in n for n in notes)
+    (tmp_path / "fresh").mkdir()
+    fresh = _slice(shared_data, tmp_path / "fresh", 600)  # the same prompts under a name it was not trained on
+    CliRunner().invoke(main, ["design", "--data", str(fresh), "--out", str(tmp_path / "b"), *args])
+    assert not any("optimistic" in n for n in json.loads((tmp_path / "d.json").read_text())["notes"])
