@@ -17,7 +17,7 @@ from .console import make_console
 @click.option("--tiers", required=True,
               help="Model ids cheapest first, comma-separated; 'a+b' averages several models in one tier.")
 @click.option("--out", default="learned/difficulty.npz", show_default=True, type=click.Path(dir_okay=False),
-              help="Artifact to write (manifest.json goes beside it).")
+              help="Artifact to write (<name>.manifest.json goes beside it).")
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(0, 20),
               help="k-fold cross-validation for the report (0 = none).")
 @click.option("--leave-one-out/--no-leave-one-out", default=True, show_default=True,
@@ -34,6 +34,7 @@ from .console import make_console
 def train(data: tuple[str, ...], tiers: str, out: str, folds: int, leave_one_out: bool, model_kind: str,
           litellm_prior: float) -> None:
     """Train the `learned` scorer on DATA and write an artifact a router config can point to."""
+    from ..learned.model import manifest_path
     from ..learned.training import parse_tiers
     from ..learned.training import train as run_training
 
@@ -64,7 +65,7 @@ def train(data: tuple[str, ...], tiers: str, out: str, folds: int, leave_one_out
                       f"{_with_interval(diff, ci, signed=True)} (paired, {report.model})")
     console.print(f"model kept: {report.model}")
     console.print(f"trained on {report.n_examples} prompts in {report.seconds:.1f} s; wrote {path} "
-                  f"({Path(path).stat().st_size // 1024} KiB) and {Path(path).parent / 'manifest.json'}")
+                  f"({Path(path).stat().st_size // 1024} KiB) and {manifest_path(path)}")
     absolute = Path(path).resolve()
     console.print(f"use it in a router config:  scorers: [{{name: learned, params: {{artifact: {absolute}}}}}]")
     console.print("(a relative artifact path in a config is read from the config file's folder)")

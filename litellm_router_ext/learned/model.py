@@ -17,7 +17,8 @@ the training data may lack (code, for a model trained on maths and trivia): it i
 predictor beat LiteLLM's heuristic on benchmarks left out of training.
 
 An artifact is one ``.npz`` of plain arrays (loaded with ``allow_pickle=False``: nothing runs on load)
-plus the manifest as JSON bytes inside it; ``save`` also writes ``manifest.json`` beside it.
+plus the manifest as JSON bytes inside it; ``save`` also writes ``<stem>.manifest.json`` beside it (one per
+artifact, so two artifacts in one folder keep their own).
 """
 
 from __future__ import annotations
@@ -210,7 +211,7 @@ class DifficultyModel:
     # ------------------------------------------------------------------------------------------ artifact
 
     def save(self, path: str | Path) -> Path:
-        """Write ``path`` (.npz) and ``manifest.json`` beside it; returns the artifact path."""
+        """Write ``path`` (.npz) and ``manifest_path(path)`` beside it; returns the artifact path."""
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
         version = FORMAT_VERSION if self.prior is None else PRIOR_FORMAT_VERSION
@@ -228,7 +229,7 @@ class DifficultyModel:
         }
         with p.open("wb") as fh:
             np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
-        (p.parent / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        manifest_path(p).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         return p
 
     def _tree_arrays(self) -> dict[str, np.ndarray]:
@@ -386,6 +387,12 @@ def _check_knots(name: str, knots: Sequence[float]) -> None:
             b < a for a, b in itertools.pairwise(knots)):
         raise ArtifactError(f"'{name}' must be at least two finite, non-decreasing numbers; "
                             "retrain with `litellm-router train`")
+
+
+def manifest_path(artifact: str | Path) -> Path:
+    """The readable manifest written beside an artifact: ``mine.npz`` -> ``mine.manifest.json``."""
+    p = Path(artifact)
+    return p.with_name(p.stem + ".manifest.json")
 
 
 def to_unit(knots: Sequence[float], raw: float) -> float:

@@ -3,9 +3,9 @@
 Config: ``{name: learned, params: {artifact: path/to/difficulty.npz}}`` (``load_config`` reads a relative path
 from the config file's folder); without ``artifact`` it uses
 ``litellm_router_ext/data/learned/difficulty.npz``, trained on the RouteLLM GSM8K/MMLU/MT-Bench and
-LLMRouter outcome sets, with LiteLLM's complexity heuristic blended in as a prior (its ``manifest.json`` lists
-data, date, features, the prior and cross-validated APGR). Loading reads plain arrays only; scoring is pure
-Python (about 85 microseconds median).
+LLMRouter outcome sets, with LiteLLM's complexity heuristic blended in as a prior (``difficulty.manifest.json``
+lists data, date, features, the prior and cross-validated APGR). Loading reads plain arrays only; scoring is
+pure Python (about 85 microseconds median).
 """
 
 from __future__ import annotations

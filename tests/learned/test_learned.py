@@ -16,7 +16,7 @@ from litellm_router_ext.cli.train import train as train_command
 from litellm_router_ext.config import ScorerConfig, load_config
 from litellm_router_ext.errors import ArtifactError, DatasetError
 from litellm_router_ext.learned.features import DENSE_NAMES, dense_features, words
-from litellm_router_ext.learned.model import DifficultyModel, apgr, featurize
+from litellm_router_ext.learned.model import DifficultyModel, apgr, featurize, manifest_path
 from litellm_router_ext.learned.training import (
     Example,
     apgr_interval,
@@ -61,7 +61,7 @@ def test_default_artifact_loads_without_pickle_and_scores_in_unit_range() -> Non
         s = scorer.score(RequestView.from_openai([{"role": "user", "content": text}]))
         assert 0.0 <= s <= 1.0
     assert scorer.score_text(HARD) > scorer.score_text(EASY)
-    manifest = json.loads((path.parent / "manifest.json").read_text())
+    manifest = json.loads(manifest_path(path).read_text())
     assert manifest["metrics"]["cv_apgr"] and manifest["training_data"]
 
 
@@ -70,7 +70,7 @@ def test_artifact_round_trip(tmp_path: Path) -> None:
     out = model.save(tmp_path / "copy" / "difficulty.npz")
     again = DifficultyModel.load(out)
     assert again.score(HARD) == model.score(HARD)
-    assert (tmp_path / "copy" / "manifest.json").exists()
+    assert (tmp_path / "copy" / "difficulty.manifest.json").exists()
 
 
 def test_bad_artifacts_raise_artifact_error(tmp_path: Path) -> None:
@@ -96,7 +96,7 @@ def test_train_writes_artifact_a_scorer_config_loads(synthetic: Path, tmp_path: 
         "A bus travels 40 km per hour for 3 hours. How many km in total? Explain step by step."}]))
     easy = scorer.score(RequestView.from_openai([{"role": "user", "content": "Say hello to my friend Bob."}]))
     assert 0.0 <= easy < hard <= 1.0
-    assert json.loads((out.parent / "manifest.json").read_text())["tiers"] == ["small", "big"]
+    assert json.loads(manifest_path(out).read_text())["tiers"] == ["small", "big"]
 
 
 def test_config_artifact_paths_are_relative_to_the_config_file(synthetic: Path, tmp_path: Path) -> None:
@@ -131,7 +131,7 @@ def test_cli_train(synthetic: Path, tmp_path: Path) -> None:
                                                 "--folds", "2"])
     assert result.exit_code == 0, result.output
     assert out.exists() and "APGR" in result.output
-    cv = json.loads((out.parent / "manifest.json").read_text())["metrics"]["cv_apgr_95ci_by_model"]["linear"]
+    cv = json.loads(manifest_path(out).read_text())["metrics"]["cv_apgr_95ci_by_model"]["linear"]
     lo, hi = cv["math"]
     assert f"[{lo:.2f}, {hi:.2f}]" in result.output
     bad = CliRunner().invoke(train_command, ["--data", str(tmp_path / "nope.jsonl"), "--tiers", "small,big"])
@@ -370,3 +370,12 @@ def test_trees_trained_on_llmrouter_train_beat_litellm_heuristic_on_its_test(sha
     unseen = np.array([e.text not in seen for e in test])
     assert unseen.sum() == 381
     assert apgr(raw[unseen], weak[unseen], strong[unseen]) > 0.78
+
+
+def test_two_artifacts_in_one_folder_keep_their_own_manifests(synthetic: Path, tmp_path: Path) -> None:
+    plain, _ = train([synthetic], parse_tiers("small,big"), folds=0, leave_one_out=False)
+    prior, _ = train([synthetic], parse_tiers("small,big"), folds=0, leave_one_out=False, litellm_prior=0.5)
+    a, b = plain.save(tmp_path / "a.npz"), prior.save(tmp_path / "b.npz")
+    assert json.loads(manifest_path(a).read_text())["litellm_prior"] is None
+    assert json.loads(manifest_path(b).read_text())["litellm_prior"]["weight"] == 0.5
+    assert manifest_path(a).name == "a.manifest.json"
