@@ -43,7 +43,8 @@ class ConfigError(RouterExtError, ValueError):
         self.value = value
         self.allowed = tuple(allowed) if allowed is not None else None
         self.line = line
-        where = file or "<config>"
+        # no file: an option given on the command line (--router, --models), else a config given as an object
+        where = file or ("command line" if key and key.startswith("--") else "<config>")
         if line is not None:
             where += f", line {line}"
         if key:

@@ -39,6 +39,12 @@ def router_ask(alias: str, **params: Any) -> Callable[[EvalItem], Awaitable[Live
     return ask
 
 
+def quiet_failures() -> None:
+    """Failing calls are recorded and summarised by the runs here; LiteLLM's help banner per failure would
+    flood the terminal (a command-line setting, so the CLI calls it, never the library)."""
+    litellm.suppress_debug_info = True
+
+
 def model_ask(model: str, router: litellm.Router | None = None,
               **params: Any) -> Callable[[EvalItem], Awaitable[LiveAnswer]]:
     """An ``ask`` that sends the item's messages to one model: a LiteLLM model id, or a group of ``router``."""

@@ -41,7 +41,9 @@ from .console import make_console
 def collect(data: Path, models: str | None, config: Path | None, out: Path | None, score_mode: str,
             judge_model: str | None, concurrency: int) -> None:
     """Ask every model every prompt of DATA, score the answers, and write the outcomes `train` and `eval` read."""
-    from ..adapters.live import check_groups, config_models, llm_judge, model_ask  # litellm: only when run
+    from ..adapters.live import check_groups, config_models, llm_judge, model_ask, quiet_failures  # litellm
+
+    quiet_failures()
 
     names = [m.strip() for m in (models or "").split(",") if m.strip()]
     target = out or data.with_name(data.name + ".outcomes.jsonl")

@@ -110,7 +110,7 @@ def _console(quiet: bool) -> Console:
 @click.option("--categories", type=click.IntRange(min=0), default=10, show_default=True,
               help="Category slices to print (all of them go to --json).")
 @click.option("--worst", type=click.IntRange(min=0), default=10, show_default=True,
-              help="Worst regressions kept per router.")
+              help="Worst regressions kept per router (all in --json; the first 5 are printed).")
 @click.option("--quiet", is_flag=True, help="No tables on stdout.")
 @click.option("--live", is_flag=True,
               help="Call the real router (--router PATH.yaml[#ALIAS]) through LiteLLM for every prompt and score "

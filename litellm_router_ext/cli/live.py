@@ -32,7 +32,7 @@ def run_live(
     quiet: bool,
 ) -> None:
     from .. import install, load_config
-    from ..adapters.live import llm_judge, router_ask
+    from ..adapters.live import llm_judge, quiet_failures, router_ask
     from ..evaluation.dataset import calibration_mask, load_eval_set, sample_eval_path
     from ..evaluation.live import LiveRun, ScoreMode, summarise
 
@@ -54,6 +54,7 @@ def run_live(
         items = [item for item, calib in zip(items, mask, strict=True) if calib == (split == "calib")]
     target = out or Path(f"{source}.live.jsonl")
     install(file)
+    quiet_failures()
     console = make_console(stderr=quiet or str(json_out) == "-", quiet=quiet)
     with Progress(
         TextColumn("[bold]tiered/" + alias),

@@ -112,8 +112,8 @@ def build_router(spec: str, items: Sequence[EvalItem], tiers: Sequence[str], *,
         return ReplayRouter(spec, config_scores(config, items))
     if not is_file_spec(spec):
         raise ConfigError(f"unknown router {spec!r}: not a built-in name and not a config file", key="--router",
-                          allowed=[*BUILTIN_SCORERS, *LITELLM_NAMES, "heuristic+litellm-heuristic",
-                                   "learned:ARTIFACT.npz", "PATH.yaml", "PATH.yaml#ALIAS"])
+                          allowed=dict.fromkeys([*BUILTIN_SCORERS, *LITELLM_NAMES, "heuristic+litellm-heuristic",
+                                                 "learned:ARTIFACT.npz", "PATH.yaml", "PATH.yaml#ALIAS"]))
     config, path = load_router_spec(spec)
     if len(config.tiers) != len(tiers):
         raise ConfigError(

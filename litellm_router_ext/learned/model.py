@@ -282,7 +282,11 @@ class DifficultyModel:
             raise ArtifactError(f"{p}: artifact not found; pass the .npz written by `litellm-router train`") from None
         except ArtifactError as exc:
             raise exc if str(exc).startswith(str(p)) else ArtifactError(f"{p}: {exc}") from None
-        except (KeyError, IndexError, ValueError, OSError, UnicodeDecodeError) as exc:
+        except ValueError as exc:
+            reason = "not an .npz archive" if "pickle" in str(exc) else str(exc)  # numpy's hint would mislead
+            raise ArtifactError(f"{p}: not a learned-scorer artifact ({reason}); "
+                                "pass the .npz written by `litellm-router train`") from None
+        except (KeyError, IndexError, OSError, UnicodeDecodeError) as exc:
             raise ArtifactError(f"{p}: not a learned-scorer artifact ({exc}); "
                                 "pass the .npz written by `litellm-router train`") from None
 

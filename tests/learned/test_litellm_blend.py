@@ -70,6 +70,7 @@ def test_eval_averages_builtin_scorers_joined_by_plus(tmp_path: Path) -> None:
     assert "learned+litellm-heuristic" in names and "learned" in names
     bad = CliRunner().invoke(main, ["eval", "--router", "learned+nope", "--bootstrap", "0"])
     assert bad.exit_code == 1 and "unknown router" in bad.output
+    assert "command line, key '--router'" in bad.output and bad.output.count(", litellm-heuristic,") == 1
 
 
 def test_the_prior_beats_both_parts_on_a_benchmark_left_out_of_training(shared_data: Path, tmp_path: Path) -> None:
