@@ -174,6 +174,8 @@ def _check_proxy(
             report.error("each deployment needs a model_name", file=source, key=f"model_list[{i}]")
         elif not isinstance(d.get("litellm_params"), Mapping) or not d["litellm_params"].get("model"):
             report.error("deployment needs litellm_params.model", file=source, key=f"model_list[{i}].litellm_params")
+        else:
+            _check_provider(d["litellm_params"], source, f"model_list[{i}].litellm_params", facts, report)
     _check_env(data, source, env, report)
     _check_hooks(data.get("litellm_settings") or {}, source, report)
 
@@ -213,6 +215,16 @@ def _check_proxy(
     if file is not None:
         _check_router_semantics(file, str(router_path), deployments, report, facts, standalone=False)
         _check_fallbacks(data.get("router_settings") or {}, file, deployments, source, report)
+
+
+def _check_provider(params: Mapping[str, Any], source: str, key: str, facts: ModelFacts, report: Report) -> None:
+    """A deployment LiteLLM cannot route (no provider prefix it knows) fails every call it gets."""
+    model = str(params.get("model"))
+    if model.startswith("tiered/") or params.get("custom_llm_provider") or facts.is_known_model(model):
+        return
+    report.error(f"LiteLLM cannot tell which provider serves {model!r}; write it as provider/model (e.g. "
+                 f"openai/{model} for an OpenAI-compatible server with api_base) or set custom_llm_provider",
+                 file=source, key=f"{key}.model")
 
 
 def _aliases(router_data: object, file: RouterFile | None) -> list[str]:

@@ -201,3 +201,11 @@ def test_check_imports_custom_scorers_beside_the_config_and_reports_one_that_fai
     edit(router, ":Fine", ":Broken")
     (problem,) = messages(router, {})
     assert "routers[0].scorers[0].path" in problem and "failed to start: RuntimeError: no table" in problem
+
+
+def test_check_names_a_deployment_litellm_cannot_route(local_slm: Path) -> None:
+    # A model without a provider prefix LiteLLM knows fails every call; check must say so before the proxy runs.
+    edit(local_slm, "model: openai/smollm2", "model: smollm2")
+    (problem,) = messages(local_slm, full_env("local-slm"))
+    assert "model_list[0].litellm_params.model" in problem and "'smollm2'" in problem
+    assert "openai/smollm2" in problem  # the fix for an OpenAI-compatible server
