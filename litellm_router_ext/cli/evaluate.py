@@ -21,6 +21,8 @@ from ..config import BUILTIN_SCORERS
 from .console import make_console
 from .errors import user_errors
 
+DEFAULT_ROUTERS = ("heuristic", "learned")
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -99,7 +101,8 @@ def _console(quiet: bool) -> Console:
 @click.option("--router", "routers", multiple=True,
               help="Router to evaluate (repeatable): heuristic, learned, learned:ARTIFACT.npz, built-in scorers "
                    "averaged with + (heuristic+litellm-heuristic), LiteLLM's litellm-heuristic or "
-                   "litellm-heuristic-v2 (baselines), or a config PATH.yaml[#ALIAS]. Default: heuristic.")
+                   "litellm-heuristic-v2 (baselines), or a config PATH.yaml[#ALIAS]. Default: heuristic and learned, "
+                   "with the baselines.")
 @click.option("--baselines", is_flag=True,
               help="Also run LiteLLM's complexity-router scorers (litellm-heuristic, litellm-heuristic-v2). "
                    "Single tiers, random and oracle are always included.")
@@ -146,7 +149,9 @@ def eval_command(data: Path | None, prices: Path | None, tiers: str | None, outp
     with user_errors():
         loaded = _load(data, prices, tiers, output_tokens, calib_fraction, split_seed)
         table = _select(loaded, split)
-        specs = list(dict.fromkeys([*(routers or ("heuristic",)), *(LITELLM_NAMES if baselines else ())]))
+        # With no --router, show what the package offers next to what LiteLLM ships: our two scorers and its two.
+        baselines = baselines or not routers
+        specs = list(dict.fromkeys([*(routers or DEFAULT_ROUTERS), *(LITELLM_NAMES if baselines else ())]))
         replayed = [build_router(spec, table.items, table.tiers) for spec in specs]
         report = evaluate(table, replayed, bootstrap=bootstrap, seed=seed, worst=worst,
                           data=loaded.data if split == "all" else f"{loaded.data} [{split} split]")
