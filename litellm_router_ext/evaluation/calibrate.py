@@ -126,7 +126,11 @@ def calibrate(table: OutcomeTable, scores: np.ndarray, target: float, *, bootstr
 
 
 def write_thresholds(path: str | Path, alias: str | None, thresholds: list[float], out: str | Path) -> None:
-    """Copy the router config at ``path`` to ``out`` with new thresholds for router ``alias``."""
+    """Copy the router config at ``path`` to ``out`` with new thresholds for router ``alias``.
+
+    The file is rewritten as plain YAML, so comments do not survive; when ``out`` is ``path`` itself, the
+    original is kept first as ``<path>.bak``.
+    """
     text = Path(path).read_text(encoding="utf-8")
     data = parse_yaml(text, str(path))
     routers = data.get("routers") if isinstance(data, dict) else None
@@ -136,6 +140,8 @@ def write_thresholds(path: str | Path, alias: str | None, thresholds: list[float
         raise ConfigError("cannot tell which router to update; pass PATH#ALIAS", file=str(path), key="routers")
     matches[0]["thresholds"] = [float(t) for t in thresholds]
     parse_config(data, str(out))  # never write a config that would not load
+    if Path(out).resolve() == Path(path).resolve():
+        Path(f"{path}.bak").write_text(text, encoding="utf-8")
     Path(out).write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
 

@@ -63,13 +63,15 @@ def test_malformed_line_is_one_clean_error_with_its_line_number(tmp_path: Path):
 
 def test_calibrate_then_gate_on_held_out_split(small_set: Path, tmp_path: Path):
     config = tmp_path / "router.yaml"
-    config.write_text(yaml.safe_dump(ROUTER))
+    original = "# owned by team X\n" + yaml.safe_dump(ROUTER)
+    config.write_text(original)
     common = ["--data", str(small_set), "--bootstrap", "50", "--calib-fraction", "0.5"]
     result = _run("calibrate", *common, "--router", str(config), "--target", "0.98", "--json", str(tmp_path / "c.json"))
     assert result.exit_code == 0, result.output
     calibrated = json.loads((tmp_path / "c.json").read_text())
     assert calibrated["reached"] and calibrated["heldout"]["ratio"] >= 0.98
     assert yaml.safe_load(config.read_text())["routers"][0]["thresholds"] == calibrated["thresholds"]
+    assert (tmp_path / "router.yaml.bak").read_text() == original  # rewritten in place: the original is kept
 
     passed = _run("gate", *common, "--split", "test", "--router", str(config), "--target", "0.98",
                   "--slice", "proof", "--json", "-", "--quiet")
