@@ -20,6 +20,7 @@ import yaml
 from ..config import parse_config, parse_yaml
 from ..errors import ConfigError
 from . import metrics as m
+from .gate import FEW_ITEMS
 from .outcomes import OutcomeTable
 from .routers import scorer_router_config
 
@@ -122,7 +123,9 @@ def calibrate(table: OutcomeTable, scores: np.ndarray, target: float, *, bootstr
     pick = int(np.flatnonzero(ok)[np.argmin(points.cost[ok])])
     thresholds = strictly_increasing(order.thresholds_for(cuts[pick]))
     stats = split_stats(table, scores, np.asarray(thresholds), bootstrap, seed + 1, confidence)
-    return Calibration(target, confidence, True, thresholds, stats, best_lower_bound=best_lower)
+    notes = [f"only {n} calibration items: a bootstrap bound on so few says little (all right gives 100%); "
+             f"calibrate on {FEW_ITEMS} or more"] if n < FEW_ITEMS else []
+    return Calibration(target, confidence, True, thresholds, stats, best_lower_bound=best_lower, notes=notes)
 
 
 def write_thresholds(path: str | Path, alias: str | None, thresholds: list[float], out: str | Path) -> None:

@@ -16,6 +16,9 @@ import numpy as np
 from . import metrics as m
 from .outcomes import OutcomeTable
 
+FEW_ITEMS = 30
+"""Below this many items a check's ratio and bootstrap bound say little (13 items all right: a bound of 100%)."""
+
 
 @dataclass(frozen=True)
 class GateCheck:
@@ -43,9 +46,15 @@ class GateResult:
     def passed(self) -> bool:
         return all(c.passed for c in self.checks)
 
+    @property
+    def warnings(self) -> list[str]:
+        """Checks on too few items to mean much: they still count, but the reader should know."""
+        return [f"{c.scope}: only {c.n} items; its ratio and bootstrap bound say little below {FEW_ITEMS} "
+                "(add hard items to this slice)" for c in self.checks if 0 < c.n < FEW_ITEMS]
+
     def to_dict(self) -> dict[str, Any]:
         return {"router": self.router, "tiers": self.tiers, "data": self.data, "passed": self.passed,
-                "checks": [dict(c.__dict__) for c in self.checks]}
+                "checks": [dict(c.__dict__) for c in self.checks], "warnings": self.warnings}
 
 
 def _check(scope: str, table: OutcomeTable, mask: np.ndarray, quality: np.ndarray, cost: np.ndarray,

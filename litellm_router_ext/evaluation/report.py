@@ -151,3 +151,5 @@ def render_gate(result: GateResult, console: Console) -> None:
         table.add_row(c.scope, str(c.n), _num(c.quality), _pct(c.ratio), _pct(c.lower_bound), _pct(c.target),
                       _pct(c.saved), "[green]pass[/]" if c.passed else f"[red]FAIL[/] {c.reason}")
     console.print(table)
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/] {warning}")

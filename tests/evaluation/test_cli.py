@@ -70,6 +70,8 @@ def test_calibrate_then_gate_on_held_out_split(small_set: Path, tmp_path: Path):
     assert result.exit_code == 0, result.output
     calibrated = json.loads((tmp_path / "c.json").read_text())
     assert calibrated["reached"] and calibrated["heldout"]["ratio"] >= 0.98
+    n_calib = calibrated["calibration"]["n"]
+    assert n_calib < 30 and any(f"only {n_calib} calibration items" in note for note in calibrated["notes"])
     assert yaml.safe_load(config.read_text())["routers"][0]["thresholds"] == calibrated["thresholds"]
     assert (tmp_path / "router.yaml.bak").read_text() == original  # rewritten in place: the original is kept
 
@@ -78,6 +80,9 @@ def test_calibrate_then_gate_on_held_out_split(small_set: Path, tmp_path: Path):
     assert passed.exit_code == 0, passed.output
     verdict = json.loads(passed.output)
     assert verdict["passed"] and [c["scope"] for c in verdict["checks"]] == ["all", "category:proof"]
+    few = {c["scope"]: c["n"] for c in verdict["checks"] if c["n"] < 30}
+    assert few and all(any(w.startswith(f"{scope}: only {n} items") for w in verdict["warnings"])
+                       for scope, n in few.items())  # a pass on a handful of items is flagged, not hidden
 
     failed = _run("gate", *common, "--split", "test", "--router", str(config), "--target", "1.2", "--json", "-",
                   "--quiet")
