@@ -120,6 +120,7 @@ class RequestView:
         chars = 0
         users = 0
         has_system = has_images = False
+        answered = -1  # the last assistant message followed by another (a trailing one is a prefill)
         for i, message in enumerate(messages):
             if not isinstance(message, Mapping) or "role" not in message:
                 raise RequestError(f"messages[{i}] must be an object with a 'role'")
@@ -127,6 +128,8 @@ class RequestView:
             chars += len(text)
             has_images = has_images or image
             role = message["role"]
+            if role != "assistant" and i and messages[i - 1]["role"] == "assistant":
+                answered = i - 1
             if role == "user":
                 users += 1
                 last_user = text
@@ -135,12 +138,7 @@ class RequestView:
         tool_list = _parse_tools(tools)
         schema, wants_json = _parse_response_format(response_format)
         meta = metadata or {}
-        # the conversation up to the last answer, not counting a trailing assistant prefill
-        end = len(messages)
-        while end and messages[end - 1]["role"] == "assistant":
-            end -= 1
-        answered = max((i for i in range(end) if messages[i]["role"] == "assistant"), default=-1)
-        history = messages[:answered + 1]
+        history = messages[:answered + 1]  # the conversation up to its last answer
         return cls(
             text=last_user,
             context_chars=chars,

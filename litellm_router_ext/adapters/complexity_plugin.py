@@ -66,10 +66,7 @@ class LearnedClassifierPlugin:
             view = RequestView.from_openai(messages)
         except RequestError:
             return None
-        return self.tier_for(self.difficulty(view))
-
-    def difficulty(self, view: RequestView) -> float:
-        return self.scorer.score(view)
+        return self.tier_for(self.scorer.score(view))
 
 
 def _messages(context: Any) -> list[Mapping[str, Any]]:

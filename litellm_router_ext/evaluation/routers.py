@@ -105,7 +105,7 @@ def build_router(spec: str, items: Sequence[EvalItem], tiers: Sequence[str], *,
         from ..adapters.litellm_baselines import litellm_baseline_scores
 
         return ReplayRouter(spec, litellm_baseline_scores(spec, [i.prompt_text for i in items]), kind="baseline")
-    if spec in BUILTIN_SCORERS or all(part in BUILTIN_SCORERS for part in spec.split("+")):
+    if all(part in BUILTIN_SCORERS for part in spec.split("+")):  # one name, or several joined by +
         return ReplayRouter(spec, config_scores(scorer_router_config(spec, tiers), items))
     if spec.startswith(LEARNED_PREFIX):
         config = scorer_router_config("learned", tiers, params={"artifact": spec[len(LEARNED_PREFIX):]})
