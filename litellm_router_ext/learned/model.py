@@ -195,7 +195,11 @@ class DifficultyModel:
 
     def scores_batch(self, feats: Featurized, prior_raw: np.ndarray | None = None) -> np.ndarray:
         """``score`` of featurized prompts; ``prior_raw``: the prior's raw score of each (needed with a prior)."""
-        units = [to_unit(self.knots, r) for r in self.raw_batch(feats).tolist()]
+        return self.scores_from_raw(self.raw_batch(feats), prior_raw)
+
+    def scores_from_raw(self, raw: np.ndarray, prior_raw: np.ndarray | None = None) -> np.ndarray:
+        """``score`` from ``raw_batch`` output (and the prior's raw scores, with a prior)."""
+        units = [to_unit(self.knots, r) for r in raw.tolist()]
         if self.prior is None:
             return np.array(units)
         if prior_raw is None:

@@ -249,11 +249,11 @@ def train(
             fitted.add_prior(rules, litellm_prior, subset(feats, rows), prior_raw[rows])
         return fitted
 
-    def predict(fitted: DifficultyModel, rows: np.ndarray) -> np.ndarray:
-        """The fitted scorer's difficulty at ``rows`` (its raw prediction without a prior: same ranks)."""
-        if fitted.prior is None:
-            return fitted.raw_batch(subset(feats, rows))
-        return fitted.scores_batch(subset(feats, rows), prior_raw[rows])
+    def predict(fitted: DifficultyModel, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The fitted scorer's difficulty at ``rows``, and its raw prediction (without a prior: the same ranks,
+        so the raw prediction serves as both)."""
+        raw = fitted.raw_batch(subset(feats, rows))
+        return (raw if fitted.prior is None else fitted.scores_from_raw(raw, prior_raw[rows])), raw
 
     oofs: dict[str, np.ndarray] = {}
     plain: dict[str, np.ndarray] = {}  # without the prior, for its effect
@@ -265,10 +265,7 @@ def train(
             plain[kind] = np.zeros(len(examples))
             for k in range(folds):
                 tr, te = np.where(fold != k)[0], np.where(fold == k)[0]
-                fitted = fit_kind(kind, tr)
-                oof[te] = predict(fitted, te)
-                if rules is not None:
-                    plain[kind][te] = fitted.raw_batch(subset(feats, te))
+                oof[te], plain[kind][te] = predict(fit_kind(kind, tr), te)
             report.cv_apgr_by_model[kind] = {s: round(apgr(oof[src == s], weak[src == s], strong[src == s]), 4)
                                              for s in report.sources}
             report.cv_ci_by_model[kind] = {s: apgr_interval(oof[src == s], weak[src == s], strong[src == s], seed)
@@ -291,7 +288,7 @@ def train(
     if leave_one_out and len(report.sources) >= 2:
         for s in report.sources:
             tr, te = np.where(src != s)[0], np.where(src == s)[0]
-            pred = predict(fit_kind(report.model, tr), te)
+            pred, _ = predict(fit_kind(report.model, tr), te)
             report.lodo_apgr[s] = round(apgr(pred, weak[te], strong[te]), 4)
 
     fitted = fit_kind(report.model, np.arange(len(examples)))
