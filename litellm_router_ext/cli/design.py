@@ -56,19 +56,9 @@ def _candidates(eval_set: Any, spec: str, prices: Any) -> list[str]:
                                file=eval_set.path, field="--candidates")
         if len(models) < 2:
             raise click.UsageError("--candidates needs 2 or more model ids (or 'all')")
-    from ..evaluation.outcomes import mean_recorded_cost
+    from ..evaluation.outcomes import cheapest_first
 
-    recorded = {m: mean_recorded_cost(eval_set, m) for m in models}  # files from `collect` carry their cost
-    if all(cost is not None for cost in recorded.values()):
-        return sorted(models, key=lambda m: recorded[m] or 0.0)
-    for model in models:
-        prices.price(model)  # fail now, naming the price file, rather than mid-run
-
-    def unit(model: str) -> float:
-        price = prices.price(model)
-        return float(price.input_usd_per_mtok + price.output_usd_per_mtok)
-
-    return sorted(models, key=unit)
+    return cheapest_first(eval_set, models, prices)  # a missing price fails now, naming the file, not mid-run
 
 
 def _trained_on_warning(data_names: Sequence[str]) -> list[str]:

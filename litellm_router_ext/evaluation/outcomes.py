@@ -83,29 +83,37 @@ def mean_recorded_cost(eval_set: EvalSet, model: str) -> float | None:
     return sum(known) / len(known) if known and len(known) == len(costs) else None
 
 
-def default_ladder(eval_set: EvalSet, tiers: Sequence[str] | None, prices: PriceTable) -> tuple[str, ...]:
-    """The tiers to evaluate, cheapest first; a 2-model file defaults to its models ordered by cost.
+def cheapest_first(eval_set: EvalSet, models: Sequence[str], prices: PriceTable, *,
+                   no_price_hint: str | None = None) -> list[str]:
+    """``models`` ordered by cost: the mean recorded ``cost_usd`` when every outcome of each has one (files
+    written by ``collect``), else the price table's per-token price.
 
-    The cost is the mean recorded ``cost_usd`` when every outcome of both models has one (files written by
-    ``collect``), else the price table's per-token price.
+    A model the table lacks raises ``DatasetError``: the table's own message, or with ``no_price_hint`` one
+    that ends in that hint.
     """
+    recorded = {m: mean_recorded_cost(eval_set, m) for m in models}
+    if all(cost is not None for cost in recorded.values()):
+        return sorted(models, key=lambda m: recorded[m] or 0.0)
+
+    def unit(m: str) -> float:
+        if no_price_hint is not None and m not in prices.prices:
+            raise DatasetError(f"cannot tell which model is cheaper: {m!r} has outcomes without cost_usd and no "
+                               f"price in {prices.path}; {no_price_hint}", file=eval_set.path)
+        price = prices.price(m)
+        return float(price.input_usd_per_mtok + price.output_usd_per_mtok)
+
+    return sorted(models, key=unit)  # every key is computed first: a missing price fails before any sorting
+
+
+def default_ladder(eval_set: EvalSet, tiers: Sequence[str] | None, prices: PriceTable) -> tuple[str, ...]:
+    """The tiers to evaluate, cheapest first; a 2-model file defaults to its models ordered by cost."""
     models = eval_set.model_counts()
     if tiers is None:
         if len(models) != 2:
             raise DatasetError("pass --tiers with 2 or more model ids, cheapest first; the file has: "
                                + ", ".join(models), file=eval_set.path)
-        recorded = {m: mean_recorded_cost(eval_set, m) for m in models}
-        if all(cost is not None for cost in recorded.values()):
-            return tuple(sorted(models, key=lambda m: recorded[m] or 0.0))
-
-        def unit(m: str) -> float:
-            if m not in prices.prices:
-                raise DatasetError(f"cannot tell which model is cheaper: {m!r} has outcomes without cost_usd and no "
-                                   f"price in {prices.path}; pass --tiers cheapest first, and --prices FILE with "
-                                   "its price", file=eval_set.path)
-            price = prices.price(m)
-            return price.input_usd_per_mtok + price.output_usd_per_mtok
-        return tuple(sorted(models, key=unit))
+        return tuple(cheapest_first(eval_set, list(models), prices,
+                                    no_price_hint="pass --tiers cheapest first, and --prices FILE with its price"))
     ladder = tuple(t.strip() for t in tiers if t.strip())
     if len(ladder) < 2 or len(set(ladder)) != len(ladder):
         raise DatasetError(f"--tiers needs 2 or more distinct model ids, got {list(ladder)}", file=eval_set.path)
