@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..evaluation.dataset import load_eval_set
+from ..learned.features import head_and_tail
 from ..learned.litellm_rules import SCAN_EDGE, LiteLLMRules, build_knots, default_rules_path
 from .litellm_baselines import _complexity_router, litellm_heuristic_score
 
@@ -36,9 +38,7 @@ _QUESTION_MARKS_OVER, _QUESTION_SCORE = 3, 0.5  # _score_question_complexity
 
 def live_score(text: str) -> float:
     """LiteLLM's own ``classify`` score of ``text``, cut and rounded exactly as ``LiteLLMRules.raw`` does."""
-    if len(text) > 2 * SCAN_EDGE:
-        text = text[:SCAN_EDGE] + "\n" + text[-SCAN_EDGE:]
-    return round(litellm_heuristic_score(text), 9) + 0.0
+    return round(litellm_heuristic_score(head_and_tail(text, SCAN_EDGE)), 9) + 0.0
 
 
 def litellm_rules() -> dict[str, Any]:
@@ -77,24 +77,14 @@ def litellm_rules() -> dict[str, Any]:
     }
 
 
-def _prompts(paths: Sequence[str]) -> list[str]:
-    prompts = []
-    for path in paths:
-        for line in Path(path).read_text(encoding="utf-8").split("\n"):  # not splitlines: U+2028 sits in prompts
-            if line.strip():
-                users = [m["content"] for m in json.loads(line)["messages"] if m.get("role") == "user"]
-                if users and isinstance(users[-1], str):
-                    prompts.append(users[-1])
-    return prompts
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """Write the rules file, with the score's quantiles over eval-set JSONL files (last user message)."""
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--data", action="append", required=True, help="eval-set JSONL (repeatable)")
     parser.add_argument("--out", type=Path, default=default_rules_path())
     args = parser.parse_args(argv)
-    prompts = _prompts(args.data)
+    # the last user message of each record, as the scorer reads a request
+    prompts = [item.prompt_text for path in args.data for item in load_eval_set(path, require_outcomes=False).items]
     table = {"kind": "LiteLLM complexity heuristic rules (ComplexityRouter default config) and score quantiles",
              **litellm_rules()}
     rules = LiteLLMRules.from_dict(table)

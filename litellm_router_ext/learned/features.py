@@ -69,10 +69,15 @@ def _hits(lower: str, needles: tuple[str, ...]) -> float:
     return math.log1p(sum(lower.count(n) for n in needles))
 
 
+def head_and_tail(text: str, edge: int) -> str:
+    """``text`` itself up to ``2 * edge`` characters, else its first and last ``edge`` joined by a newline."""
+    return text if len(text) <= 2 * edge else text[:edge] + "\n" + text[-edge:]
+
+
 def dense_features(text: str, tokens: list[str] | None = None) -> list[float]:
     """The hand-made features of ``text``, in ``DENSE_NAMES`` order; pass ``tokens`` to reuse ``words(text)``."""
     lower = text.lower()
-    scan = lower if len(lower) <= 2 * _SCAN_EDGE else lower[:_SCAN_EDGE] + "\n" + lower[-_SCAN_EDGE:]
+    scan = head_and_tail(lower, _SCAN_EDGE)
     toks = words(text) if tokens is None else tokens
     n_chars = len(text)
     n_words = len(toks)

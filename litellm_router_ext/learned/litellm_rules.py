@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ArtifactError
+from .features import head_and_tail
 
 RULES_FILE = "litellm_heuristic.json"
 # LiteLLM scans the whole prompt (a 1M-character prompt took about 1 s). Cutting longer prompts to a head
@@ -122,8 +123,7 @@ class LiteLLMRules:
 
     def raw(self, text: str) -> float:
         """LiteLLM's weighted score of ``text`` (over a bounded head and tail), rounded so equal sums tie."""
-        if len(text) > 2 * SCAN_EDGE:
-            text = text[:SCAN_EDGE] + "\n" + text[-SCAN_EDGE:]
+        text = head_and_tail(text, SCAN_EDGE)
         lower = text.lower()
         tokens = len(text) // 4
         weights = self.weights
