@@ -131,21 +131,52 @@ def calibrate(table: OutcomeTable, scores: np.ndarray, target: float, *, bootstr
 def write_thresholds(path: str | Path, alias: str | None, thresholds: list[float], out: str | Path) -> None:
     """Copy the router config at ``path`` to ``out`` with new thresholds for router ``alias``.
 
-    The file is rewritten as plain YAML, so comments do not survive; when ``out`` is ``path`` itself, the
-    original is kept first as ``<path>.bak``.
+    Only the threshold values change: comments, layout and the list or ``{tier: value}`` form are kept. When
+    the values cannot be edited in place, the file is rewritten as plain YAML (comments are then lost). When
+    ``out`` is ``path`` itself, the original is kept first as ``<path>.bak``.
     """
     text = Path(path).read_text(encoding="utf-8")
     data = parse_yaml(text, str(path))
     routers = data.get("routers") if isinstance(data, dict) else None
     entries = routers if isinstance(routers, list) else [data]
-    matches = [r for r in entries if isinstance(r, dict) and (alias is None or r.get("alias") == alias)]
+    matches = [i for i, r in enumerate(entries) if isinstance(r, dict) and (alias is None or r.get("alias") == alias)]
     if len(matches) != 1:
         raise ConfigError("cannot tell which router to update; pass PATH#ALIAS", file=str(path), key="routers")
-    matches[0]["thresholds"] = [float(t) for t in thresholds]
-    parse_config(data, str(out))  # never write a config that would not load
+    entries[matches[0]]["thresholds"] = [float(t) for t in thresholds]
+    config = parse_config(data, str(out))  # never write a config that would not load
+    tier_names = [t.name for t in config.routers[matches[0]].tiers]
+    updated = _splice_thresholds(text, matches[0], tier_names, thresholds)
+    if updated is None or parse_config(parse_yaml(updated, str(out)), str(out)) != config:  # must mean the same
+        updated = yaml.safe_dump(data, sort_keys=False)
     if Path(out).resolve() == Path(path).resolve():
         Path(f"{path}.bak").write_text(text, encoding="utf-8")
-    Path(out).write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    Path(out).write_text(updated, encoding="utf-8")
+
+
+def _splice_thresholds(text: str, index: int, tier_names: list[str], thresholds: list[float]) -> str | None:
+    """``text`` with each threshold scalar of router ``index`` replaced where it stands; None if not possible."""
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    routers = _mapping_value(root, "routers")
+    router = routers.value[index] if isinstance(routers, yaml.SequenceNode) else root
+    node = _mapping_value(router, "thresholds")
+    if isinstance(node, yaml.SequenceNode):
+        slots = list(zip(node.value, thresholds, strict=False)) if len(node.value) == len(thresholds) else []
+    elif isinstance(node, yaml.MappingNode):
+        by_name = dict(zip(tier_names[1:], thresholds, strict=True))
+        slots = [(v, by_name[k.value]) for k, v in node.value if getattr(k, "value", None) in by_name]
+    else:
+        return None
+    if len(slots) != len(thresholds) or not all(isinstance(scalar, yaml.ScalarNode) for scalar, _ in slots):
+        return None
+    for scalar, value in sorted(slots, key=lambda slot: -slot[0].start_mark.index):  # back to front: marks stay valid
+        text = text[: scalar.start_mark.index] + repr(float(value)) + text[scalar.end_mark.index :]
+    return text
+
+
+def _mapping_value(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    return next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key), None)
 
 
 def write_scorer_config(scorer: str, tiers: list[str], thresholds: list[float], out: str | Path) -> None:

@@ -73,6 +73,7 @@ def test_calibrate_then_gate_on_held_out_split(small_set: Path, tmp_path: Path):
     n_calib = calibrated["calibration"]["n"]
     assert n_calib < 30 and any(f"only {n_calib} calibration items" in note for note in calibrated["notes"])
     assert yaml.safe_load(config.read_text())["routers"][0]["thresholds"] == calibrated["thresholds"]
+    assert config.read_text().startswith("# owned by team X\n")  # only the values changed
     assert (tmp_path / "router.yaml.bak").read_text() == original  # rewritten in place: the original is kept
 
     passed = _run("gate", *common, "--split", "test", "--router", str(config), "--target", "0.98",
