@@ -10,6 +10,7 @@ router.yaml beside it. Nothing here imports LiteLLM.
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -150,8 +151,50 @@ def _dump(data: Mapping[str, Any]) -> str:
     return yaml.safe_dump(dict(data), sort_keys=False, default_flow_style=False, width=110)
 
 
+def _leading_comments(text: str) -> str:
+    """The comment lines a recipe file opens with: what the ladder is for and how to start its servers."""
+    lines = []
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line + "\n")
+    return "".join(lines)
+
+
+def _block_text(text: str, node: yaml.Node | None) -> str | None:
+    """The source lines of a block collection ``node``, comments included, dedented; None for flow style."""
+    if not isinstance(node, yaml.MappingNode | yaml.SequenceNode) or node.flow_style:
+        return None
+    start = text.rfind("\n", 0, node.start_mark.index) + 1
+    return textwrap.dedent(text[start : node.end_mark.index]).rstrip() + "\n"
+
+
+def _child(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    return next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key), None)
+
+
+def _section(key: str, source: str | None, extra: object = None) -> str:
+    """``key:`` over the recipe's own lines (``source``) plus ``extra`` items, or dumped when it has no source."""
+    if source is None:
+        return _dump({key: extra})
+    tail = "" if not extra else yaml.safe_dump(extra, sort_keys=False, default_flow_style=False, width=110)
+    return f"{key}:\n" + textwrap.indent(source + tail, "  ")
+
+
+def _with_comments(text: str, sections: Mapping[str, str], expected: Mapping[str, Any]) -> str:
+    """The sections joined, if they mean exactly ``expected``; else ``expected`` as plain YAML."""
+    joined = "".join(sections.values())
+    return joined if yaml.safe_load(joined) == dict(expected) else _dump(expected)
+
+
 def install_recipe(name: str, out_dir: str | Path, *, force: bool = False) -> Installed:
-    """Write config.yaml and router.yaml for ``name`` into ``out_dir``; refuse to overwrite unless ``force``."""
+    """Write config.yaml and router.yaml for ``name`` into ``out_dir``; refuse to overwrite unless ``force``.
+
+    Both files keep the recipe's comments where its own lines are copied (the router part, the deployments
+    and settings); what is added (alias entries, the provider and header hooks) is plain YAML.
+    """
     recipe = load_recipe(name)
     out = Path(out_dir)
     proxy_path, router_path = out / PROXY_FILE, out / ROUTER_FILE
@@ -159,7 +202,27 @@ def install_recipe(name: str, out_dir: str | Path, *, force: bool = False) -> In
         if path.exists() and not force:
             raise ConfigError(f"{path} already exists; pass --force to overwrite it, or choose another --out")
     out.mkdir(parents=True, exist_ok=True)
+    text = recipe_text(name)
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    proxy_node = _child(root, "proxy")
+    proxy = proxy_config(recipe)
+    own = recipe.proxy.model_dump()
+    proxy_text = _with_comments(text, {
+        "model_list": _section("model_list", _block_text(text, _child(proxy_node, "model_list")),
+                               proxy["model_list"][len(own["model_list"]):]),
+        "router_settings": _section("router_settings", _block_text(text, _child(proxy_node, "router_settings")),
+                                    {} if own["router_settings"] else proxy["router_settings"]),
+        "litellm_settings": _section(
+            "litellm_settings", _block_text(text, _child(proxy_node, "litellm_settings")),
+            {k: v for k, v in proxy["litellm_settings"].items() if k not in own["litellm_settings"]},
+        ),
+        "general_settings": _dump({"general_settings": proxy["general_settings"]}),
+    }, proxy)
+    router_source = _block_text(text, _child(root, "router"))
+    router_text = router_source if router_source is not None else _dump(recipe.router)
+    router_text = _with_comments(text, {"router": router_text}, recipe.router)
     env = ("LITELLM_MASTER_KEY", *recipe.env_vars())
+    about = _leading_comments(text)
     header = (
         f"# LiteLLM proxy config from `litellm-router recipes install {name}`: {recipe.description}\n"
         f"# Needs: {' '.join(env)}\n"
@@ -167,7 +230,7 @@ def install_recipe(name: str, out_dir: str | Path, *, force: bool = False) -> In
         "#        or set LITELLM_ROUTER_EXT_CONFIG=/path/to/router.yaml)\n"
         f"# Call:  model={' or '.join(f'{a} / tiered/{a}' for a in recipe.aliases)}\n"
     )
-    proxy_path.write_text(header + _dump(proxy_config(recipe)), encoding="utf-8")
+    proxy_path.write_text(header + about + proxy_text, encoding="utf-8")
     router_header = f"# Router config for `{name}`; its tiers name model groups of {PROXY_FILE}'s model_list.\n"
-    router_path.write_text(router_header + _dump(recipe.router), encoding="utf-8")
+    router_path.write_text(router_header + about + router_text, encoding="utf-8")
     return Installed(proxy_path, router_path, env, tuple(recipe.aliases))

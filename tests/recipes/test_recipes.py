@@ -14,7 +14,7 @@ from litellm_router_ext.adapters.proxy import litellm_facts
 from litellm_router_ext.check import check_config
 from litellm_router_ext.cli import main
 from litellm_router_ext.errors import ConfigError
-from litellm_router_ext.recipes import install_recipe, load_recipe, recipe_names
+from litellm_router_ext.recipes import install_recipe, load_recipe, proxy_config, recipe_names, recipe_text
 from litellm_router_ext.scorers.learned import default_artifact_path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -57,6 +57,17 @@ def test_installed_recipe_passes_check(name: str, tmp_path: Path) -> None:
     config = yaml.safe_load(installed.proxy_config.read_text())
     assert config["litellm_settings"]["custom_provider_map"][0]["provider"] == "tiered"
     assert {"model_name": name, "litellm_params": {"model": f"tiered/{name}"}} in config["model_list"]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_installed_files_keep_every_comment_of_the_recipe(name: str, tmp_path: Path) -> None:
+    installed = install_recipe(name, tmp_path)
+    written = installed.proxy_config.read_text() + installed.router_config.read_text()
+    comments = [line.split("#", 1)[1] for line in recipe_text(name).splitlines() if "#" in line]
+    assert comments and [c for c in comments if c not in written] == []
+    recipe = load_recipe(name)
+    assert yaml.safe_load(installed.proxy_config.read_text()) == proxy_config(recipe)
+    assert yaml.safe_load(installed.router_config.read_text()) == recipe.router
 
 
 def test_multi_provider_tiers_each_have_a_second_provider() -> None:
@@ -136,7 +147,7 @@ def test_check_thresholds_out_of_order(tmp_path: Path) -> None:
 
 def test_check_logprob_validator_on_a_tier_without_logprobs(tmp_path: Path) -> None:
     installed = install_recipe("anthropic-ladder", tmp_path)
-    edit(installed.router_config, "- name: refusal", "- name: logprob")
+    edit(installed.router_config, "{name: refusal}", "{name: logprob}")
     problems = messages(installed.proxy_config, full_env("anthropic-ladder"))
     assert len(problems) == 2  # haiku and sonnet; opus is the top, its answer is final anyway
     assert "tier 'haiku'" in problems[0] and "needs token log-probs" in problems[0]
