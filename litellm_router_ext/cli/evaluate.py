@@ -143,7 +143,7 @@ def eval_command(data: Path | None, prices: Path | None, tiers: str | None, outp
     from ..evaluation.plot import write_plot
     from ..evaluation.replay import evaluate
     from ..evaluation.report import render_eval
-    from ..evaluation.routers import LITELLM_NAMES, build_router
+    from ..evaluation.routers import LITELLM_NAMES, build_router, setup_warnings
 
     started = time.perf_counter()
     with user_errors():
@@ -156,6 +156,7 @@ def eval_command(data: Path | None, prices: Path | None, tiers: str | None, outp
         report = evaluate(table, replayed, bootstrap=bootstrap, seed=seed, worst=worst,
                           data=loaded.data if split == "all" else f"{loaded.data} [{split} split]")
         report.seconds = time.perf_counter() - started
+        report.notes.extend(setup_warnings(table, replayed))
         if baselines:
             report.notes.append("LiteLLM baselines use the installed litellm's complexity-router code as "
                                 "continuous scores (heuristic: weighted score; v2: 1 - P(cheapest tier succeeds))")
@@ -199,7 +200,7 @@ def calibrate_command(data: Path | None, prices: Path | None, tiers: str | None,
     """
     from ..evaluation.calibrate import calibrate, split_stats, write_scorer_config, write_thresholds
     from ..evaluation.report import render_calibration
-    from ..evaluation.routers import is_file_spec
+    from ..evaluation.routers import is_file_spec, setup_warnings
 
     del split  # calibrate always uses both splits
     with user_errors():
@@ -213,6 +214,7 @@ def calibrate_command(data: Path | None, prices: Path | None, tiers: str | None,
                                    f"{loaded.table.n} items; use a value nearer 0.5")
         result = calibrate(calib_table, scores[loaded.calib], target, bootstrap=bootstrap, seed=seed,
                            confidence=confidence)
+        result.notes.extend(setup_warnings(loaded.table, [router]))
         thresholds = result.thresholds
         if result.reached and thresholds is not None:
             heldout = split_stats(test_table, scores[~loaded.calib], np.asarray(thresholds), bootstrap,
@@ -252,6 +254,7 @@ def gate_command(data: Path | None, prices: Path | None, tiers: str | None, outp
     from ..evaluation.gate import gate
     from ..evaluation.replay import evaluate_scores, make_context
     from ..evaluation.report import render_gate
+    from ..evaluation.routers import setup_warnings
 
     with user_errors():
         loaded = _load(data, prices, tiers, output_tokens, calib_fraction, split_seed)
@@ -268,6 +271,7 @@ def gate_command(data: Path | None, prices: Path | None, tiers: str | None, outp
         label = loaded.data if split == "all" else f"{loaded.data} [{split} split]"
         result = gate(table, name, quality, cost, target, slices=slices, lower_bound=lower_bound,
                       bootstrap=bootstrap, seed=seed, data=label)
+        result = dataclasses.replace(result, notes=tuple(setup_warnings(table, [router])))
         render_gate(result, _console(quiet or str(json_out) == "-"))
         _write_json(json_out, result.to_dict())
     if not result.passed:

@@ -41,6 +41,8 @@ class GateResult:
     tiers: list[str]
     data: str
     checks: list[GateCheck] = field(default_factory=list)
+    notes: tuple[str, ...] = ()
+    """Warnings about the setup itself (ladder order, tier mapping), listed before the per-check ones."""
 
     @property
     def passed(self) -> bool:
@@ -48,9 +50,10 @@ class GateResult:
 
     @property
     def warnings(self) -> list[str]:
-        """Checks on too few items to mean much: they still count, but the reader should know."""
-        return [f"{c.scope}: only {c.n} items; its ratio and bootstrap bound say little below {FEW_ITEMS} "
-                "(add hard items to this slice)" for c in self.checks if 0 < c.n < FEW_ITEMS]
+        """The setup notes, then checks on too few items to mean much: they still count, but the reader should know."""
+        few = [f"{c.scope}: only {c.n} items; its ratio and bootstrap bound say little below {FEW_ITEMS} "
+               "(add hard items to this slice)" for c in self.checks if 0 < c.n < FEW_ITEMS]
+        return [*self.notes, *few]
 
     def to_dict(self) -> dict[str, Any]:
         return {"router": self.router, "tiers": self.tiers, "data": self.data, "passed": self.passed,

@@ -83,6 +83,17 @@ def mean_recorded_cost(eval_set: EvalSet, model: str) -> float | None:
     return sum(known) / len(known) if known and len(known) == len(costs) else None
 
 
+def ladder_warnings(table: OutcomeTable) -> list[str]:
+    """A tier that costs more per item than the tier above it: a ladder given in the wrong order.
+
+    Requests escalate in the order of ``--tiers``, so a reversed ladder makes every router look upside down.
+    """
+    mean = table.cost.mean(axis=0) if table.n else np.zeros(len(table.tiers))
+    return [f"--tiers is not cheapest first: {a} costs ${ca:.3g} per item, more than {b} above it (${cb:.3g}); "
+            "requests escalate in the order given, so list the cheapest model first"
+            for a, b, ca, cb in zip(table.tiers, table.tiers[1:], mean, mean[1:], strict=False) if ca > cb]
+
+
 def cheapest_first(eval_set: EvalSet, models: Sequence[str], prices: PriceTable, *,
                    no_price_hint: str | None = None) -> list[str]:
     """``models`` ordered by cost: the mean recorded ``cost_usd`` when every outcome of each has one (files

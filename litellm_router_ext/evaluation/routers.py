@@ -24,6 +24,7 @@ import numpy as np
 from ..config import BUILTIN_SCORERS, RouterConfig, ScorerConfig, TierConfig, load_config
 from ..errors import ConfigError
 from .dataset import EvalItem
+from .outcomes import OutcomeTable, ladder_warnings
 
 LITELLM_NAMES = ("litellm-heuristic", "litellm-heuristic-v2")
 LEARNED_PREFIX = "learned:"
@@ -42,6 +43,8 @@ class ReplayRouter:
     """The config file it came from, if any."""
     kind: str = "router"
     """``router`` for ours, ``baseline`` for LiteLLM's scorers."""
+    notes: tuple[str, ...] = ()
+    """What the reader should check, e.g. config tiers replayed with other models' outcomes."""
 
 
 def tier_name(model: str) -> str:
@@ -119,4 +122,13 @@ def build_router(spec: str, items: Sequence[EvalItem], tiers: Sequence[str], *,
         raise ConfigError(
             f"router '{config.alias}' has {len(config.tiers)} tiers but --tiers names {len(tiers)}; tier i of the "
             "config is replayed as model i of --tiers, so give as many", file=path, key="tiers")
-    return ReplayRouter(config.alias, config_scores(config, items), tuple(config.thresholds), config, path)
+    renamed = [f"{t.name} ({t.model}) as {m}" for t, m in zip(config.tiers, tiers, strict=True) if t.model != m]
+    notes = (f"router '{config.alias}' is replayed with --tiers' outcomes by position: {', '.join(renamed)}; "
+             "check that the order matches",) if renamed else ()
+    return ReplayRouter(config.alias, config_scores(config, items), tuple(config.thresholds), config, path,
+                        notes=notes)
+
+
+def setup_warnings(table: OutcomeTable, routers: Sequence[ReplayRouter]) -> list[str]:
+    """What to check before trusting the numbers: the ladder's order and each router's tier mapping."""
+    return list(dict.fromkeys([*ladder_warnings(table), *(note for r in routers for note in r.notes)]))

@@ -108,3 +108,24 @@ def test_gate_fails_on_an_unknown_slice(small_set: Path, tmp_path: Path):
     assert result.exit_code == 1
     checks = json.loads(result.output)["checks"]
     assert checks[0]["passed"] and checks[1]["reason"] == "no items in this slice"
+
+
+def test_a_reversed_ladder_and_a_renamed_tier_are_pointed_out(small_set: Path, tmp_path: Path):
+    def notes(tiers: str) -> list[str]:
+        result = _run("eval", "--data", str(small_set), "--tiers", tiers, "--router", "heuristic", "--bootstrap", "0",
+                      "--json", "-", "--quiet")
+        assert result.exit_code == 0, result.output
+        return list(json.loads(result.output)["notes"])
+
+    assert notes("cheap,strong") == []
+    (note,) = notes("strong,cheap")
+    assert note.startswith("--tiers is not cheapest first: strong costs")
+
+    config = tmp_path / "router.yaml"
+    renamed = {"routers": [{**ROUTER["routers"][0], "tiers": [{"name": "small", "model": "gpt-mini"},
+                                                              {"name": "large", "model": "strong"}]}]}
+    config.write_text(yaml.safe_dump(renamed))
+    gated = _run("gate", "--data", str(small_set), "--router", str(config), "--target", "0.1", "--bootstrap", "0",
+                 "--json", "-", "--quiet")
+    (warning,) = [w for w in json.loads(gated.output)["warnings"] if "replayed" in w]
+    assert "small (gpt-mini) as cheap" in warning and "large" not in warning
