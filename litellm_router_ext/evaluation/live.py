@@ -121,11 +121,15 @@ def score_answer(answer: str, reference: str, mode: ScoreMode = "auto") -> float
     raise ValueError("judge scoring needs a judge; use LiveRun with a judge callable")
 
 
-def read_done(path: Path) -> dict[str, LiveRecord]:
-    """Items already answered in a results file (failed ones are left out, so they are retried)."""
-    done: dict[str, LiveRecord] = {}
+JUDGE_FAILED = "judge: "
+"""Error prefix of an answer the judge could not score: the paid answer is kept, and a rerun asks the judge only."""
+
+
+def read_records(path: Path) -> dict[str, LiveRecord]:
+    """Per item of a results file: its answered record if it has one, else its last failed one."""
+    records: dict[str, LiveRecord] = {}
     if not path.exists():
-        return done
+        return records
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -136,9 +140,15 @@ def read_done(path: Path) -> dict[str, LiveRecord]:
                 if handle.read(1) == "":  # a torn last line from an interrupted run: redo that item
                     break
                 raise DatasetError(f"not a live-results record ({exc})", file=str(path), line=number) from None
-            if record.error is None:
-                done[record.id] = record
-    return done
+            earlier = records.get(record.id)
+            if earlier is None or earlier.error is not None:
+                records[record.id] = record
+    return records
+
+
+def read_done(path: Path) -> dict[str, LiveRecord]:
+    """Items already answered in a results file (failed ones are left out, so they are retried)."""
+    return {key: record for key, record in read_records(path).items() if record.error is None}
 
 
 def fingerprint(item: EvalItem, mode: ScoreMode, tag: str = "") -> str:
@@ -183,18 +193,26 @@ class LiveRun:
         self.tag, self.keep_responses = tag, keep_responses
         self._write_lock = asyncio.Lock()
 
-    def split(self, items: Sequence[EvalItem]) -> tuple[list[EvalItem], list[LiveRecord]]:
-        """(items to ask, records from earlier runs to reuse: same id and same fingerprint)."""
-        done = read_done(self.out)
+    def split(self, items: Sequence[EvalItem]) -> tuple[list[EvalItem], list[LiveRecord], list[LiveRecord]]:
+        """(items to ask, answers to score again (the judge failed), records from earlier runs to reuse).
+
+        A record is reused or rescored only for the same id and the same fingerprint.
+        """
+        records = read_records(self.out)
         todo: list[EvalItem] = []
+        rejudge: list[LiveRecord] = []
         reused: list[LiveRecord] = []
         for item in items:
-            record = done.get(item.id)
-            if record is not None and record.fingerprint in (None, fingerprint(item, self.mode, self.tag)):
+            record = records.get(item.id)
+            same = record is not None and record.fingerprint in (None, fingerprint(item, self.mode, self.tag))
+            if same and record is not None and record.error is None:
                 reused.append(record)
+            elif same and record is not None and record.response is not None and \
+                    (record.error or "").startswith(JUDGE_FAILED):
+                rejudge.append(record)
             else:
                 todo.append(item)
-        return todo, reused
+        return todo, rejudge, reused
 
     async def _score(self, item: EvalItem, text: str) -> float | None:
         if self.mode == "judge":
@@ -204,12 +222,23 @@ class LiveRun:
             return None
         return score_answer(text, item.reference, self.mode)
 
-    async def _one(self, item: EvalItem, gate: asyncio.Semaphore, handle: Any) -> LiveRecord:
+    async def _one(self, item: EvalItem, gate: asyncio.Semaphore, handle: Any,
+                   answered: LiveRecord | None = None) -> LiveRecord:
+        """Ask about ``item`` and score the answer; with ``answered`` (a judge failure), score that answer again."""
         async with gate:
             started = time.perf_counter()
             try:
-                answer = await self.ask(item)
-                score = await self._score(item, answer.text)
+                answer = await self.ask(item) if answered is None else _answer_of(answered)
+            except Exception as exc:  # recorded, and retried on the next run; never lost, never fatal
+                record = LiveRecord(item.id, item.category, None, None, None, 0.0, 0, None,
+                                    (time.perf_counter() - started) * 1000, _error_name(exc))
+            else:
+                latency_ms = (time.perf_counter() - started) * 1000 if answered is None else answered.latency_ms
+                error = None
+                try:
+                    score = await self._score(item, answer.text)
+                except Exception as exc:  # the paid answer stays in the file; a rerun asks the judge only
+                    score, error = None, JUDGE_FAILED + _error_name(exc)
                 record = LiveRecord(
                     item.id,
                     item.category,
@@ -219,24 +248,10 @@ class LiveRun:
                     answer.cost_usd,
                     answer.escalations,
                     answer.verified,
-                    (time.perf_counter() - started) * 1000,
-                    fingerprint=fingerprint(item, self.mode, self.tag),
-                    response=answer.text if self.keep_responses else None,
-                )
-            except Exception as exc:  # recorded, and retried on the next run; never lost, never fatal
-                status = getattr(exc, "status_code", None)
-                error = f"{type(exc).__name__}({status})" if status else type(exc).__name__
-                record = LiveRecord(
-                    item.id,
-                    item.category,
-                    None,
-                    None,
-                    None,
-                    0.0,
-                    0,
-                    None,
-                    (time.perf_counter() - started) * 1000,
+                    latency_ms,
                     error,
+                    fingerprint=fingerprint(item, self.mode, self.tag),
+                    response=answer.text if self.keep_responses or error else None,
                 )
         async with self._write_lock:
             handle.write(json.dumps(asdict(record)) + "\n")
@@ -247,13 +262,26 @@ class LiveRun:
 
     async def run(self, items: Sequence[EvalItem]) -> tuple[list[LiveRecord], list[LiveRecord]]:
         """(records of this run, records from earlier runs that were reused)."""
-        todo, reused = self.split(items)
+        todo, rejudge, reused = self.split(items)
+        by_id = {item.id: item for item in items}
         gate = asyncio.Semaphore(self.concurrency)
         self.out.parent.mkdir(parents=True, exist_ok=True)
         _cut_torn_tail(self.out)
         with self.out.open("a", encoding="utf-8") as handle:
-            fresh = await asyncio.gather(*(self._one(item, gate, handle) for item in todo))
+            fresh = await asyncio.gather(*(self._one(item, gate, handle) for item in todo),
+                                         *(self._one(by_id[r.id], gate, handle, r) for r in rejudge))
         return list(fresh), reused
+
+
+def _error_name(exc: Exception) -> str:
+    status = getattr(exc, "status_code", None)
+    return f"{type(exc).__name__}({status})" if status else type(exc).__name__
+
+
+def _answer_of(record: LiveRecord) -> LiveAnswer:
+    """The answer a record keeps, to be scored again without asking the model again."""
+    return LiveAnswer(record.response or "", record.tier, record.model, record.cost_usd, record.escalations,
+                      record.verified)
 
 
 def summarise(records: Iterable[LiveRecord]) -> dict[str, Any]:

@@ -96,6 +96,28 @@ def test_prompts_without_references_need_a_judge(tmp_path: Path) -> None:
     assert done.complete == 3 and load_eval_set(tmp_path / "o.jsonl").items[0].outcomes["small"].score == 0.25
 
 
+def test_a_failed_judge_keeps_the_paid_answer_and_a_rerun_asks_the_judge_only(tmp_path: Path) -> None:
+    data = load_eval_set(write_prompts(tmp_path / "p.jsonl", 4, with_reference=False), require_outcomes=False)
+    out = tmp_path / "o.jsonl"
+    models, judged = FakeModels(), Counter[str]()
+
+    async def flaky_judge(item: EvalItem, answer: str) -> float:
+        judged[item.id] += 1
+        if item.id == "q1" and "7" in answer and not judged["failed"]:  # small's answer to q1, once
+            judged["failed"] += 1
+            raise TimeoutError("judge timed out")
+        return 0.5 if "8" in answer else 0.25
+
+    first = asyncio.run(collect(data, ["small", "big"], models.ask_for, out, mode="judge", judge=flaky_judge))
+    assert first.complete == 3 and first.by_model["small"]["error_kinds"] == {"judge: TimeoutError": 1}
+    second = asyncio.run(collect(data, ["small", "big"], models.ask_for, out, mode="judge", judge=flaky_judge))
+    assert second.complete == 4 and second.errors == 0
+    assert sum(models.calls.values()) == 8  # no model was asked twice: the kept answer was judged again
+    assert judged["q1"] == 3  # big's q1 once, small's q1 twice
+    q1 = load_eval_set(out).items[1].outcomes["small"]
+    assert q1.score == 0.25 and q1.cost_usd == 0.001
+
+
 def test_cli_collects_from_real_http_models_then_trains_and_evaluates(tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     # Two "models" behind a local OpenAI-compatible stub, reached through LiteLLM exactly as a user's would be.
