@@ -19,6 +19,7 @@ from ..evaluation.collect import collect as run_collect
 from ..evaluation.dataset import load_eval_set
 from ..evaluation.live import ScoreMode
 from .console import make_console
+from .errors import failure_examples
 
 
 @click.command("collect")
@@ -78,7 +79,7 @@ def collect(data: Path, models: str | None, config: Path | None, out: Path | Non
         raise click.ClickException(
             f"{result.errors} call(s) failed ({', '.join(kinds)}); rerun the same command to retry only those "
             f"(answers so far are kept in {parts_dir(result.out)}/; fix keys or model ids first if the errors "
-            "say so)")
+            "say so)" + failure_examples(result.by_model.values()))
 
 
 def _report(result: Collected, names: list[str], console: Console) -> None:

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from ..errors import ConfigError
 from .console import make_console
+from .errors import failure_examples
 
 
 def run_live(
@@ -84,6 +85,7 @@ def run_live(
     if summary["errors"]:
         raise click.ClickException(
             f"{summary['errors']} item(s) failed; rerun the same command to retry them (results so far are in {target})"
+            + failure_examples([summary])
         )
 
 

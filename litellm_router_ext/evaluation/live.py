@@ -66,6 +66,8 @@ class LiveRecord:
     """What was asked and how it was scored; a record without one (an older file) is reused as is."""
     response: str | None = None
     """The answer text, kept only when the run asks for it (collecting outcomes)."""
+    detail: str | None = None
+    """The failure's message (first line, cut short): what ``error`` alone does not say."""
 
 
 def _as_number(text: str) -> float | None:
@@ -231,14 +233,14 @@ class LiveRun:
                 answer = await self.ask(item) if answered is None else _answer_of(answered)
             except Exception as exc:  # recorded, and retried on the next run; never lost, never fatal
                 record = LiveRecord(item.id, item.category, None, None, None, 0.0, 0, None,
-                                    (time.perf_counter() - started) * 1000, _error_name(exc))
+                                    (time.perf_counter() - started) * 1000, _error_name(exc), detail=_detail(exc))
             else:
                 latency_ms = (time.perf_counter() - started) * 1000 if answered is None else answered.latency_ms
-                error = None
+                error = detail = None
                 try:
                     score = await self._score(item, answer.text)
                 except Exception as exc:  # the paid answer stays in the file; a rerun asks the judge only
-                    score, error = None, JUDGE_FAILED + _error_name(exc)
+                    score, error, detail = None, JUDGE_FAILED + _error_name(exc), _detail(exc)
                 record = LiveRecord(
                     item.id,
                     item.category,
@@ -252,6 +254,7 @@ class LiveRun:
                     error,
                     fingerprint=fingerprint(item, self.mode, self.tag),
                     response=answer.text if self.keep_responses or error else None,
+                    detail=detail,
                 )
         async with self._write_lock:
             handle.write(json.dumps(asdict(record)) + "\n")
@@ -278,6 +281,11 @@ def _error_name(exc: Exception) -> str:
     return f"{type(exc).__name__}({status})" if status else type(exc).__name__
 
 
+def _detail(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:300]
+
+
 def _answer_of(record: LiveRecord) -> LiveAnswer:
     """The answer a record keeps, to be scored again without asking the model again."""
     return LiveAnswer(record.response or "", record.tier, record.model, record.cost_usd, record.escalations,
@@ -296,6 +304,7 @@ def summarise(records: Iterable[LiveRecord]) -> dict[str, Any]:
         "answered": len(ok),
         "errors": len(rows) - len(ok),
         "error_kinds": dict(Counter(r.error for r in rows if r.error is not None)),
+        "error_examples": {r.error: r.detail for r in reversed(rows) if r.error is not None and r.detail},
         "quality": sum(scored) / len(scored) if scored else None,
         "scored": len(scored),
         "cost_usd": sum(priced),

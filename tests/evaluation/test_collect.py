@@ -254,6 +254,7 @@ def test_collect_never_records_a_fallbacks_answer_under_the_failing_group(tmp_pa
     result = CliRunner().invoke(main, ["collect", "--data", str(write_prompts(tmp_path / "p.jsonl", 3)),
                                        "--config", str(router), "--out", str(out)])
     assert result.exit_code == 1 and "3 call(s) failed (InternalServerError" in " ".join(result.output.split())
+    assert "InternalServerError(500): litellm.InternalServerError: this is a mock internal" in result.output  # why
     assert all(set(item.outcomes) == {"large"} for item in load_eval_set(out).items)  # small failed: no outcome
 
 
