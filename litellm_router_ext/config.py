@@ -18,7 +18,7 @@ Every model is frozen and rejects unknown keys; ``load_config`` turns any proble
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -325,8 +325,23 @@ def _config_error(exc: ValidationError, data: object, source: str) -> ConfigErro
     value = first.get("input") if first["type"] != "missing" else None
     if isinstance(value, Mapping | list) and first["type"] != "extra_forbidden":
         value = None  # whole sub-objects make unreadable messages; the key path says where
-    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    others = [e for e in errors[1:] if not _side_effect(e, errors)]
+    more = f" (and {len(others)} more problem(s))" if others else ""
     return ConfigError(message + more, file=source, key=_key_path(loc) or None, value=value, allowed=allowed)
+
+
+def _side_effect(error: Mapping[str, Any], errors: Sequence[Mapping[str, Any]]) -> bool:
+    """An error another one causes: a list too short because its bad item was dropped, the missing key a
+    misspelt one should have been, or ``{tier: value}`` thresholds that cannot be read while the tiers are bad."""
+    loc = tuple(error["loc"])
+    if loc[-1:] == ("thresholds",) and isinstance(error.get("input"), Mapping):
+        tiers = (*loc[:-1], "tiers")
+        return any(tuple(e["loc"][: len(tiers)]) == tiers for e in errors)
+    if error["type"] == "too_short":
+        return any(len(e["loc"]) > len(loc) and tuple(e["loc"][: len(loc)]) == loc for e in errors if e is not error)
+    if error["type"] == "missing":
+        return any(e["type"] == "extra_forbidden" and tuple(e["loc"][:-1]) == loc[:-1] for e in errors)
+    return False
 
 
 def _reject_aliases(text: str, source: str) -> None:

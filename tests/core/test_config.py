@@ -81,6 +81,16 @@ def test_unknown_key_is_named(tmp_path: Path) -> None:
         load_config(write(tmp_path, GOOD.replace("{name: medium, model: gpt-4o}", "{name: medium, modle: gpt-4o}")))
 
 
+def test_only_independent_problems_are_counted(tmp_path: Path) -> None:
+    # A misspelt key also leaves its real key missing and its list short: one problem, not three.
+    with pytest.raises(ConfigError) as typo:
+        load_config(write(tmp_path, GOOD.replace("{name: medium, model: gpt-4o}", "{name: medium, modle: gpt-4o}")))
+    assert "more problem" not in str(typo.value)
+    both = GOOD.replace("{name: medium, model: gpt-4o}", "{name: medium, modle: gpt-4o}") + "    sticky: maybe\n"
+    with pytest.raises(ConfigError, match=r"unknown key 'modle'.*\(and 1 more problem\(s\)\)"):
+        load_config(write(tmp_path, both))
+
+
 def test_yaml_syntax_error_has_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"line \d+.*YAML syntax error"):
         load_config(write(tmp_path, GOOD + "  - alias: [unclosed\n"))
