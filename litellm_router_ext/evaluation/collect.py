@@ -95,7 +95,7 @@ async def collect(
     runs = {model: LiveRun(ask_for(model), part_path(out, model), concurrency=concurrency, mode=mode, judge=judge,
                            on_done=on_done, tag=judge_model or "", keep_responses=True) for model in models}
     if on_plan is not None:
-        on_plan(sum(len(run.split(items)[0]) for run in runs.values()))  # model calls; a rejudge is not one
+        on_plan(sum(len(todo) + len(rescore) for todo, rescore, _ in (run.split(items) for run in runs.values())))
     finished = await asyncio.gather(*(run.run(items) for run in runs.values()))
     records = {model: [*fresh, *reused] for model, (fresh, reused) in zip(runs, finished, strict=True)}
     complete, written = write_outcomes(items, records, out)

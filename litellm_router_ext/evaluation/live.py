@@ -21,7 +21,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -65,9 +65,11 @@ class LiveRecord:
     fingerprint: str | None = None
     """What was asked and how it was scored; a record without one (an older file) is reused as is."""
     response: str | None = None
-    """The answer text, kept only when the run asks for it (collecting outcomes)."""
+    """The answer text: kept when the run asks for it (collecting outcomes), and when the judge failed on it."""
     detail: str | None = None
     """The failure's message (first line, cut short): what ``error`` alone does not say."""
+    asked: str | None = None
+    """A digest of the messages alone: a kept answer to the same messages is scored again, never bought again."""
 
 
 def _as_number(text: str) -> float | None:
@@ -127,9 +129,9 @@ JUDGE_FAILED = "judge: "
 """Error prefix of an answer the judge could not score: the paid answer is kept, and a rerun asks the judge only."""
 
 
-def read_records(path: Path) -> dict[str, LiveRecord]:
-    """Per item of a results file: its answered record if it has one, else its last failed one."""
-    records: dict[str, LiveRecord] = {}
+def read_records(path: Path) -> dict[str, list[LiveRecord]]:
+    """Every record of a results file per item, oldest first; keys a newer version added are ignored."""
+    records: dict[str, list[LiveRecord]] = {}
     if not path.exists():
         return records
     with path.open(encoding="utf-8") as handle:
@@ -137,20 +139,30 @@ def read_records(path: Path) -> dict[str, LiveRecord]:
             if not line.strip():
                 continue
             try:
-                record = LiveRecord(**json.loads(line))
-            except (json.JSONDecodeError, TypeError) as exc:
+                data = json.loads(line)
+                record = LiveRecord(**{k: v for k, v in data.items() if k in _RECORD_FIELDS})
+            except (json.JSONDecodeError, TypeError, AttributeError) as exc:
                 if handle.read(1) == "":  # a torn last line from an interrupted run: redo that item
                     break
                 raise DatasetError(f"not a live-results record ({exc})", file=str(path), line=number) from None
-            earlier = records.get(record.id)
-            if earlier is None or earlier.error is not None:
-                records[record.id] = record
+            records.setdefault(record.id, []).append(record)
     return records
 
 
 def read_done(path: Path) -> dict[str, LiveRecord]:
-    """Items already answered in a results file (failed ones are left out, so they are retried)."""
-    return {key: record for key, record in read_records(path).items() if record.error is None}
+    """The latest answered record of each item in a results file (failed ones are left out: they are retried)."""
+    done: dict[str, LiveRecord] = {}
+    for key, rows in read_records(path).items():
+        answered = [r for r in rows if r.error is None]
+        if answered:
+            done[key] = answered[-1]
+    return done
+
+
+def asked_digest(item: EvalItem) -> str:
+    """A short digest of the item's messages: what a model was asked, whatever the scoring."""
+    payload = json.dumps(list(item.messages), sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 
 def fingerprint(item: EvalItem, mode: ScoreMode, tag: str = "") -> str:
@@ -196,25 +208,29 @@ class LiveRun:
         self._write_lock = asyncio.Lock()
 
     def split(self, items: Sequence[EvalItem]) -> tuple[list[EvalItem], list[LiveRecord], list[LiveRecord]]:
-        """(items to ask, answers to score again (the judge failed), records from earlier runs to reuse).
+        """(items to ask, kept answers to score again, records from earlier runs to reuse).
 
-        A record is reused or rescored only for the same id and the same fingerprint.
+        A record is reused for the same id and fingerprint. Otherwise a kept answer to the same messages (the
+        judge failed on it, or the reference or judge changed since) is scored again instead of asked again.
         """
         records = read_records(self.out)
         todo: list[EvalItem] = []
-        rejudge: list[LiveRecord] = []
+        rescore: list[LiveRecord] = []
         reused: list[LiveRecord] = []
         for item in items:
-            record = records.get(item.id)
-            same = record is not None and record.fingerprint in (None, fingerprint(item, self.mode, self.tag))
-            if same and record is not None and record.error is None:
-                reused.append(record)
-            elif same and record is not None and record.response is not None and \
-                    (record.error or "").startswith(JUDGE_FAILED):
-                rejudge.append(record)
+            rows = records.get(item.id, [])[::-1]  # latest first
+            current = fingerprint(item, self.mode, self.tag)
+            done = next((r for r in rows if r.error is None and r.fingerprint in (None, current)), None)
+            asked = asked_digest(item)
+            kept = next((r for r in rows if r.response is not None and r.asked == asked
+                         and (r.error is None or r.error.startswith(JUDGE_FAILED))), None)
+            if done is not None:
+                reused.append(done)
+            elif kept is not None:
+                rescore.append(kept)
             else:
                 todo.append(item)
-        return todo, rejudge, reused
+        return todo, rescore, reused
 
     async def _score(self, item: EvalItem, text: str) -> float | None:
         if self.mode == "judge":
@@ -226,7 +242,7 @@ class LiveRun:
 
     async def _one(self, item: EvalItem, gate: asyncio.Semaphore, handle: Any,
                    answered: LiveRecord | None = None) -> LiveRecord:
-        """Ask about ``item`` and score the answer; with ``answered`` (a judge failure), score that answer again."""
+        """Ask about ``item`` and score the answer; with ``answered`` (a kept answer), score that one again."""
         async with gate:
             started = time.perf_counter()
             try:
@@ -255,6 +271,7 @@ class LiveRun:
                     fingerprint=fingerprint(item, self.mode, self.tag),
                     response=answer.text if self.keep_responses or error else None,
                     detail=detail,
+                    asked=asked_digest(item),
                 )
         async with self._write_lock:
             handle.write(json.dumps(asdict(record)) + "\n")
@@ -265,15 +282,18 @@ class LiveRun:
 
     async def run(self, items: Sequence[EvalItem]) -> tuple[list[LiveRecord], list[LiveRecord]]:
         """(records of this run, records from earlier runs that were reused)."""
-        todo, rejudge, reused = self.split(items)
+        todo, rescore, reused = self.split(items)
         by_id = {item.id: item for item in items}
         gate = asyncio.Semaphore(self.concurrency)
         self.out.parent.mkdir(parents=True, exist_ok=True)
         _cut_torn_tail(self.out)
         with self.out.open("a", encoding="utf-8") as handle:
             fresh = await asyncio.gather(*(self._one(item, gate, handle) for item in todo),
-                                         *(self._one(by_id[r.id], gate, handle, r) for r in rejudge))
+                                         *(self._one(by_id[r.id], gate, handle, r) for r in rescore))
         return list(fresh), reused
+
+
+_RECORD_FIELDS = frozenset(f.name for f in fields(LiveRecord))
 
 
 def _error_name(exc: Exception) -> str:

@@ -1,0 +1,111 @@
+"""Resuming collect / eval --live: what was paid for is reused or scored again, never bought twice."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from pathlib import Path
+
+from litellm_router_ext.evaluation.collect import Ask, collect
+from litellm_router_ext.evaluation.dataset import EvalItem, load_eval_set
+from litellm_router_ext.evaluation.live import LiveAnswer, LiveRun, read_records
+
+
+def _prompts(path: Path, n: int, reference: str | None = "7") -> list[EvalItem]:
+    lines = []
+    for i in range(n):
+        record: dict = {"id": f"q{i}", "source": "mine", "category": None,
+                        "messages": [{"role": "user", "content": f"Item {i}: what is 3 + 4?"}]}
+        if reference is not None:
+            record["reference"] = reference
+        lines.append(json.dumps(record))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return list(load_eval_set(path, require_outcomes=False).items)
+
+
+class CountingModel:
+    """Always answers 7 and counts the (paid) calls per item."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+
+    def ask_for(self, model: str) -> Ask:
+        async def ask(item: EvalItem) -> LiveAnswer:
+            self.calls[item.id] += 1
+            return LiveAnswer(text="The answer is 7", model=model, cost_usd=0.01)
+
+        return ask
+
+
+def _write(path: Path, n: int) -> Path:
+    _prompts(path, n, reference=None)
+    return path
+
+
+def test_an_item_asked_again_after_its_reference_changed_is_reused_on_the_next_run(tmp_path: Path) -> None:
+    # read_records keeps the FIRST answered record of an id (read_done used to keep the last). Once an item's
+    # fingerprint changes (reference or prompt edited, other --judge), the stale first answer shadows the new
+    # one for ever: every later run pays for the same call again.
+    out, model = tmp_path / "out.jsonl", CountingModel()
+    ask = model.ask_for("m")
+    asyncio.run(LiveRun(ask, out).run(_prompts(tmp_path / "a.jsonl", 1, reference="7")))
+    edited = _prompts(tmp_path / "b.jsonl", 1, reference="7.0")  # the reference was fixed: ask again (expected)
+    asyncio.run(LiveRun(ask, out).run(edited))
+    assert model.calls["q0"] == 2
+    fresh, reused = asyncio.run(LiveRun(ask, out).run(edited))  # nothing changed since: nothing to ask
+    assert model.calls["q0"] == 2 and not fresh and len(reused) == 1
+
+
+def test_fixing_a_broken_judge_asks_only_the_judge_again(tmp_path: Path) -> None:
+    # The usual reason every judge call fails is the judge itself (wrong model id, no key for it); the fix is
+    # another --judge, which changes the fingerprint's tag, so every kept (paid) answer is asked again.
+    data = load_eval_set(_write(tmp_path / "p.jsonl", 3), require_outcomes=False)
+    out, models = tmp_path / "o.jsonl", CountingModel()
+
+    async def broken(item: EvalItem, answer: str) -> float:
+        raise ValueError("judge model 'gpt-4o-mnii' not found")
+
+    async def fixed(item: EvalItem, answer: str) -> float:
+        return 0.75
+
+    first = asyncio.run(collect(data, ["m"], models.ask_for, out, mode="judge", judge=broken,
+                                judge_model="gpt-4o-mnii"))
+    assert first.errors == 3
+    second = asyncio.run(collect(data, ["m"], models.ask_for, out, mode="judge", judge=fixed,
+                                 judge_model="gpt-4o-mini"))
+    assert second.complete == 3
+    assert sum(models.calls.values()) == 3  # the answers were paid for once; only the judge is new
+
+
+def test_collect_progress_never_runs_past_its_planned_total(tmp_path: Path) -> None:
+    # on_plan counts model calls only ("a rejudge is not one"), but on_done still fires for each rejudge, so
+    # the bar shows e.g. 1/0 on a rerun that only asks the judge.
+    data = load_eval_set(_write(tmp_path / "p.jsonl", 2), require_outcomes=False)
+    out, models, failed = tmp_path / "o.jsonl", CountingModel(), set()
+
+    async def flaky(item: EvalItem, answer: str) -> float:
+        if item.id not in failed:
+            failed.add(item.id)
+            raise TimeoutError("judge timed out")
+        return 0.5
+
+    asyncio.run(collect(data, ["m"], models.ask_for, out, mode="judge", judge=flaky))
+    planned: list[int] = []
+    done: list[str] = []
+    asyncio.run(collect(data, ["m"], models.ask_for, out, mode="judge", judge=flaky,
+                        on_plan=planned.append, on_done=lambda r: done.append(r.id)))
+    assert len(done) <= planned[0], f"progress {len(done)}/{planned[0]}"
+
+
+def test_a_record_with_a_field_this_version_does_not_know_does_not_break_resume(tmp_path: Path) -> None:
+    # This commit added LiveRecord.detail; the previous version reads such a file with LiveRecord(**line) and
+    # stops with "not a live-results record (... unexpected keyword argument 'detail')" on line 1, so going
+    # back one version makes every collect/eval --live on that folder fail. The same reader here will break
+    # on the next field added: unknown keys should be ignored.
+    out = tmp_path / "out.jsonl"
+    base = {"id": "q0", "category": None, "score": 1.0, "tier": "s", "model": "m", "cost_usd": 0.001,
+            "escalations": 0, "verified": None, "latency_ms": 1.0, "error": None}
+    out.write_text(json.dumps({**base, "added_later": "x"}) + "\n" + json.dumps({**base, "id": "q1"}) + "\n")
+    assert set(read_records(out)) == {"q0", "q1"}
+
