@@ -135,7 +135,8 @@ def write_thresholds(path: str | Path, alias: str | None, thresholds: list[float
     the values cannot be edited in place, the file is rewritten as plain YAML (comments are then lost). When
     ``out`` is ``path`` itself, the original is kept first as ``<path>.bak``.
     """
-    text = Path(path).read_text(encoding="utf-8")
+    original = Path(path).read_bytes()
+    text = original.decode("utf-8")  # not read_text: a CRLF file keeps its line endings
     data = parse_yaml(text, str(path))
     routers = data.get("routers") if isinstance(data, dict) else None
     entries = routers if isinstance(routers, list) else [data]
@@ -149,8 +150,8 @@ def write_thresholds(path: str | Path, alias: str | None, thresholds: list[float
     if updated is None or parse_config(parse_yaml(updated, str(out)), str(out)) != config:  # must mean the same
         updated = yaml.safe_dump(data, sort_keys=False)
     if Path(out).resolve() == Path(path).resolve():
-        Path(f"{path}.bak").write_text(text, encoding="utf-8")
-    Path(out).write_text(updated, encoding="utf-8")
+        Path(f"{path}.bak").write_bytes(original)
+    Path(out).write_bytes(updated.encode("utf-8"))
 
 
 def _splice_thresholds(text: str, index: int, tier_names: list[str], thresholds: list[float]) -> str | None:

@@ -65,3 +65,17 @@ def test_ambiguous_router_is_refused(tmp_path: Path):
     with pytest.raises(ConfigError, match="PATH#ALIAS"):
         write_thresholds(path, None, [0.2], path)
     assert path.read_text() == TWO_ROUTERS
+
+
+def test_a_crlf_router_file_changes_only_its_threshold_values(tmp_path: Path) -> None:
+    # read_text/write_text translate newlines: a file saved on Windows comes back with every line ending
+    # changed (a whole-file diff, against "only the threshold values change"), and router.yaml.bak is not the
+    # original either.
+    original = (b"# owned by team X\r\nalias: solo\r\ntiers: [{name: a, model: m1}, {name: b, model: m2}]\r\n"
+                b"thresholds: [0.4]  # old\r\n")
+    path = tmp_path / "router.yaml"
+    path.write_bytes(original)
+    write_thresholds(path, None, [0.625], path)
+    assert (tmp_path / "router.yaml.bak").read_bytes() == original
+    assert path.read_bytes() == original.replace(b"[0.4]", b"[0.625]")
+
