@@ -166,7 +166,17 @@ def _block_text(text: str, node: yaml.Node | None) -> str | None:
     if not isinstance(node, yaml.MappingNode | yaml.SequenceNode) or node.flow_style:
         return None
     start = text.rfind("\n", 0, node.start_mark.index) + 1
-    return textwrap.dedent(text[start : node.end_mark.index]).rstrip() + "\n"
+    end = text.find("\n", _last_index(node))  # to the end of its last value's line: a comment there stays
+    return textwrap.dedent(text[start : end if end >= 0 else len(text)]).rstrip() + "\n"
+
+
+def _last_index(node: yaml.Node) -> int:
+    """Where ``node``'s last value ends (a block's own end mark is the next token's start, past any comments
+    that belong to the next section)."""
+    if isinstance(node, yaml.SequenceNode | yaml.MappingNode) and not node.flow_style and node.value:
+        last = node.value[-1]
+        return _last_index(last[1] if isinstance(last, tuple) else last)
+    return int(node.end_mark.index)
 
 
 def _child(node: yaml.Node | None, key: str) -> yaml.Node | None:
@@ -186,7 +196,11 @@ def _section(key: str, source: str | None, extra: object = None) -> str:
 def _with_comments(text: str, sections: Mapping[str, str], expected: Mapping[str, Any]) -> str:
     """The sections joined, if they mean exactly ``expected``; else ``expected`` as plain YAML."""
     joined = "".join(sections.values())
-    return joined if yaml.safe_load(joined) == dict(expected) else _dump(expected)
+    try:
+        same = yaml.safe_load(joined) == dict(expected)
+    except yaml.YAMLError:
+        same = False
+    return joined if same else _dump(expected)
 
 
 def install_recipe(name: str, out_dir: str | Path, *, force: bool = False) -> Installed:
