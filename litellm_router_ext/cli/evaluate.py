@@ -70,7 +70,7 @@ def _load(data: Path | None, prices: Path | None, tiers: str | None, output_toke
     path = data or sample_eval_path()
     eval_set = load_eval_set(path)
     table_prices = find_prices(path, prices)
-    ladder = default_ladder(eval_set, tiers.split(",") if tiers else None, table_prices)
+    ladder = default_ladder(eval_set, tiers.split(",") if tiers else None, table_prices, output_tokens)
     table = RecordedOutcomes(table_prices, output_tokens).table(eval_set, ladder)
     mask = np.array(calibration_mask(table.items, calib_fraction, split_seed, str(path)), dtype=bool)
     return _Loaded(str(path), table, mask)
@@ -156,7 +156,7 @@ def eval_command(data: Path | None, prices: Path | None, tiers: str | None, outp
         report = evaluate(table, replayed, bootstrap=bootstrap, seed=seed, worst=worst,
                           data=loaded.data if split == "all" else f"{loaded.data} [{split} split]")
         report.seconds = time.perf_counter() - started
-        report.notes.extend(setup_warnings(table, replayed))
+        report.notes.extend(setup_warnings(table, replayed, tiers_given=tiers is not None))
         if baselines:
             report.notes.append("LiteLLM baselines use the installed litellm's complexity-router code as "
                                 "continuous scores (heuristic: weighted score; v2: 1 - P(cheapest tier succeeds))")
@@ -214,7 +214,7 @@ def calibrate_command(data: Path | None, prices: Path | None, tiers: str | None,
                                    f"{loaded.table.n} items; use a value nearer 0.5")
         result = calibrate(calib_table, scores[loaded.calib], target, bootstrap=bootstrap, seed=seed,
                            confidence=confidence)
-        result.notes.extend(setup_warnings(loaded.table, [router]))
+        result.notes.extend(setup_warnings(loaded.table, [router], tiers_given=tiers is not None))
         thresholds = result.thresholds
         if result.reached and thresholds is not None:
             heldout = split_stats(test_table, scores[~loaded.calib], np.asarray(thresholds), bootstrap,
@@ -271,7 +271,8 @@ def gate_command(data: Path | None, prices: Path | None, tiers: str | None, outp
         label = loaded.data if split == "all" else f"{loaded.data} [{split} split]"
         result = gate(table, name, quality, cost, target, slices=slices, lower_bound=lower_bound,
                       bootstrap=bootstrap, seed=seed, data=label)
-        result = dataclasses.replace(result, notes=tuple(setup_warnings(table, [router])))
+        notes = setup_warnings(table, [router], tiers_given=tiers is not None)
+        result = dataclasses.replace(result, notes=tuple(notes))
         render_gate(result, _console(quiet or str(json_out) == "-"))
         _write_json(json_out, result.to_dict())
     if not result.passed:

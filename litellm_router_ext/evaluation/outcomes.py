@@ -84,46 +84,42 @@ def mean_recorded_cost(eval_set: EvalSet, model: str) -> float | None:
 
 
 def ladder_warnings(table: OutcomeTable) -> list[str]:
-    """A tier that costs more per item than the tier above it: a ladder given in the wrong order.
+    """A tier that costs clearly (over 5%) more per item than the tier above it: a ladder in the wrong order.
 
     Requests escalate in the order of ``--tiers``, so a reversed ladder makes every router look upside down.
     """
     mean = table.cost.mean(axis=0) if table.n else np.zeros(len(table.tiers))
     return [f"--tiers is not cheapest first: {a} costs ${ca:.3g} per item, more than {b} above it (${cb:.3g}); "
             "requests escalate in the order given, so list the cheapest model first"
-            for a, b, ca, cb in zip(table.tiers, table.tiers[1:], mean, mean[1:], strict=False) if ca > cb]
+            for a, b, ca, cb in zip(table.tiers, table.tiers[1:], mean, mean[1:], strict=False) if ca > 1.05 * cb]
 
 
 def cheapest_first(eval_set: EvalSet, models: Sequence[str], prices: PriceTable, *,
-                   no_price_hint: str | None = None) -> list[str]:
-    """``models`` ordered by cost: the mean recorded ``cost_usd`` when every outcome of each has one (files
-    written by ``collect``), else the price table's per-token price.
+                   no_price_hint: str | None = None, assumed_output_tokens: int | None = None) -> list[str]:
+    """``models`` ordered by their mean cost per answer in ``eval_set``, costed as replay costs them: the
+    recorded ``cost_usd`` where there is one (files written by ``collect``), else tokens x the table's price.
 
-    A model the table lacks raises ``DatasetError``: the table's own message, or with ``no_price_hint`` one
-    that ends in that hint.
+    A model that needs a price the table lacks raises ``DatasetError``: the table's own message, or with
+    ``no_price_hint`` one that ends in that hint.
     """
-    recorded = {m: mean_recorded_cost(eval_set, m) for m in models}
-    if all(cost is not None for cost in recorded.values()):
-        return sorted(models, key=lambda m: recorded[m] or 0.0)
-
-    def unit(m: str) -> float:
-        if no_price_hint is not None and m not in prices.prices:
-            raise DatasetError(f"cannot tell which model is cheaper: {m!r} has outcomes without cost_usd and no "
-                               f"price in {prices.path}; {no_price_hint}", file=eval_set.path)
-        price = prices.price(m)
-        return float(price.input_usd_per_mtok + price.output_usd_per_mtok)
-
-    return sorted(models, key=unit)  # every key is computed first: a missing price fails before any sorting
+    if no_price_hint is not None:
+        for m in models:
+            if mean_recorded_cost(eval_set, m) is None and m not in prices.prices:
+                raise DatasetError(f"cannot tell which model is cheaper: {m!r} has outcomes without cost_usd and "
+                                   f"no price in {prices.path}; {no_price_hint}", file=eval_set.path)
+    mean = np.nanmean(cost_matrix(eval_set, models, prices, assumed_output_tokens), axis=0)
+    return [models[j] for j in np.argsort(mean, kind="stable")]
 
 
-def default_ladder(eval_set: EvalSet, tiers: Sequence[str] | None, prices: PriceTable) -> tuple[str, ...]:
+def default_ladder(eval_set: EvalSet, tiers: Sequence[str] | None, prices: PriceTable,
+                   assumed_output_tokens: int | None = None) -> tuple[str, ...]:
     """The tiers to evaluate, cheapest first; a 2-model file defaults to its models ordered by cost."""
     models = eval_set.model_counts()
     if tiers is None:
         if len(models) != 2:
             raise DatasetError("pass --tiers with 2 or more model ids, cheapest first; the file has: "
                                + ", ".join(models), file=eval_set.path)
-        return tuple(cheapest_first(eval_set, list(models), prices,
+        return tuple(cheapest_first(eval_set, list(models), prices, assumed_output_tokens=assumed_output_tokens,
                                     no_price_hint="pass --tiers cheapest first, and --prices FILE with its price"))
     ladder = tuple(t.strip() for t in tiers if t.strip())
     if len(ladder) < 2 or len(set(ladder)) != len(ladder):

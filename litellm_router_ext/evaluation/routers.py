@@ -129,6 +129,8 @@ def build_router(spec: str, items: Sequence[EvalItem], tiers: Sequence[str], *,
                         notes=notes)
 
 
-def setup_warnings(table: OutcomeTable, routers: Sequence[ReplayRouter]) -> list[str]:
-    """What to check before trusting the numbers: the ladder's order and each router's tier mapping."""
-    return list(dict.fromkeys([*ladder_warnings(table), *(note for r in routers for note in r.notes)]))
+def setup_warnings(table: OutcomeTable, routers: Sequence[ReplayRouter], *, tiers_given: bool) -> list[str]:
+    """What to check before trusting the numbers: the order of a ``--tiers`` ladder (one the tool picked is
+    cheapest first by its own measure) and each router's tier mapping."""
+    ladder = ladder_warnings(table) if tiers_given else []
+    return list(dict.fromkeys([*ladder, *(note for r in routers for note in r.notes)]))

@@ -129,3 +129,23 @@ def test_a_reversed_ladder_and_a_renamed_tier_are_pointed_out(small_set: Path, t
                  "--json", "-", "--quiet")
     (warning,) = [w for w in json.loads(gated.output)["warnings"] if "replayed" in w]
     assert "small (gpt-mini) as cheap" in warning and "large" not in warning
+
+
+def test_the_default_ladder_is_not_called_a_wrong_tiers_order(tmp_path: Path) -> None:
+    # Without --tiers, a 2-model file is ordered by mean cost per answer, as replay costs it (not by the sum of
+    # per-token prices, which can disagree), and the user is never told about a --tiers they did not pass.
+    rows = [{"id": f"t-{i}", "source": "t", "category": "c",
+             "messages": [{"role": "user", "content": "Explain the proof of the theorem in detail. " * 5}],
+             "outcomes": {"a": {"score": float(i % 2)}, "b": {"score": 1.0}}} for i in range(30)]
+    data = tmp_path / "set.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    (tmp_path / "models.json").write_text(json.dumps({
+        "a": {"input_usd_per_mtok": 1.0, "output_usd_per_mtok": 100.0},   # cheap prompts, dear answers
+        "b": {"input_usd_per_mtok": 5.0, "output_usd_per_mtok": 5.0}}))
+    result = CliRunner().invoke(main, ["eval", "--data", str(data), "--bootstrap", "0", "--json", "-", "--quiet"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["tiers"] == ["a", "b"]  # a's answers cost more per token, but its prompts dominate the bill
+    assert not [n for n in report["notes"] if "--tiers is not cheapest first" in n], (report["tiers"], report["notes"])
+
