@@ -7,7 +7,15 @@ or ``litellm_settings.custom_provider_map`` (the proxy). It hands each call to t
 - ``response._hidden_params["tiered_routing"]``: the ``Decision`` as a dict (no prompt text);
 - ``response._hidden_params["response_cost"]``: the total over every attempt, so spend tracking is right;
 - the logging payload's ``metadata.spend_logs_metadata["tiered_routing"]``;
-- streams: the first chunk's ``delta.provider_specific_fields["tiered_routing"]``.
+- streams: the first chunk's ``delta.provider_specific_fields["tiered_routing"]``, on that chunk only.
+  LiteLLM also copies every key of a custom provider chunk's ``provider_specific_fields`` to the chunk's
+  top level (``chunk.tiered_routing``; litellm/litellm_core_utils/streaming_handler.py:1180-1184 in
+  1.106.12), so an SDK chunk serializes it twice; the proxy's ``RouterHeaders`` drops that copy.
+- ``additional_headers``: the four x-router-* values. LiteLLM re-prefixes every key there that is not
+  ``llm_provider-*``/``x-litellm-*`` (litellm/litellm_core_utils/llm_response_utils/response_metadata.py:158
+  -> core_helpers.py:535), so callers see ``llm_provider-x-router-*``. In the proxy, ``RouterHeaders`` sends
+  the unprefixed headers and removes these copies; without that callback they are the proxy's only
+  x-router values.
 
 Errors are translated here and only here: a request no tier can serve becomes LiteLLM's 400, an unknown
 alias a 404, a broken router config a 500 naming file and key, and a ladder whose every tier failed
@@ -129,20 +137,24 @@ def _generic_chunks(chunk: Any, extra: dict[str, Any] | None) -> Iterator[Generi
         "usage": usage_block,
         "index": 0,
     }
-    if extra:
-        base["provider_specific_fields"] = extra
-    if not tool_calls:
-        yield base
-        return
-    for i, call in enumerate(tool_calls):
-        out: GenericStreamingChunk = dict(base) if i == 0 else {**base, "text": ""}
-        out["tool_use"] = {
-            "id": call.id,
-            "type": "function",
-            "index": call.index,
-            "function": {"name": call.function.name, "arguments": call.function.arguments or ""},
+    # One generic chunk holds one tool call: a chunk with parallel calls becomes several generic chunks,
+    # and only the first of them may carry ``extra`` (the decision goes out once).
+    outs: list[GenericStreamingChunk] = [base] if not tool_calls else [
+        {
+            **base,
+            "text": base["text"] if i == 0 else "",
+            "tool_use": {
+                "id": call.id,
+                "type": "function",
+                "index": call.index,
+                "function": {"name": call.function.name, "arguments": call.function.arguments or ""},
+            },
         }
-        yield out
+        for i, call in enumerate(tool_calls)
+    ]
+    if extra:
+        outs[0]["provider_specific_fields"] = extra
+    yield from outs
 
 
 def _replayed_chunks(response: Any, extra: dict[str, Any] | None) -> Iterator[GenericStreamingChunk]:

@@ -43,6 +43,8 @@ from .runtime import TieredRouter, answer_tool_call_ids
 CONFIG_ENV = "LITELLM_ROUTER_EXT_CONFIG"
 _PRECALL_KEY = "tiered_precall_id"
 DEFAULT_ROUTER_FILE = "router.yaml"
+# LiteLLM's prefixed copies of the x-router-* values the provider leaves in ``additional_headers``.
+_PREFIXED_HEADERS = frozenset(f"llm_provider-{name}" for name in decision_headers({}))
 
 
 def router_config_path() -> Path:
@@ -111,6 +113,22 @@ def _chunk_decision(chunk: Any) -> Mapping[str, Any] | None:
         return None
     record = fields.get(DECISION_KEY) if isinstance(fields, Mapping) else None
     return record if isinstance(record, Mapping) else None
+
+
+def _drop_top_level_decision(chunk: Any) -> None:
+    """Remove the chunk-level copy LiteLLM makes of a custom provider's ``provider_specific_fields`` keys."""
+    extra = getattr(chunk, "model_extra", None)
+    if isinstance(extra, dict) and DECISION_KEY in extra:
+        delattr(chunk, DECISION_KEY)
+
+
+def _drop_delta_decision(chunk: Any) -> None:
+    for choice in getattr(chunk, "choices", None) or []:
+        delta: Any = getattr(choice, "delta", None)
+        fields = getattr(delta, "provider_specific_fields", None)
+        if isinstance(fields, Mapping) and DECISION_KEY in fields:
+            rest = {k: v for k, v in fields.items() if k != DECISION_KEY}
+            delta.provider_specific_fields = rest or None
 
 
 def _logged_decision(stream: Any) -> Mapping[str, Any] | None:
@@ -218,11 +236,36 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
                 self._pending.popitem(last=False)
         return None
 
+    async def async_post_call_success_hook(self, data: dict[str, Any], user_api_key_dict: Any, response: Any) -> None:
+        """Drop LiteLLM's ``llm_provider-x-router-*`` copies of the headers (see ``provider.attach_decision``).
+
+        The proxy turns the response's ``additional_headers`` into headers after this hook has run; the
+        unprefixed x-router-* headers come from ``async_post_call_response_headers_hook``.
+        """
+        hidden = getattr(response, "_hidden_params", None)
+        if not isinstance(hidden, dict):
+            return
+        headers = hidden.get("additional_headers")
+        if isinstance(headers, Mapping) and not _PREFIXED_HEADERS.isdisjoint(headers):
+            # A new dict, not in-place: the old one may be shared (logging payload) and stays as it was.
+            hidden["additional_headers"] = {k: v for k, v in headers.items() if k not in _PREFIXED_HEADERS}
+
     async def async_post_call_streaming_iterator_hook(
         self, user_api_key_dict: Any, response: Any, request_data: dict[str, Any]
     ) -> AsyncIterator[Any]:
+        """Fill the stream's headers from its first chunk, and let the decision leave the proxy once.
+
+        LiteLLM serializes the decision twice on the chunk that carries it (``delta.provider_specific_fields``
+        and a top-level copy): the top-level copy is dropped, and the delta keeps it on the first chunk only.
+        """
         hidden = self._pending.pop(str(request_data.get("litellm_call_id")), None)
+        sent = False
         async for chunk in response:
+            _drop_top_level_decision(chunk)
+            if _chunk_decision(chunk) is not None:
+                if sent:
+                    _drop_delta_decision(chunk)
+                sent = True
             if hidden is not None:
                 record = _chunk_decision(chunk) or _logged_decision(response)
                 if record is not None:
