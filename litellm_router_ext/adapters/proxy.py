@@ -38,7 +38,7 @@ from ..errors import ConfigError, RequestError
 from ..types import Attempt, Decision, RequestView
 from .capabilities import quiet_litellm, supports_logprobs
 from .provider import DECISION_KEY, TieredProvider, _translated, decision_headers
-from .runtime import TieredRouter, answer_tool_call_ids
+from .runtime import TieredRouter, answer_tool_call_ids, delta_text, delta_tool_call_ids
 
 CONFIG_ENV = "LITELLM_ROUTER_EXT_CONFIG"
 _PRECALL_KEY = "tiered_precall_id"
@@ -155,6 +155,7 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
         super().__init__()
         self._pending: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._direct: OrderedDict[str, tuple[TieredRouter, Decision, list[Any]]] = OrderedDict()
+        self._direct_streams: OrderedDict[str, tuple[TieredRouter, Decision, list[Any]]] = OrderedDict()
 
     async def async_pre_call_hook(
         self, user_api_key_dict: Any, cache: Any, data: dict[str, Any], call_type: str
@@ -204,10 +205,14 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
         cost = float(hidden.get("response_cost") or 0.0)
         decision.attempts = [Attempt(tier=tier.name, model=tier.model, cost_usd=cost)]
         runtime.observe(decision)
-        # A stream's text is not known here: its conversation is simply not pinned.
-        with contextlib.suppress(AttributeError, IndexError):
-            message = response.choices[0].message  # type: ignore[attr-defined]
-            runtime.remember(messages, message.content or "", decision, answer_tool_call_ids(message))
+        if _is_stream(response):  # its text is known once it has passed: the streaming hook remembers it
+            self._direct_streams[call_id] = (runtime, decision, messages)
+            while len(self._direct_streams) > self._MAX_PENDING:
+                self._direct_streams.popitem(last=False)
+        else:
+            with contextlib.suppress(AttributeError, IndexError):
+                message = response.choices[0].message  # type: ignore[attr-defined]
+                runtime.remember(messages, message.content or "", decision, answer_tool_call_ids(message))
         return decision_headers(decision.to_dict())
 
     async def async_post_call_response_headers_hook(
@@ -259,8 +264,16 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
         and a top-level copy): the top-level copy is dropped, and the delta keeps it on the first chunk only.
         """
         hidden = self._pending.pop(str(request_data.get("litellm_call_id")), None)
+        metadata = request_data.get("metadata")
+        key = metadata.get(_PRECALL_KEY) if isinstance(metadata, Mapping) else None
+        direct = self._direct_streams.pop(str(key), None) if key else None
+        text: list[str] = []
+        tool_ids: list[str] = []
         sent = False
         async for chunk in response:
+            if direct is not None:
+                text.append(delta_text(chunk))
+                tool_ids.extend(delta_tool_call_ids(chunk))
             _drop_top_level_decision(chunk)
             if _chunk_decision(chunk) is not None:
                 if sent:
@@ -274,6 +287,9 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
                     hidden["response_cost"] = record.get("cost_usd")
                 hidden = None
             yield chunk
+        if direct is not None:  # the whole answer went out: pin its conversation, as for a non-streamed one
+            runtime, decision, messages = direct
+            runtime.remember(messages, "".join(text), decision, tool_ids)
 
 
 def check_chat_request(data: Mapping[str, Any]) -> RequestView:

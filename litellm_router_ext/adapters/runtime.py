@@ -377,14 +377,14 @@ class TieredRouter:
     def _prefix_verdict(self, seen: list[Any], run: _Run) -> Verdict:
         if not self.validators:
             return _UNCHECKED
-        prefix = "".join(_delta_text(c) for c in seen)
+        prefix = "".join(delta_text(c) for c in seen)
         rejected = reject_prefix(self.validators, prefix, run.request, prompt_text=run.request.text)
         return rejected or Verdict(True, "early", None, f"first {len(seen)} chunks passed the streamable checks")
 
     def _streamed(self, step: TryTier, run: _Run, seen: list[Any], rest: Any, started: float) -> Answered:
         run.streams[step.index] = (seen, rest)
         verdict = self._prefix_verdict(seen, run)
-        answer = Answer(text="".join(_delta_text(c) for c in seen), request=run.request, partial=True)
+        answer = Answer(text="".join(delta_text(c) for c in seen), request=run.request, partial=True)
         cost = 0.0 if verdict.accepted else _stream_cost(seen, run, self.config.tiers[step.index])
         return Answered(answer, cost, (time.perf_counter() - started) * 1000, verdict=verdict)
 
@@ -476,8 +476,8 @@ class TieredRouter:
             decision.attempts[-1], cost_usd=_stream_cost(seen, run, self.config.tiers[index])
         )
         self.observe(decision)
-        self.remember(run.messages, "".join(_delta_text(c) for c in seen), decision,
-                      [i for c in seen for i in _delta_tool_call_ids(c)])
+        self.remember(run.messages, "".join(delta_text(c) for c in seen), decision,
+                      [i for c in seen for i in delta_tool_call_ids(c)])
 
 
 def _judged(response: Any) -> str:
@@ -512,14 +512,15 @@ async def _aclose(stream: Any) -> None:
         _close(stream)
 
 
-def _delta_text(chunk: Any) -> str:
+def delta_text(chunk: Any) -> str:
+    """The answer text a stream chunk adds."""
     try:
         return chunk.choices[0].delta.content or ""
     except (AttributeError, IndexError):
         return ""
 
 
-def _delta_tool_call_ids(chunk: Any) -> list[str]:
+def delta_tool_call_ids(chunk: Any) -> list[str]:
     """Ids of tool calls a stream chunk opens (each call's id comes in its first delta)."""
     try:
         calls = chunk.choices[0].delta.tool_calls or ()

@@ -3,6 +3,7 @@ provider outage escalates through LiteLLM's own per-request fallbacks."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -53,6 +54,30 @@ def test_streaming_gets_the_headers(precall: Proxy) -> None:
         text = "".join(response.iter_text())
         assert response.status_code == 200 and "local" in text
         assert response.headers.get("x-router-tier") == "local"
+
+
+def _ask(proxy: Proxy, messages: list[dict[str, str]], stream: bool) -> tuple[str, str]:
+    """(answer text as the client got it, x-router-tier)."""
+    body = {"model": "local-slm", "messages": messages, "stream": stream}
+    if not stream:
+        response = httpx.post(f"{proxy.url}/v1/chat/completions", json=body, headers=proxy.headers, timeout=60)
+        return content(response), response.headers["x-router-tier"]
+    with httpx.stream("POST", f"{proxy.url}/v1/chat/completions", json=body, headers=proxy.headers,
+                      timeout=60) as response:
+        assert response.status_code == 200
+        events = [line[6:] for line in response.iter_lines() if line.startswith("data: ") and line != "data: [DONE]"]
+        deltas = [json.loads(e)["choices"][0]["delta"] for e in events if json.loads(e)["choices"]]
+        return "".join(d.get("content") or "" for d in deltas), response.headers["x-router-tier"]
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
+def test_a_follow_up_stays_on_the_tier_its_conversation_reached(precall: Proxy, stream: bool) -> None:
+    opening = [{"role": "user", "content": f"{HARD} (stream={stream})"}]
+    answer, tier = _ask(precall, opening, stream)
+    assert tier == "frontier" and answer.strip() == "frontier answer"
+    follow_up = [*opening, {"role": "assistant", "content": answer}, {"role": "user", "content": EASY}]
+    assert _ask(precall, follow_up, stream)[1] == "frontier"  # sticky: the easy follow-up is not downgraded
+    assert _ask(precall, [{"role": "user", "content": EASY}], stream)[1] == "local"  # alone, it is easy
 
 
 def test_bottom_upstream_down_falls_back_to_the_tier_above(precall: Proxy, stubs: tuple[Stub, Stub]) -> None:
