@@ -129,6 +129,7 @@ def write_outcomes(items: Sequence[EvalItem], records: Mapping[str, Sequence[Liv
             if item.reference is not None:
                 line["reference"] = item.reference
             line["outcomes"] = outcomes
+            line.update(item.extra)  # the user's own keys (tags, notes) travel with the prompt
             handle.write(json.dumps(line, ensure_ascii=False) + "\n")
             written += 1
     tmp.replace(out)  # a reader never sees a half-written file

@@ -7,7 +7,8 @@ One JSON object per line::
      "outcomes": {"<model id>": {"score": 0.0..1.0, "response": "...", "cost_usd": 0.0012}}}  # last two optional
 
 Every problem raises ``DatasetError`` naming the file, line and field; nothing is skipped silently.
-Blank lines are allowed and ignored. Unknown keys are ignored so newer files still load.
+Blank lines are allowed and ignored. Unknown keys are ignored so newer files still load (``collect`` copies
+them to the file it writes).
 """
 
 from __future__ import annotations
@@ -19,10 +20,14 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from ..errors import DatasetError, RequestError
 from ..types import RequestView
+
+RECORD_KEYS = frozenset({"id", "source", "category", "messages", "reference", "outcomes"})
+_NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +51,8 @@ class EvalItem:
     reference: str | None = None
     line: int = 0
     """Line number in the file it came from (for messages)."""
+    extra: Mapping[str, Any] = field(default_factory=lambda: _NO_EXTRA)
+    """The record's other top-level keys (tags, notes...): not read here, carried over by ``collect``."""
 
     def request(self) -> RequestView:
         """The request as the router sees it."""
@@ -185,7 +192,8 @@ def parse_record(record: object, file: str, line: int, *, require_outcomes: bool
         raise DatasetError("must be a non-empty object {model id: {'score': ...}}",
                            file=file, line=line, field="outcomes")
     outcomes = {str(m): _parse_outcome(o, (file, line), str(m)) for m, o in outcomes_raw.items()}
-    return EvalItem(item_id, source, category, tuple(messages), outcomes, reference, line)
+    extra = {k: v for k, v in record.items() if k not in RECORD_KEYS} or _NO_EXTRA
+    return EvalItem(item_id, source, category, tuple(messages), outcomes, reference, line, extra)
 
 
 def parse_lines(lines: Iterable[str], file: str, *, require_outcomes: bool = True) -> EvalSet:

@@ -81,6 +81,15 @@ def test_outcomes_already_in_the_file_are_kept(tmp_path: Path) -> None:
     assert first.outcomes["small"].score == 1.0
 
 
+def test_the_records_own_keys_travel_to_the_outcome_file(tmp_path: Path) -> None:
+    path = write_prompts(tmp_path / "prompts.jsonl", 2, extra={"tags": ["billing"], "notes": {"owner": "ana"}})
+    out = tmp_path / "outcomes.jsonl"
+    asyncio.run(collect(load_eval_set(path, require_outcomes=False), ["small"], FakeModels().ask_for, out))
+    first, second = (json.loads(line) for line in out.read_text().splitlines())
+    assert first["tags"] == ["billing"] and first["notes"] == {"owner": "ana"} and "tags" not in second
+    assert first["outcomes"]["small"]["score"] == 1.0
+
+
 def test_prompts_without_references_need_a_judge(tmp_path: Path) -> None:
     data = load_eval_set(write_prompts(tmp_path / "p.jsonl", 3, with_reference=False), require_outcomes=False)
     with pytest.raises(DatasetError, match=r"p\.jsonl:1 field 'reference'.*--score judge"):
