@@ -240,39 +240,37 @@ class LiveRun:
             return None
         return score_answer(text, item.reference, self.mode)
 
-    async def _one(self, item: EvalItem, gate: asyncio.Semaphore, handle: Any,
-                   answered: LiveRecord | None = None) -> LiveRecord:
+    async def _one(self, item: EvalItem, handle: Any, answered: LiveRecord | None = None) -> LiveRecord:
         """Ask about ``item`` and score the answer; with ``answered`` (a kept answer), score that one again."""
-        async with gate:
-            started = time.perf_counter()
+        started = time.perf_counter()
+        try:
+            answer = await self.ask(item) if answered is None else _answer_of(answered)
+        except Exception as exc:  # recorded, and retried on the next run; never lost, never fatal
+            record = LiveRecord(item.id, item.category, None, None, None, 0.0, 0, None,
+                                (time.perf_counter() - started) * 1000, _error_name(exc), detail=_detail(exc))
+        else:
+            latency_ms = (time.perf_counter() - started) * 1000 if answered is None else answered.latency_ms
+            error = detail = None
             try:
-                answer = await self.ask(item) if answered is None else _answer_of(answered)
-            except Exception as exc:  # recorded, and retried on the next run; never lost, never fatal
-                record = LiveRecord(item.id, item.category, None, None, None, 0.0, 0, None,
-                                    (time.perf_counter() - started) * 1000, _error_name(exc), detail=_detail(exc))
-            else:
-                latency_ms = (time.perf_counter() - started) * 1000 if answered is None else answered.latency_ms
-                error = detail = None
-                try:
-                    score = await self._score(item, answer.text)
-                except Exception as exc:  # the paid answer stays in the file; a rerun asks the judge only
-                    score, error, detail = None, JUDGE_FAILED + _error_name(exc), _detail(exc)
-                record = LiveRecord(
-                    item.id,
-                    item.category,
-                    score,
-                    answer.tier,
-                    answer.model,
-                    answer.cost_usd,
-                    answer.escalations,
-                    answer.verified,
-                    latency_ms,
-                    error,
-                    fingerprint=fingerprint(item, self.mode, self.tag),
-                    response=answer.text if self.keep_responses or error else None,
-                    detail=detail,
-                    asked=asked_digest(item),
-                )
+                score = await self._score(item, answer.text)
+            except Exception as exc:  # the paid answer stays in the file; a rerun asks the judge only
+                score, error, detail = None, JUDGE_FAILED + _error_name(exc), _detail(exc)
+            record = LiveRecord(
+                item.id,
+                item.category,
+                score,
+                answer.tier,
+                answer.model,
+                answer.cost_usd,
+                answer.escalations,
+                answer.verified,
+                latency_ms,
+                error,
+                fingerprint=fingerprint(item, self.mode, self.tag),
+                response=answer.text if self.keep_responses or error else None,
+                detail=detail,
+                asked=asked_digest(item),
+            )
         async with self._write_lock:
             handle.write(json.dumps(asdict(record)) + "\n")
             handle.flush()
@@ -284,13 +282,19 @@ class LiveRun:
         """(records of this run, records from earlier runs that were reused)."""
         todo, rescore, reused = self.split(items)
         by_id = {item.id: item for item in items}
-        gate = asyncio.Semaphore(self.concurrency)
+        # ``concurrency`` workers share one queue, so a run of 100k prompts holds 8 calls, not 100k tasks.
+        jobs = iter([*((item, None) for item in todo), *((by_id[r.id], r) for r in rescore)])
+        fresh: list[LiveRecord] = []
         self.out.parent.mkdir(parents=True, exist_ok=True)
         _cut_torn_tail(self.out)
         with self.out.open("a", encoding="utf-8") as handle:
-            fresh = await asyncio.gather(*(self._one(item, gate, handle) for item in todo),
-                                         *(self._one(by_id[r.id], gate, handle, r) for r in rescore))
-        return list(fresh), reused
+
+            async def worker() -> None:
+                for item, answered in jobs:
+                    fresh.append(await self._one(item, handle, answered))
+
+            await asyncio.gather(*(worker() for _ in range(max(1, self.concurrency))))
+        return fresh, reused
 
 
 _RECORD_FIELDS = frozenset(f.name for f in fields(LiveRecord))
