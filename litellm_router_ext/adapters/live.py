@@ -97,19 +97,36 @@ def check_groups(router: litellm.Router, models: Sequence[str], source: str) -> 
                               allowed=sorted(groups))
 
 
-def llm_judge(model: str, router: litellm.Router | None = None,
-              **params: Any) -> Callable[[EvalItem, str], Awaitable[float]]:
+class LLMJudge:
     """A judge that asks ``model`` (a model id, or a group of ``router``) for a 1-10 rating, mapped to [0, 1]
-    ((s - 1) / 9, as the data does)."""
-    complete = router.acompletion if router is not None and model in router.get_model_names() else litellm.acompletion
+    ((s - 1) / 9, as the data does). ``calls`` and ``cost_usd`` add up what it asked and spent."""
 
-    async def judge(item: EvalItem, answer: str) -> float:
+    def __init__(self, model: str, router: litellm.Router | None = None, **params: Any) -> None:
+        use_router = router is not None and model in router.get_model_names()
+        self._complete = router.acompletion if use_router and router is not None else litellm.acompletion
+        self.model, self.params = model, params
+        self.calls, self.cost_usd, self.unpriced = 0, 0.0, 0
+
+    async def __call__(self, item: EvalItem, answer: str) -> float:
         reference = f"\nA reference answer: {item.reference}" if item.reference else ""
         prompt = JUDGE_PROMPT.format(reference=reference, question=item.prompt_text, answer=answer)
-        response = await complete(model=model, messages=[{"role": "user", "content": prompt}], temperature=0, **params)
+        response = await self._complete(model=self.model, messages=[{"role": "user", "content": prompt}],
+                                        temperature=0, **self.params)
+        self.calls += 1
+        cost = response._hidden_params.get("response_cost")
+        if cost is None:
+            self.unpriced += 1
+        else:
+            self.cost_usd += float(cost)
         match = re.search(r"\d+(?:\.\d+)?", response.choices[0].message.content or "")
         if match is None:
             raise ValueError("judge reply has no rating")
         return min(1.0, max(0.0, (float(match.group()) - 1) / 9))
 
-    return judge
+    def spend(self) -> dict[str, Any]:
+        """What the judge cost this run: {model, calls, cost_usd, unpriced (calls LiteLLM could not price)}."""
+        return {"model": self.model, "calls": self.calls, "cost_usd": self.cost_usd, "unpriced": self.unpriced}
+
+    def describe(self) -> str:
+        unpriced = f" ({self.unpriced} not priced by LiteLLM)" if self.unpriced else ""
+        return f"judge {self.model}: {self.calls} call(s), ${self.cost_usd:.4f}{unpriced}"

@@ -42,7 +42,7 @@ from .errors import failure_examples
 def collect(data: Path, models: str | None, config: Path | None, out: Path | None, score_mode: str,
             judge_model: str | None, concurrency: int) -> None:
     """Ask every model every prompt of DATA, score the answers, and write the outcomes `train` and `eval` read."""
-    from ..adapters.live import check_groups, config_models, llm_judge, model_ask, quiet_failures  # litellm
+    from ..adapters.live import LLMJudge, check_groups, config_models, model_ask, quiet_failures  # litellm
 
     quiet_failures()
 
@@ -63,17 +63,20 @@ def collect(data: Path, models: str | None, config: Path | None, out: Path | Non
         if not names:
             raise click.ClickException("pass --models (or a router config as --config, whose tiers are asked)")
         eval_set = load_eval_set(data, require_outcomes=False)
+        judge = LLMJudge(judge_model, router) if judge_model else None
         with Progress(TextColumn("[bold]collect"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                       console=console) as progress:
             task = progress.add_task("collect", total=None)
             result = asyncio.run(run_collect(
                 eval_set, names, ask_for, target, concurrency=concurrency, mode=cast(ScoreMode, score_mode),
-                judge=llm_judge(judge_model, router) if judge_model else None, judge_model=judge_model,
+                judge=judge, judge_model=judge_model,
                 on_plan=lambda calls: progress.update(task, total=calls),
                 on_done=lambda record: progress.advance(task)))
     except RouterExtError as exc:
         raise click.ClickException(str(exc)) from None
     _report(result, names, console)
+    if judge is not None:
+        console.print(judge.describe())
     if result.errors:
         kinds = sorted({k for s in result.by_model.values() for k in s["error_kinds"]})
         raise click.ClickException(

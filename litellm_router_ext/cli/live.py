@@ -33,7 +33,7 @@ def run_live(
     quiet: bool,
 ) -> None:
     from .. import install, load_config
-    from ..adapters.live import llm_judge, quiet_failures, router_ask
+    from ..adapters.live import LLMJudge, quiet_failures, router_ask
     from ..evaluation.dataset import calibration_mask, load_eval_set, sample_eval_path
     from ..evaluation.live import LiveRun, ScoreMode, summarise
 
@@ -66,19 +66,24 @@ def run_live(
         transient=False,
     ) as progress:
         task = progress.add_task("live", total=len(items))
+        judge = LLMJudge(judge_model) if judge_model else None
         run = LiveRun(
             router_ask(alias),
             target,
             concurrency=concurrency,
             mode=cast(ScoreMode, score_mode),
-            judge=llm_judge(judge_model) if judge_model else None,
+            judge=judge,
             on_done=lambda record: progress.advance(task),
         )
         fresh, reused = asyncio.run(run.run(items))
         progress.update(task, completed=len(items))
     summary = summarise([*reused, *fresh])
     summary.update(router=alias, data=str(source), out=str(target), reused=len(reused))
+    if judge is not None:
+        summary["judge"] = judge.spend()
     _render(summary, console)
+    if judge is not None:
+        console.print(judge.describe())
     if json_out is not None:
         text = json.dumps(summary, indent=2)
         click.echo(text) if str(json_out) == "-" else json_out.write_text(text + "\n", encoding="utf-8")

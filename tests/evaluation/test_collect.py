@@ -255,6 +255,21 @@ def test_cli_collects_a_router_configs_tiers_under_their_group_names(tmp_path: P
     assert neither.exit_code == 1 and "pass --models" in neither.output
 
 
+def test_cli_judge_scores_through_the_config_and_its_spend_is_reported(tmp_path: Path) -> None:
+    data, out, router = write_prompts(tmp_path / "prompts.jsonl", 4), tmp_path / "o.jsonl", tmp_path / "router.yaml"
+    text = ROUTER.replace("model_list:\n", "model_list:\n  - {model_name: grader, litellm_params: "
+                                         "{model: gpt-4o-mini, mock_response: \"8\"}}\n")
+    router.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["collect", "--data", str(data), "--config", str(router), "--models", "small",
+                                       "--score", "judge", "--judge", "grader", "--out", str(out)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert {i.outcomes["small"].score for i in load_eval_set(out).items} == {7 / 9}
+    spend = next(line for line in result.output.splitlines() if line.startswith("judge grader:"))
+    calls, cost = spend.split(": ", 1)[1].split(", $")
+    assert calls == "4 call(s)" and float(cost) > 0  # priced by LiteLLM from the mock's usage
+
+
 def test_collect_never_records_a_fallbacks_answer_under_the_failing_group(tmp_path: Path) -> None:
     router = tmp_path / "router.yaml"
     router.write_text(ROUTER.replace('"#### 7"', "litellm.InternalServerError")
