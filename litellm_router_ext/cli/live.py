@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -74,6 +75,7 @@ def run_live(
             mode=cast(ScoreMode, score_mode),
             judge=judge,
             on_done=lambda record: progress.advance(task),
+            tag=run_tag(file.router(alias), judge_model),
         )
         fresh, reused = asyncio.run(run.run(items))
         progress.update(task, completed=len(items))
@@ -92,6 +94,13 @@ def run_live(
             f"{summary['errors']} item(s) failed; rerun the same command to retry them (results so far are in {target})"
             + failure_examples([summary])
         )
+
+
+def run_tag(router: Any, judge_model: str | None) -> str:
+    """What besides the item decides a live answer and its score: the router's whole config and the judge. Any
+    change to either makes earlier records of the same file stale (asked or scored again), never reused."""
+    config = json.dumps(router.model_dump(mode="json"), sort_keys=True)
+    return f"{router.alias}:{hashlib.sha256(config.encode('utf-8')).hexdigest()[:12]}|{judge_model or ''}"
 
 
 def _render(summary: dict[str, Any], console: Console) -> None:

@@ -4,8 +4,9 @@ The runner is transport-free: it takes an async ``ask(item) -> LiveAnswer`` (the
 that calls ``litellm.acompletion(model="tiered/<alias>")``) and writes one JSON line per finished item,
 flushed immediately, so an interrupted run loses nothing: rerunning with the same ``--out`` file skips
 every item already answered and retries only those that failed. Each record carries a fingerprint of what
-was asked and how it was scored (messages, reference, score mode, ``tag``), so an item whose prompt or
-reference changed since is asked again instead of keeping a stale score.
+was asked and how it was scored (messages, reference, score mode, ``tag``: the router or judge), so a
+changed item never keeps a stale score: a kept answer to the same messages is scored again, anything else
+is asked again.
 
 Answers are scored against the item's ``reference``: ``choice`` (a letter A-J), ``numeric`` (the final
 number, GSM8K-style ``#### N`` first), ``exact`` (normalised text), ``auto`` (picks one of those from the

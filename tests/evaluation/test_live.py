@@ -153,3 +153,30 @@ def test_cli_live_needs_a_router_config(tmp_path: Path) -> None:
         main, ["eval", "--live", "--router", "heuristic", "--data", str(write_items(tmp_path / "s.jsonl", 1))]
     )
     assert result.exit_code == 1 and "--router PATH.yaml" in result.output
+
+
+def _mock_router(alias: str, tier: str, answer: str) -> str:
+    return f"""
+routers:
+  - alias: {alias}
+    thresholds: [0.99]
+    sticky: false
+    tiers:
+      - {{name: {tier}, model: gpt-4o-mini, litellm_params: {{mock_response: "{answer}"}}}}
+      - {{name: top, model: gpt-4o, litellm_params: {{mock_response: "{answer}"}}}}
+"""
+
+
+def test_eval_live_with_another_router_does_not_reuse_the_first_routers_answers(tmp_path: Path) -> None:
+    # Both runs write to the default <data>.live.jsonl: router B must not be credited with router A's answers.
+    data = tmp_path / "set.jsonl"
+    data.write_text("".join(json.dumps({"id": f"q{i}", "messages": [{"role": "user", "content": f"what is {i}+{i}?"}],
+                                        "reference": str(2 * i)}) + "\n" for i in range(4)), encoding="utf-8")
+    summaries = []
+    for name, (alias, tier, answer) in {"a.yaml": ("a", "small", "#### 4"), "b.yaml": ("b", "mini", "#### 6")}.items():
+        (tmp_path / name).write_text(_mock_router(alias, tier, answer), encoding="utf-8")
+        result = CliRunner().invoke(main, ["eval", "--live", "--router", str(tmp_path / name), "--data", str(data),
+                                           "--json", "-", "--concurrency", "2"])
+        assert result.exit_code == 0, result.output
+        summaries.append(json.loads(result.output[result.output.index("{"):]))
+    assert summaries[1]["reused"] == 0 and summaries[1]["tier_share"] == {"mini": 1.0}, summaries[1]

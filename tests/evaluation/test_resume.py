@@ -44,9 +44,8 @@ def _write(path: Path, n: int) -> Path:
 
 
 def test_an_item_asked_again_after_its_reference_changed_is_reused_on_the_next_run(tmp_path: Path) -> None:
-    # read_records keeps the FIRST answered record of an id (read_done used to keep the last). Once an item's
-    # fingerprint changes (reference or prompt edited, other --judge), the stale first answer shadows the new
-    # one for ever: every later run pays for the same call again.
+    # After an edit the item is asked again (no answer kept here: eval --live), and from then on the newest
+    # matching record is reused: an older answer must not shadow it and make every later run pay again.
     out, model = tmp_path / "out.jsonl", CountingModel()
     ask = model.ask_for("m")
     asyncio.run(LiveRun(ask, out).run(_prompts(tmp_path / "a.jsonl", 1, reference="7")))
@@ -59,7 +58,7 @@ def test_an_item_asked_again_after_its_reference_changed_is_reused_on_the_next_r
 
 def test_fixing_a_broken_judge_asks_only_the_judge_again(tmp_path: Path) -> None:
     # The usual reason every judge call fails is the judge itself (wrong model id, no key for it); the fix is
-    # another --judge, which changes the fingerprint's tag, so every kept (paid) answer is asked again.
+    # another --judge, which changes the fingerprint's tag: the kept (paid) answers are judged, not re-asked.
     data = load_eval_set(_write(tmp_path / "p.jsonl", 3), require_outcomes=False)
     out, models = tmp_path / "o.jsonl", CountingModel()
 
@@ -79,8 +78,7 @@ def test_fixing_a_broken_judge_asks_only_the_judge_again(tmp_path: Path) -> None
 
 
 def test_collect_progress_never_runs_past_its_planned_total(tmp_path: Path) -> None:
-    # on_plan counts model calls only ("a rejudge is not one"), but on_done still fires for each rejudge, so
-    # the bar shows e.g. 1/0 on a rerun that only asks the judge.
+    # on_done fires for each rescored answer too, so the planned total must count them (never "1/0").
     data = load_eval_set(_write(tmp_path / "p.jsonl", 2), require_outcomes=False)
     out, models, failed = tmp_path / "o.jsonl", CountingModel(), set()
 
@@ -99,10 +97,7 @@ def test_collect_progress_never_runs_past_its_planned_total(tmp_path: Path) -> N
 
 
 def test_a_record_with_a_field_this_version_does_not_know_does_not_break_resume(tmp_path: Path) -> None:
-    # This commit added LiveRecord.detail; the previous version reads such a file with LiveRecord(**line) and
-    # stops with "not a live-results record (... unexpected keyword argument 'detail')" on line 1, so going
-    # back one version makes every collect/eval --live on that folder fail. The same reader here will break
-    # on the next field added: unknown keys should be ignored.
+    # A file written by a newer version may hold fields this one does not know: they are ignored, not fatal.
     out = tmp_path / "out.jsonl"
     base = {"id": "q0", "category": None, "score": 1.0, "tier": "s", "model": "m", "cost_usd": 0.001,
             "escalations": 0, "verified": None, "latency_ms": 1.0, "error": None}
