@@ -35,7 +35,8 @@ def _data_options(func: F) -> F:
                      help="Price table in models.json format (default: models.json beside --data, else the "
                           "packaged table)."),
         click.option("--tiers", default=None,
-                     help="Comma-separated model ids, cheapest first (default for a 2-model file: by price)."),
+                     help="Comma-separated model ids, cheapest first (default for a 2-model file: by mean cost "
+                          "per answer)."),
         click.option("--output-tokens", type=click.IntRange(min=0), default=None,
                      help="Assumed output tokens when an outcome has no response and no cost_usd "
                           "(default: 1 for routellm-mmlu, else 0)."),

@@ -20,14 +20,12 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from ..errors import DatasetError, RequestError
 from ..types import RequestView
 
 RECORD_KEYS = frozenset({"id", "source", "category", "messages", "reference", "outcomes"})
-_NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +49,7 @@ class EvalItem:
     reference: str | None = None
     line: int = 0
     """Line number in the file it came from (for messages)."""
-    extra: Mapping[str, Any] = field(default_factory=lambda: _NO_EXTRA)
+    extra: Mapping[str, Any] = field(default_factory=dict)
     """The record's other top-level keys (tags, notes...): not read here, carried over by ``collect``."""
 
     def request(self) -> RequestView:
@@ -192,7 +190,7 @@ def parse_record(record: object, file: str, line: int, *, require_outcomes: bool
         raise DatasetError("must be a non-empty object {model id: {'score': ...}}",
                            file=file, line=line, field="outcomes")
     outcomes = {str(m): _parse_outcome(o, (file, line), str(m)) for m, o in outcomes_raw.items()}
-    extra = {k: v for k, v in record.items() if k not in RECORD_KEYS} or _NO_EXTRA
+    extra = {k: v for k, v in record.items() if k not in RECORD_KEYS}
     return EvalItem(item_id, source, category, tuple(messages), outcomes, reference, line, extra)
 
 

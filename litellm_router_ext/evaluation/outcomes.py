@@ -96,8 +96,9 @@ def ladder_warnings(table: OutcomeTable) -> list[str]:
 
 def cheapest_first(eval_set: EvalSet, models: Sequence[str], prices: PriceTable, *,
                    no_price_hint: str | None = None, assumed_output_tokens: int | None = None) -> list[str]:
-    """``models`` ordered by their mean cost per answer in ``eval_set``, costed as replay costs them: the
-    recorded ``cost_usd`` where there is one (files written by ``collect``), else tokens x the table's price.
+    """``models`` ordered by their mean cost per answer on the items all of them answered, costed as replay
+    costs them: the recorded ``cost_usd`` where there is one (files written by ``collect``), else tokens x the
+    table's price.
 
     A model that needs a price the table lacks raises ``DatasetError``: the table's own message, or with
     ``no_price_hint`` one that ends in that hint.
@@ -107,7 +108,15 @@ def cheapest_first(eval_set: EvalSet, models: Sequence[str], prices: PriceTable,
             if mean_recorded_cost(eval_set, m) is None and m not in prices.prices:
                 raise DatasetError(f"cannot tell which model is cheaper: {m!r} has outcomes without cost_usd and "
                                    f"no price in {prices.path}; {no_price_hint}", file=eval_set.path)
-    mean = np.nanmean(cost_matrix(eval_set, models, prices, assumed_output_tokens), axis=0)
+    cost = cost_matrix(eval_set, models, prices, assumed_output_tokens)
+    answered = ~np.isnan(cost)
+    if not answered.any(axis=0).all():
+        missing = models[int(np.argmin(answered.any(axis=0)))]
+        raise DatasetError(f"model {missing!r} has no outcomes in this file", file=eval_set.path)
+    # Compared on the items every model answered (the ones replay keeps): a model that failed on the long
+    # prompts must not look cheap because its mean skips them.
+    complete = answered.all(axis=1)
+    mean = cost[complete].mean(axis=0) if complete.any() else np.nanmean(cost, axis=0)
     return [models[j] for j in np.argsort(mean, kind="stable")]
 
 

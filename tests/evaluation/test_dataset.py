@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +14,7 @@ from litellm_router_ext.errors import DatasetError
 from litellm_router_ext.evaluation.dataset import load_eval_set, sample_eval_path
 from litellm_router_ext.evaluation.outcomes import RecordedOutcomes, default_ladder
 from litellm_router_ext.evaluation.prices import find_prices, load_prices
+from litellm_router_ext.evaluation.routers import setup_warnings
 
 from .conftest import record, write_set
 
@@ -101,3 +104,35 @@ def test_packaged_sample_loads_with_packaged_prices():
     table = RecordedOutcomes(find_prices(sample_eval_path(), None)).table(
         eval_set, ("mixtral-8x7b-instruct-v0.1", "gpt-4-1106-preview"))
     assert table.n == len(eval_set) and np.isfinite(table.cost).all()
+
+
+def _line(i: int, outcomes: dict[str, float]) -> str:
+    return json.dumps({"id": f"p{i}", "source": "mine", "category": None,
+                       "messages": [{"role": "user", "content": f"prompt {i}"}],
+                       "outcomes": {m: {"score": 1.0, "cost_usd": c} for m, c in outcomes.items()}})
+
+
+def test_the_default_ladder_is_ordered_on_the_items_it_evaluates(tmp_path: Path) -> None:
+    # A collect file where the expensive model failed on the long prompts (context too long, timeouts): costs
+    # are compared on the items both answered, the ones replay keeps, not on each model's own items.
+    lines = [_line(i, {"cheap": 0.001, "dear": 0.002}) for i in range(10)]
+    lines += [_line(i, {"cheap": 0.02}) for i in range(10, 20)]  # long prompts "dear" did not answer
+    path = tmp_path / "collected.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (tmp_path / "models.json").write_text("{}", encoding="utf-8")
+    eval_set = load_eval_set(path)
+    prices = load_prices(tmp_path / "models.json")
+    ladder = default_ladder(eval_set, None, prices)
+    table = RecordedOutcomes(prices).table(eval_set, ladder)
+    per_item = dict(zip(table.tiers, table.cost.mean(axis=0), strict=True))
+    assert ladder == ("cheap", "dear"), (ladder, per_item)
+    assert not setup_warnings(table, [], tiers_given=False)
+
+
+def test_an_eval_item_without_extra_keys_can_still_be_copied_and_pickled(tmp_path: Path) -> None:
+    # Items are plain data: they copy and pickle (multiprocessing), with or without extra keys.
+    path = tmp_path / "p.jsonl"
+    path.write_text(_line(0, {"m": 0.001}) + "\n", encoding="utf-8")
+    item = load_eval_set(path).items[0]
+    assert copy.deepcopy(item) == item
+    assert pickle.loads(pickle.dumps(item)) == item
