@@ -334,7 +334,7 @@ def _side_effect(error: Mapping[str, Any], errors: Sequence[Mapping[str, Any]]) 
     """An error another one causes: a list too short because its bad item was dropped, the missing key a
     misspelt one should have been, or ``{tier: value}`` thresholds that cannot be read while the tiers are bad."""
     loc = tuple(error["loc"])
-    if loc[-1:] == ("thresholds",) and isinstance(error.get("input"), Mapping):
+    if loc[-1:] == ("thresholds",) and error["type"] != "missing" and isinstance(error.get("input"), Mapping):
         tiers = (*loc[:-1], "tiers")
         return any(tuple(e["loc"][: len(tiers)]) == tiers for e in errors)
     if error["type"] == "too_short":

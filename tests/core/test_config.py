@@ -129,3 +129,9 @@ def test_monitor_window_longer_than_shared_counters_live_is_refused(tmp_path: Pa
     with pytest.raises(ConfigError, match=r"routers\[0\]\.monitor\.window_s.*14400") as info:
         load_config(write(tmp_path, GOOD + "    monitor: {window_s: 86400}\n"))
     assert "86400" in str(info.value)
+
+
+def test_a_missing_thresholds_key_is_counted_beside_a_tier_typo() -> None:
+    # Thresholds that are missing altogether are a problem of their own, not a side effect of the tier typo.
+    with pytest.raises(ConfigError, match=r"more problem"):
+        parse_config({"alias": "a", "tiers": [{"name": "s", "modle": "m1"}, {"name": "l", "model": "m2"}]})
