@@ -512,20 +512,22 @@ async def _aclose(stream: Any) -> None:
         _close(stream)
 
 
+def _first_delta(chunk: Any) -> Any:
+    """The delta of choice 0 (with ``n > 1`` a chunk may carry another choice's delta, or several)."""
+    for choice in getattr(chunk, "choices", None) or ():
+        if (getattr(choice, "index", 0) or 0) == 0:
+            return getattr(choice, "delta", None)
+    return None
+
+
 def delta_text(chunk: Any) -> str:
-    """The answer text a stream chunk adds."""
-    try:
-        return chunk.choices[0].delta.content or ""
-    except (AttributeError, IndexError):
-        return ""
+    """The answer text a stream chunk adds to choice 0."""
+    return getattr(_first_delta(chunk), "content", None) or ""
 
 
 def delta_tool_call_ids(chunk: Any) -> list[str]:
-    """Ids of tool calls a stream chunk opens (each call's id comes in its first delta)."""
-    try:
-        calls = chunk.choices[0].delta.tool_calls or ()
-    except (AttributeError, IndexError):
-        return []
+    """Ids of tool calls a stream chunk opens in choice 0 (each call's id comes in its first delta)."""
+    calls = getattr(_first_delta(chunk), "tool_calls", None) or ()
     return [call.id for call in calls if isinstance(getattr(call, "id", None), str)]
 
 
