@@ -5,7 +5,7 @@ import logging
 import pytest
 
 from litellm_router_ext.state import EscalationMonitor, InMemoryCounterStore
-from litellm_router_ext.types import Decision
+from tests.factories import decision
 
 
 class Clock:
@@ -14,20 +14,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-def decision(tier: str, index: int, escalations: int = 0) -> Decision:
-    return Decision(
-        router="r",
-        tier=tier,
-        tier_index=index,
-        model="m",
-        cause="threshold",
-        difficulty=0.1,
-        scores={},
-        decision_us=1.0,
-        escalations=escalations,
-    )
 
 
 def test_counter_store_sums_a_window_and_forgets_old_buckets() -> None:

@@ -17,7 +17,7 @@ import litellm_router_ext as lre
 from litellm_router_ext.adapters.redis_state import RedisState
 from litellm_router_ext.config import StateConfig
 from litellm_router_ext.state import EscalationMonitor
-from litellm_router_ext.types import Decision
+from tests.factories import decision
 
 from .conftest import RedisProcess
 
@@ -35,20 +35,6 @@ def eventually(condition: Callable[[], bool], timeout_s: float = 10.0) -> bool:
             return False
         time.sleep(0.02)
     return True
-
-
-def decision(escalations: int) -> Decision:
-    return Decision(
-        router="r",
-        tier="small",
-        tier_index=0,
-        model="m",
-        cause="threshold",
-        difficulty=0.1,
-        scores={},
-        decision_us=1.0,
-        escalations=escalations,
-    )
 
 
 def test_two_instances_share_counters_and_conversation_memory(redis_server: RedisProcess) -> None:
@@ -75,7 +61,7 @@ def test_redis_cluster_works_too(redis_cluster: RedisProcess) -> None:
     writer, reader = node(), node()
     assert type(writer.client).__name__ == "RedisCluster"
     for i in range(4):
-        EscalationMonitor("c", ["small", "large"], writer).record(decision(i % 2))
+        EscalationMonitor("c", ["small", "large"], writer).record(decision(escalations=i % 2))
     writer.put("conv-c", 1)
     assert writer.flush() and not writer.degraded
     snap = EscalationMonitor("c", ["small", "large"], reader).snapshot()
@@ -84,7 +70,7 @@ def test_redis_cluster_works_too(redis_cluster: RedisProcess) -> None:
 
 def test_writes_leave_the_request_path_until_flushed(redis_server: RedisProcess) -> None:
     writer, reader = state(redis_server, flush_s=30), state(redis_server)
-    EscalationMonitor("w", ["small", "large"], writer).record(decision(1))
+    EscalationMonitor("w", ["small", "large"], writer).record(decision(escalations=1))
     writer.put("conv-w", 1)
     seen = EscalationMonitor("w", ["small", "large"], reader)
     assert seen.snapshot().requests == 0 and reader.get("conv-w") is None  # queued, not yet in Redis
@@ -95,7 +81,7 @@ def test_writes_leave_the_request_path_until_flushed(redis_server: RedisProcess)
 
 def test_flush_s_zero_writes_on_the_request_path(redis_server: RedisProcess) -> None:
     writer, reader = state(redis_server, flush_s=0), state(redis_server)
-    EscalationMonitor("z", ["small", "large"], writer).record(decision(0))
+    EscalationMonitor("z", ["small", "large"], writer).record(decision(escalations=0))
     writer.put("conv-z", 1)
     assert EscalationMonitor("z", ["small", "large"], reader).snapshot().requests == 1 and reader.get("conv-z") == 1
 
@@ -126,10 +112,10 @@ def test_a_batch_whose_reply_was_lost_is_counted_once(redis_server: RedisProcess
     monitor = EscalationMonitor("once", ["small", "large"], writer)
     reader = EscalationMonitor("once", ["small", "large"], state(redis_server))
     for _ in range(10):
-        monitor.record(decision(0))
+        monitor.record(decision(escalations=0))
     assert not writer.flush()
     assert writer.degraded and reader.snapshot().requests == 10  # applied, though the writer could not know
-    monitor.record(decision(1))
+    monitor.record(decision(escalations=1))
     assert eventually(lambda: not writer.degraded)
     assert monitor.snapshot().requests == 11  # Redis has the unconfirmed batch: not added a second time
     assert not writer.flush()  # the re-send loses its reply too
@@ -167,7 +153,7 @@ def test_counts_written_while_a_read_is_under_way_are_counted_once(redis_server:
     writer, client = hooked_state(redis_server, flush_s=30)
     monitor = EscalationMonitor("race", ["small", "large"], writer)
     for _ in range(5):
-        monitor.record(decision(0))
+        monitor.record(decision(escalations=0))
     client.before_read = writer.flush
     assert monitor.snapshot().requests == 5
     assert EscalationMonitor("race", ["small", "large"], state(redis_server)).snapshot().requests == 5
@@ -180,7 +166,7 @@ def test_inline_writes_from_many_threads_send_each_count_once(redis_server: Redi
 
     def work() -> None:
         for _ in range(100):
-            monitor.record(decision(0))
+            monitor.record(decision(escalations=0))
 
     threads = [threading.Thread(target=work) for _ in range(8)]
     for t in threads:
@@ -207,10 +193,10 @@ def test_close_writes_everything_queued_even_right_after_an_error(redis_server: 
     writer = RedisState(config, client=LostReplies(client, lost=1))
     monitor = EscalationMonitor("close", ["small", "large"], writer)
     for _ in range(5):
-        monitor.record(decision(0))
+        monitor.record(decision(escalations=0))
     assert not writer.flush() and writer.degraded  # skipped for a minute after this
     for _ in range(3):
-        monitor.record(decision(0))
+        monitor.record(decision(escalations=0))
     writer.put("conv-close", 2)
     writer.close()  # shutdown does not wait out retry_after_s
     reader = state(redis_server)
@@ -223,13 +209,13 @@ def test_a_forked_child_writes_only_its_own_counts(redis_server: RedisProcess) -
     parent = state(redis_server, flush_s=30)
     monitor = EscalationMonitor("fork", ["small", "large"], parent)
     for _ in range(5):
-        monitor.record(decision(0))
+        monitor.record(decision(escalations=0))
     pid = os.fork()
     if pid == 0:  # the child: three requests of its own, then exit the way a worker does
         code = 1
         try:
             for _ in range(3):
-                monitor.record(decision(1))
+                monitor.record(decision(escalations=1))
             parent.close()
             code = 0
         finally:
@@ -247,19 +233,19 @@ def test_redis_killed_and_restarted_degrades_then_catches_up(
     shared = state(redis_server)
     monitor = EscalationMonitor("r", ["small", "large"], shared)
     for _ in range(5):
-        monitor.record(decision(0))
+        monitor.record(decision(escalations=0))
     shared.flush()
     redis_server.stop()
     with caplog.at_level(logging.WARNING, logger="litellm_router_ext"):
         for _ in range(7):
-            monitor.record(decision(1))  # must not raise
+            monitor.record(decision(escalations=1))  # must not raise
         assert eventually(lambda: shared.degraded)  # the background writer met the outage
         assert monitor.snapshot().requests == 7  # local view while Redis is away
         shared.put("conv", 1)
         assert shared.get("conv") == 1
         assert sum("Redis unavailable" in r.getMessage() for r in caplog.records) == 1
         redis_server.start()  # same port, empty: counts made during the outage must reach it
-        monitor.record(decision(0))
+        monitor.record(decision(escalations=0))
         assert eventually(lambda: not shared.degraded)
         # Another instance sees them once the background writer is through: the outage lost nothing.
         other = EscalationMonitor("r", ["small", "large"], state(redis_server))
