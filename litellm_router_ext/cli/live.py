@@ -75,7 +75,8 @@ def run_live(
             mode=cast(ScoreMode, score_mode),
             judge=judge,
             on_done=lambda record: progress.advance(task),
-            tag=run_tag(file.router(alias), judge_model),
+            tag=judge_model or "",
+            answerer=router_id(file.router(alias)),
         )
         fresh, reused = asyncio.run(run.run(items))
         progress.update(task, completed=len(items))
@@ -96,11 +97,10 @@ def run_live(
         )
 
 
-def run_tag(router: Any, judge_model: str | None) -> str:
-    """What besides the item decides a live answer and its score: the router's whole config and the judge. Any
-    change to either makes earlier records of the same file stale (asked or scored again), never reused."""
+def router_id(router: Any) -> str:
+    """The router's alias and a digest of its whole config: any change to it makes earlier answers stale."""
     config = json.dumps(router.model_dump(mode="json"), sort_keys=True)
-    return f"{router.alias}:{hashlib.sha256(config.encode('utf-8')).hexdigest()[:12]}|{judge_model or ''}"
+    return f"{router.alias}:{hashlib.sha256(config.encode('utf-8')).hexdigest()[:12]}"
 
 
 def _render(summary: dict[str, Any], console: Console) -> None:

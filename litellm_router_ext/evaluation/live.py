@@ -160,9 +160,11 @@ def read_done(path: Path) -> dict[str, LiveRecord]:
     return done
 
 
-def asked_digest(item: EvalItem) -> str:
-    """A short digest of the item's messages: what a model was asked, whatever the scoring."""
-    payload = json.dumps(list(item.messages), sort_keys=True, default=str)
+def asked_digest(item: EvalItem, answerer: str = "") -> str:
+    """A short digest of the item's messages (and of who answered, when one file may hold several): what was
+    asked, whatever the scoring."""
+    payload = json.dumps(list(item.messages) if not answerer else [list(item.messages), answerer], sort_keys=True,
+                         default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 
@@ -198,14 +200,18 @@ class LiveRun:
         judge: Judge | None = None,
         on_done: Callable[[LiveRecord], None] | None = None,
         tag: str = "",
+        answerer: str = "",
         keep_responses: bool = False,
     ) -> None:
+        """``tag`` names the scoring (the judge), ``answerer`` what answers (a router's config); both are part
+        of each record's fingerprint, and ``answerer`` also of which kept answers may be scored again."""
         if mode == "judge" and judge is None:
             raise ValueError("mode 'judge' needs a judge callable")
         self.ask, self.out, self.mode, self.judge = ask, out, mode, judge
         self.concurrency = concurrency
         self.on_done = on_done
-        self.tag, self.keep_responses = tag, keep_responses
+        self.keep_responses, self.answerer = keep_responses, answerer
+        self.tag = f"{answerer}|{tag}" if answerer else tag
         self._write_lock = asyncio.Lock()
 
     def split(self, items: Sequence[EvalItem]) -> tuple[list[EvalItem], list[LiveRecord], list[LiveRecord]]:
@@ -222,7 +228,7 @@ class LiveRun:
             rows = records.get(item.id, [])[::-1]  # latest first
             current = fingerprint(item, self.mode, self.tag)
             done = next((r for r in rows if r.error is None and r.fingerprint in (None, current)), None)
-            asked = asked_digest(item)
+            asked = asked_digest(item, self.answerer)
             kept = next((r for r in rows if r.response is not None and r.asked == asked
                          and (r.error is None or r.error.startswith(JUDGE_FAILED))), None)
             if done is not None:
@@ -270,7 +276,7 @@ class LiveRun:
                 fingerprint=fingerprint(item, self.mode, self.tag),
                 response=answer.text if self.keep_responses or error else None,
                 detail=detail,
-                asked=asked_digest(item),
+                asked=asked_digest(item, self.answerer),
             )
         async with self._write_lock:
             handle.write(json.dumps(asdict(record)) + "\n")

@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from litellm_router_ext.evaluation.collect import Ask, collect
 from litellm_router_ext.evaluation.dataset import EvalItem, load_eval_set
@@ -104,3 +105,26 @@ def test_a_record_with_a_field_this_version_does_not_know_does_not_break_resume(
     out.write_text(json.dumps({**base, "added_later": "x"}) + "\n" + json.dumps({**base, "id": "q1"}) + "\n")
     assert set(read_records(out)) == {"q0", "q1"}
 
+
+
+def test_a_kept_answer_is_rescored_only_for_the_same_answerer(tmp_path: Path) -> None:
+    # eval --live keeps an answer the judge failed on; another router (answerer) sharing the file must be asked
+    # itself, not credited with that answer. The same router rescoring it asks nobody again.
+    items, out, model = _prompts(tmp_path / "p.jsonl", 1, reference=None), tmp_path / "live.jsonl", CountingModel()
+
+    async def broken(item: EvalItem, answer: str) -> float:
+        raise TimeoutError("judge timed out")
+
+    async def judge(item: EvalItem, answer: str) -> float:
+        return 1.0
+
+    def run(answerer: str, scorer: Any) -> None:
+        asyncio.run(LiveRun(model.ask_for("m"), out, mode="judge", judge=scorer, answerer=answerer).run(items))
+
+    run("router-a", broken)
+    run("router-b", judge)
+    assert model.calls["q0"] == 2  # b was asked itself
+    run("router-a", judge)
+    assert model.calls["q0"] == 2  # a's kept answer was judged again, not bought again
+    assert [(r.error, r.score) for r in read_records(out)["q0"]] == [
+        ("judge: TimeoutError", None), (None, 1.0), (None, 1.0)]
