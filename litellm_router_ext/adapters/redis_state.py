@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import multiprocessing.util
 import os
 import threading
 import time
@@ -322,5 +323,11 @@ def _close_all() -> None:
         state.close()
 
 
+def _flush_when_the_child_exits(_: object) -> None:
+    # A multiprocessing child ends in os._exit, which skips atexit; its exit function runs these finalizers.
+    multiprocessing.util.Finalize(None, _close_all, exitpriority=10)
+
+
 os.register_at_fork(after_in_child=_after_fork_in_child)
+multiprocessing.util.register_after_fork(_close_all, _flush_when_the_child_exits)
 atexit.register(_close_all)

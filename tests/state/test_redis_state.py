@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import threading
 import time
@@ -225,6 +226,25 @@ def test_a_forked_child_writes_only_its_own_counts(redis_server: RedisProcess) -
     parent.close()
     snap = EscalationMonitor("fork", ["small", "large"], state(redis_server)).snapshot()
     assert snap.requests == 8 and snap.escalation_rate == pytest.approx(3 / 8)
+
+
+def _record_escalations(monitor: EscalationMonitor, n: int) -> None:
+    for _ in range(n):
+        monitor.record(decision(escalations=1))
+
+
+def test_a_multiprocessing_child_flushes_its_counts_when_it_exits(redis_server: RedisProcess) -> None:
+    # A forked multiprocessing child ends in os._exit, which skips atexit: with a long flush_s nothing but the
+    # exit flush writes its counts.
+    writer = state(redis_server, flush_s=30)
+    monitor = EscalationMonitor("mp", ["small", "large"], writer)
+    child = multiprocessing.get_context("fork").Process(target=_record_escalations, args=(monitor, 4))
+    child.start()
+    child.join(30)
+    assert child.exitcode == 0
+    snap = EscalationMonitor("mp", ["small", "large"], state(redis_server)).snapshot()
+    assert snap.requests == 4 and snap.escalation_rate == pytest.approx(1.0)
+    writer.close()
 
 
 def test_redis_killed_and_restarted_degrades_then_catches_up(
