@@ -101,6 +101,10 @@ def _report(result: Collected, names: list[str], console: Console) -> None:
     console.print(table)
     console.print(f"wrote {result.out}: {result.written} prompts, {result.complete} of {result.items} with an "
                   "outcome from every model", soft_wrap=True)
+    if result.carried:
+        console.print(f"[yellow]{result.carried} outcome(s) this run did not score were kept as {result.out} had "
+                      "them[/] (scored by the earlier run); rerun once the errors are fixed to score them again",
+                      soft_wrap=True)
     unpriced = [m for m in names if m not in per_answer and result.by_model[m]["answered"]]
     if unpriced:
         console.print(f"[yellow]LiteLLM has no price for {', '.join(unpriced)}:[/] its outcomes carry no cost_usd, "

@@ -45,6 +45,8 @@ class Collected:
     written: int
     """Prompts in ``out`` (those with at least one outcome)."""
     by_model: Mapping[str, dict[str, Any]]
+    carried: int = 0
+    """Outcomes of the models asked that this run did not score, kept as the earlier ``out`` had them."""
 
     @property
     def errors(self) -> int:
@@ -98,18 +100,23 @@ async def collect(
         on_plan(sum(len(todo) + len(rescore) for todo, rescore, _ in (run.split(items) for run in runs.values())))
     finished = await asyncio.gather(*(run.run(items) for run in runs.values()))
     records = {model: [*fresh, *reused] for model, (fresh, reused) in zip(runs, finished, strict=True)}
-    complete, written = write_outcomes(items, records, out)
+    complete, written, carried = write_outcomes(items, records, out)
     return Collected(out, len(items), complete, written,
-                     {model: summarise(rows) for model, rows in records.items()})
+                     {model: summarise(rows) for model, rows in records.items()}, carried)
 
 
 def write_outcomes(items: Sequence[EvalItem], records: Mapping[str, Sequence[LiveRecord]],
-                   out: Path) -> tuple[int, int]:
-    """Join the per-model records into ``out``; returns (items complete for these models, items written)."""
+                   out: Path) -> tuple[int, int, int]:
+    """Join the per-model records into ``out``; returns (items complete for these models, items written,
+    outcomes carried over from the earlier ``out``).
+
+    An outcome the earlier ``out`` has for the same prompt and reference is kept unless this run scored that
+    pair again: a failed rerun (a broken judge, a provider down) never empties a file that was complete.
+    """
     scored = {model: {r.id: r for r in rows if r.error is None and r.score is not None}
               for model, rows in records.items()}
     earlier = _earlier_outcomes(out)
-    complete = written = 0
+    complete = written = carried = 0
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     with tmp.open("w", encoding="utf-8") as handle:
@@ -121,7 +128,8 @@ def write_outcomes(items: Sequence[EvalItem], records: Mapping[str, Sequence[Liv
                     if previous.get("messages") == [dict(m) for m in item.messages]
                     and previous.get("reference") == item.reference}
             kept.update({model: _recorded(o) for model, o in item.outcomes.items()})
-            outcomes = {**{m: o for m, o in kept.items() if m not in records}, **new}
+            outcomes = {**kept, **new}
+            carried += sum(1 for m in kept if m in records and m not in new)
             if not outcomes:
                 continue  # the format needs one outcome at least; a rerun asks again
             line: dict[str, Any] = {"id": item.id, "source": item.source, "category": item.category,
@@ -133,7 +141,7 @@ def write_outcomes(items: Sequence[EvalItem], records: Mapping[str, Sequence[Liv
             handle.write(json.dumps(line, ensure_ascii=False) + "\n")
             written += 1
     tmp.replace(out)  # a reader never sees a half-written file
-    return complete, written
+    return complete, written, carried
 
 
 def _earlier_outcomes(out: Path) -> dict[str, dict[str, Any]]:

@@ -81,6 +81,23 @@ def test_outcomes_already_in_the_file_are_kept(tmp_path: Path) -> None:
     assert first.outcomes["small"].score == 1.0
 
 
+def test_a_failed_rerun_never_empties_a_complete_outcome_file(tmp_path: Path) -> None:
+    data = load_eval_set(write_prompts(tmp_path / "p.jsonl", 3, with_reference=False), require_outcomes=False)
+    out = tmp_path / "o.jsonl"
+
+    async def judge(item: EvalItem, answer: str) -> float:
+        return 0.5
+
+    async def dead(item: EvalItem, answer: str) -> float:
+        raise ConnectionError("judge down")
+
+    asyncio.run(collect(data, ["small"], FakeModels().ask_for, out, mode="judge", judge=judge, judge_model="a"))
+    failed = asyncio.run(collect(data, ["small"], FakeModels().ask_for, out, mode="judge", judge=dead,
+                                 judge_model="b"))
+    assert failed.errors == 3 and failed.carried == 3
+    assert [i.outcomes["small"].score for i in load_eval_set(out).items] == [0.5, 0.5, 0.5]
+
+
 def test_the_records_own_keys_travel_to_the_outcome_file(tmp_path: Path) -> None:
     path = write_prompts(tmp_path / "prompts.jsonl", 2, extra={"tags": ["billing"], "notes": {"owner": "ana"}})
     out = tmp_path / "outcomes.jsonl"
