@@ -99,20 +99,36 @@ def check_groups(router: litellm.Router, models: Sequence[str], source: str) -> 
 
 class LLMJudge:
     """A judge that asks ``model`` (a model id, or a group of ``router``) for a 1-10 rating, mapped to [0, 1]
-    ((s - 1) / 9, as the data does). ``calls`` and ``cost_usd`` add up what it asked and spent."""
+    ((s - 1) / 9, as the data does). ``calls``, ``failed`` and ``cost_usd`` add up what it asked and spent.
 
-    def __init__(self, model: str, router: litellm.Router | None = None, **params: Any) -> None:
-        use_router = router is not None and model in router.get_model_names()
-        self._complete = router.acompletion if use_router and router is not None else litellm.acompletion
+    A name that is neither a group of ``router`` nor a model LiteLLM can route is refused up front
+    (``ConfigError`` naming ``source``), before any answer is paid for.
+    """
+
+    def __init__(self, model: str, router: litellm.Router | None = None, *, source: str | None = None,
+                 **params: Any) -> None:
+        groups = router.get_model_names() if router is not None else []
+        if model not in groups:
+            try:
+                litellm.get_llm_provider(model)
+            except Exception:
+                where = f"a model group of {source} or " if source else ""
+                raise ConfigError(f"judge {model!r} is not {where}a model LiteLLM can route (provider/model)",
+                                  key="--judge", allowed=sorted(groups) or None) from None
+        self._complete = router.acompletion if router is not None and model in groups else litellm.acompletion
         self.model, self.params = model, params
-        self.calls, self.cost_usd, self.unpriced = 0, 0.0, 0
+        self.calls, self.failed, self.cost_usd, self.unpriced = 0, 0, 0.0, 0
 
     async def __call__(self, item: EvalItem, answer: str) -> float:
         reference = f"\nA reference answer: {item.reference}" if item.reference else ""
         prompt = JUDGE_PROMPT.format(reference=reference, question=item.prompt_text, answer=answer)
-        response = await self._complete(model=self.model, messages=[{"role": "user", "content": prompt}],
-                                        temperature=0, **self.params)
         self.calls += 1
+        try:
+            response = await self._complete(model=self.model, messages=[{"role": "user", "content": prompt}],
+                                            temperature=0, **self.params)
+        except Exception:
+            self.failed += 1
+            raise
         cost = response._hidden_params.get("response_cost")
         if cost is None:
             self.unpriced += 1
@@ -120,13 +136,16 @@ class LLMJudge:
             self.cost_usd += float(cost)
         match = re.search(r"\d+(?:\.\d+)?", response.choices[0].message.content or "")
         if match is None:
+            self.failed += 1
             raise ValueError("judge reply has no rating")
         return min(1.0, max(0.0, (float(match.group()) - 1) / 9))
 
     def spend(self) -> dict[str, Any]:
         """What the judge cost this run: {model, calls, cost_usd, unpriced (calls LiteLLM could not price)}."""
-        return {"model": self.model, "calls": self.calls, "cost_usd": self.cost_usd, "unpriced": self.unpriced}
+        return {"model": self.model, "calls": self.calls, "failed": self.failed, "cost_usd": self.cost_usd,
+                "unpriced": self.unpriced}
 
     def describe(self) -> str:
+        failed = f", {self.failed} failed" if self.failed else ""
         unpriced = f" ({self.unpriced} not priced by LiteLLM)" if self.unpriced else ""
-        return f"judge {self.model}: {self.calls} call(s), ${self.cost_usd:.4f}{unpriced}"
+        return f"judge {self.model}: {self.calls} call(s){failed}, ${self.cost_usd:.4f}{unpriced}"

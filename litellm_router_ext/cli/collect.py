@@ -63,7 +63,7 @@ def collect(data: Path, models: str | None, config: Path | None, out: Path | Non
         if not names:
             raise click.ClickException("pass --models (or a router config as --config, whose tiers are asked)")
         eval_set = load_eval_set(data, require_outcomes=False)
-        judge = LLMJudge(judge_model, router) if judge_model else None
+        judge = LLMJudge(judge_model, router, source=str(config) if config else None) if judge_model else None
         with Progress(TextColumn("[bold]collect"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                       console=console) as progress:
             task = progress.add_task("collect", total=None)

@@ -34,7 +34,7 @@ def run_live(
     quiet: bool,
 ) -> None:
     from .. import install, load_config
-    from ..adapters.live import LLMJudge, quiet_failures, router_ask
+    from ..adapters.live import LLMJudge, config_models, quiet_failures, router_ask
     from ..evaluation.dataset import calibration_mask, load_eval_set, sample_eval_path
     from ..evaluation.live import LiveRun, ScoreMode, summarise
 
@@ -57,6 +57,8 @@ def run_live(
     target = out or Path(f"{source}.live.jsonl")
     install(file)
     quiet_failures()
+    # A judge may be a model group of the router file's model_list, as in collect; checked before any call.
+    judge = LLMJudge(judge_model, config_models(Path(path))[0], source=path) if judge_model else None
     console = make_console(stderr=quiet or str(json_out) == "-", quiet=quiet)
     with Progress(
         TextColumn("[bold]tiered/" + alias),
@@ -67,7 +69,6 @@ def run_live(
         transient=False,
     ) as progress:
         task = progress.add_task("live", total=len(items))
-        judge = LLMJudge(judge_model) if judge_model else None
         run = LiveRun(
             router_ask(alias),
             target,

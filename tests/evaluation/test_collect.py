@@ -285,6 +285,10 @@ def test_cli_judge_scores_through_the_config_and_its_spend_is_reported(tmp_path:
     spend = next(line for line in result.output.splitlines() if line.startswith("judge grader:"))
     calls, cost = spend.split(": ", 1)[1].split(", $")
     assert calls == "4 call(s)" and float(cost) > 0  # priced by LiteLLM from the mock's usage
+    typo = CliRunner().invoke(main, ["collect", "--data", str(data), "--config", str(router), "--models", "small",
+                                     "--score", "judge", "--judge", "grade", "--out", str(tmp_path / "t.jsonl")])
+    assert typo.exit_code == 1 and "judge 'grade' is not a model group of" in typo.output
+    assert not (tmp_path / "t.jsonl").exists() and not (tmp_path / "t.jsonl.parts").exists()  # nothing asked
 
 
 def test_collect_never_records_a_fallbacks_answer_under_the_failing_group(tmp_path: Path) -> None:

@@ -180,3 +180,21 @@ def test_eval_live_with_another_router_does_not_reuse_the_first_routers_answers(
         assert result.exit_code == 0, result.output
         summaries.append(json.loads(result.output[result.output.index("{"):]))
     assert summaries[1]["reused"] == 0 and summaries[1]["tier_share"] == {"mini": 1.0}, summaries[1]
+
+
+def test_eval_live_judges_with_a_group_of_the_router_file_and_refuses_an_unknown_judge(tmp_path: Path) -> None:
+    data = tmp_path / "set.jsonl"
+    data.write_text("".join(json.dumps({"id": f"q{i}", "messages": [{"role": "user", "content": f"tell me {i}"}]})
+                            + "\n" for i in range(3)), encoding="utf-8")
+    router = tmp_path / "r.yaml"
+    router.write_text("model_list:\n  - {model_name: grader, litellm_params: {model: gpt-4o-mini, mock_response: "
+                      "\"10\"}}\n" + _mock_router("a", "small", "an answer"), encoding="utf-8")
+    args = ["eval", "--live", "--router", str(router), "--data", str(data), "--score", "judge", "--json", "-"]
+    judged = CliRunner().invoke(main, [*args, "--judge", "grader"])
+    assert judged.exit_code == 0, judged.output
+    summary = json.loads(judged.output[judged.output.index("{"):])
+    assert summary["quality"] == 1.0 and summary["judge"]["calls"] == 3 and summary["judge"]["failed"] == 0
+    typo = CliRunner().invoke(main, [*args, "--judge", "grадer"])
+    assert typo.exit_code == 1 and "judge 'grадer' is not a model group of" in typo.output
+    assert "allowed:" in typo.output and "grader" in typo.output
+    assert len((tmp_path / "set.jsonl.live.jsonl").read_text().splitlines()) == 3  # the typo asked nothing
