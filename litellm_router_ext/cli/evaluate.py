@@ -228,6 +228,8 @@ def calibrate_command(data: Path | None, prices: Path | None, tiers: str | None,
             else:
                 write_scorer_config(spec, list(loaded.table.tiers), thresholds, destination)
             result.notes.append(f"wrote thresholds to {destination}")
+        else:
+            result.notes.append("nothing was written")
         render_calibration(result, _console(quiet or str(json_out) == "-"))
         _write_json(json_out, {"router": spec, "data": loaded.data, "tiers": list(loaded.table.tiers),
                                **result.to_dict()})

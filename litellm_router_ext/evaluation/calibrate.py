@@ -52,9 +52,12 @@ class Calibration:
     heldout: SplitStats | None = None
     best_lower_bound: float = 0.0
     notes: list[str] = field(default_factory=list)
+    point_estimate: bool = False
+    """True when no resamples were drawn (``bootstrap=0``): the "bound" is the calibration split's own ratio."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"target": self.target, "confidence": self.confidence, "reached": self.reached,
+        return {"target": self.target, "confidence": None if self.point_estimate else self.confidence,
+                "reached": self.reached,
                 "thresholds": self.thresholds, "best_lower_bound": self.best_lower_bound,
                 "calibration": self.calibration.to_dict() if self.calibration else None,
                 "heldout": self.heldout.to_dict() if self.heldout else None, "notes": self.notes}
@@ -117,15 +120,17 @@ def calibrate(table: OutcomeTable, scores: np.ndarray, target: float, *, bootstr
     ok = lower >= target - 1e-12
     best_lower = float(np.nanmax(lower))
     if not ok.any():
+        at = "as a point estimate" if bootstrap == 0 else f"at {confidence:.0%} confidence"
         return Calibration(target, confidence, False, None, None, best_lower_bound=best_lower, notes=[
-            f"no thresholds reach {target:.1%} of the top tier's quality at {confidence:.0%} confidence on "
-            f"{n} calibration items; the best lower bound is {best_lower:.1%}"])
+            f"no thresholds reach {target:.1%} of the top tier's quality {at} on {n} calibration items; the best "
+            f"is {best_lower:.1%}"], point_estimate=bootstrap == 0)
     pick = int(np.flatnonzero(ok)[np.argmin(points.cost[ok])])
     thresholds = strictly_increasing(order.thresholds_for(cuts[pick]))
     stats = split_stats(table, scores, np.asarray(thresholds), bootstrap, seed + 1, confidence)
     notes = [f"only {n} calibration items: a bootstrap bound on so few says little (all right gives 100%); "
              f"calibrate on {FEW_ITEMS} or more"] if n < FEW_ITEMS else []
-    return Calibration(target, confidence, True, thresholds, stats, best_lower_bound=best_lower, notes=notes)
+    return Calibration(target, confidence, True, thresholds, stats, best_lower_bound=best_lower, notes=notes,
+                       point_estimate=bootstrap == 0)
 
 
 def write_thresholds(path: str | Path, alias: str | None, thresholds: list[float], out: str | Path) -> None:

@@ -130,9 +130,9 @@ def _split_row(table: Table, name: str, s: SplitStats | None) -> None:
 
 
 def render_calibration(result: Calibration, console: Console) -> None:
-    verdict = "[green]reached[/]" if result.reached else "[red]not reachable[/]"
-    console.print(f"target {result.target:.1%} of top-tier quality (lower {result.confidence:.0%} bound): {verdict}; "
-                  f"thresholds {result.thresholds}")
+    verdict = f"[green]reached[/]; thresholds {result.thresholds}" if result.reached else "[red]not reachable[/]"
+    bound = "point estimate, --bootstrap 0" if result.point_estimate else f"lower {result.confidence:.0%} bound"
+    console.print(f"target {result.target:.1%} of top-tier quality ({bound}): {verdict}")
     table = Table(title="Calibrated router", title_justify="left")
     for column in ("split", "n", "quality", "vs top", "cost", "saved", "tier shares"):
         table.add_column(column, justify="left" if column == "split" else "right")

@@ -120,8 +120,10 @@ def build_router(spec: str, items: Sequence[EvalItem], tiers: Sequence[str], *,
     config, path = load_router_spec(spec)
     if len(config.tiers) != len(tiers):
         raise ConfigError(
-            f"router '{config.alias}' has {len(config.tiers)} tiers but --tiers names {len(tiers)}; tier i of the "
-            "config is replayed as model i of --tiers, so give as many", file=path, key="tiers")
+            f"router '{config.alias}' has {len(config.tiers)} tiers but the ladder replayed has {len(tiers)} "
+            f"({', '.join(tiers)}: --tiers, or a 2-model file's models by cost); tier i of the config is replayed as "
+            f"model i of the ladder, so pass --tiers with {len(config.tiers)} model ids, cheapest first",
+            file=path, key="tiers")
     renamed = [f"{t.name} ({t.model}) as {m}" for t, m in zip(config.tiers, tiers, strict=True) if t.model != m]
     notes = (f"router '{config.alias}' is replayed with --tiers' outcomes by position: {', '.join(renamed)}; "
              "check that the order matches",) if renamed else ()

@@ -97,7 +97,27 @@ def test_unreachable_target_fails_calibration_and_writes_nothing(small_set: Path
     result = _run("calibrate", "--data", str(small_set), "--bootstrap", "50", "--router", str(config),
                   "--target", "1.2")
     assert result.exit_code == 1
-    assert "not reachable" in result.output and config.read_text() == before
+    assert "not reachable" in result.output and "nothing was written" in result.output and config.read_text() == before
+
+
+def test_calibrate_without_resamples_says_it_used_the_point_estimate(small_set: Path, tmp_path: Path):
+    result = _run("calibrate", "--data", str(small_set), "--bootstrap", "0", "--router", "heuristic",
+                  "--out", str(tmp_path / "r.yaml"), "--target", "0.9", "--json", str(tmp_path / "c.json"))
+    assert result.exit_code == 0, result.output
+    assert "point estimate, --bootstrap 0" in result.output and "95% bound" not in result.output
+    assert json.loads((tmp_path / "c.json").read_text())["confidence"] is None
+
+
+def test_a_ladder_the_config_does_not_fit_says_where_the_ladder_came_from(small_set: Path, tmp_path: Path):
+    three = {"routers": [{**ROUTER["routers"][0], "thresholds": [0.3, 0.6],
+                          "tiers": [{"name": n, "model": n} for n in ("a", "b", "c")]}]}
+    config = tmp_path / "three.yaml"
+    config.write_text(yaml.safe_dump(three))
+    result = _run("eval", "--data", str(small_set), "--router", str(config), "--bootstrap", "0")
+    assert result.exit_code == 1
+    message = " ".join(result.output.split())
+    assert "the ladder replayed has 2 (cheap, strong: --tiers, or a 2-model file's models by cost)" in message
+    assert "pass --tiers with 3 model ids" in message
 
 
 def test_gate_fails_on_an_unknown_slice(small_set: Path, tmp_path: Path):
