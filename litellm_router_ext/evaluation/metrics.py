@@ -143,8 +143,8 @@ def equal_share_cuts(order: ScoreOrder, k: int) -> np.ndarray:
 def pgr(q: np.ndarray, q_weak: np.ndarray | float, q_strong: np.ndarray | float) -> np.ndarray:
     """Performance gap recovered; NaN where both tiers have the same quality."""
     gap = np.asarray(q_strong, dtype=float) - np.asarray(q_weak, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.asarray((np.asarray(q) - np.asarray(q_weak)[..., None]) / np.asarray(gap)[..., None])
+    gap = np.where(gap == 0, np.nan, gap)  # no gap: NaN, never +-inf (whose sum warns and means nothing)
+    return np.asarray((np.asarray(q) - np.asarray(q_weak)[..., None]) / gap[..., None])
 
 
 def apgr(x: np.ndarray, pgr_values: np.ndarray) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -105,3 +107,12 @@ def test_auroc_with_ties():
     # One tie between a positive and a negative counts half: (1 + 0.5) / 2
     assert m.auroc(np.array([0.9, 0.5, 0.5, 0.1]), np.array([1, 0, 1, 0], dtype=bool)) == pytest.approx(0.875)
     assert m.auroc(np.array([0.1]), np.array([True])) is None
+
+
+def test_no_gap_between_the_tiers_gives_nan_quietly():
+    # Equal tier means (a tiny or mocked set) leave nothing to recover: NaN, not +-inf summed into a warning.
+    values = m.pgr(np.array([[0.4, 0.5, 0.6]]), np.array([0.5]), np.array([0.5]))
+    assert np.isnan(values).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(m.apgr(np.array([0.0, 0.5, 1.0]), values)).all()
