@@ -304,7 +304,9 @@ def _check_router_semantics(
                 if tier.model not in deployments and not facts.is_known_model(tier.model):
                     report.error(
                         f"tier {tier.name!r} names {tier.model!r}: neither a model_list group of this file nor a "
-                        "model LiteLLM knows" + _closest(tier.model, list(deployments)),
+                        "model LiteLLM knows" + _closest(tier.model, list(deployments))
+                        + ("" if deployments else "; if a proxy serves this router, check the proxy's config.yaml, "
+                           "whose model_list has the groups"),
                         file=source,
                         key=f"routers[{r}].tiers[{i}].model",
                     )

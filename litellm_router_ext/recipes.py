@@ -214,7 +214,7 @@ def install_recipe(name: str, out_dir: str | Path, *, force: bool = False) -> In
     proxy_path, router_path = out / PROXY_FILE, out / ROUTER_FILE
     for path in (proxy_path, router_path):
         if path.exists() and not force:
-            raise ConfigError(f"{path} already exists; pass --force to overwrite it, or choose another --out")
+            raise ConfigError("already exists; pass --force to overwrite it, or choose another --out", file=str(path))
     out.mkdir(parents=True, exist_ok=True)
     text = recipe_text(name)
     root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -245,6 +245,7 @@ def install_recipe(name: str, out_dir: str | Path, *, force: bool = False) -> In
         f"# Call:  model={' or '.join(f'{a} / tiered/{a}' for a in recipe.aliases)}\n"
     )
     proxy_path.write_text(header + about + proxy_text, encoding="utf-8")
-    router_header = f"# Router config for `{name}`; its tiers name model groups of {PROXY_FILE}'s model_list.\n"
-    router_path.write_text(router_header + about + router_text, encoding="utf-8")
+    router_header = (f"# Router config for `{name}`; its tiers name model groups of {PROXY_FILE}'s model_list "
+                     f"(the recipe's notes are at the top of {PROXY_FILE}).\n")
+    router_path.write_text(router_header + router_text, encoding="utf-8")
     return Installed(proxy_path, router_path, env, tuple(recipe.aliases))

@@ -65,6 +65,8 @@ def test_installed_files_keep_every_comment_of_the_recipe(name: str, tmp_path: P
     written = installed.proxy_config.read_text() + installed.router_config.read_text()
     comments = [line.split("#", 1)[1] for line in recipe_text(name).splitlines() if "#" in line]
     assert comments and [c for c in comments if c not in written] == []
+    opening = recipe_text(name).splitlines()[0]  # the recipe's notes open config.yaml, and are not said twice
+    assert written.count(opening) == 1 and opening in installed.proxy_config.read_text()
     recipe = load_recipe(name)
     assert yaml.safe_load(installed.proxy_config.read_text()) == proxy_config(recipe)
     assert yaml.safe_load(installed.router_config.read_text()) == recipe.router
@@ -81,8 +83,9 @@ def test_multi_provider_tiers_each_have_a_second_provider() -> None:
 
 def test_install_refuses_to_overwrite(tmp_path: Path) -> None:
     install_recipe("local-slm", tmp_path)
-    with pytest.raises(ConfigError, match="--force"):
+    with pytest.raises(ConfigError, match="--force") as refused:
         install_recipe("local-slm", tmp_path)
+    assert str(refused.value).startswith(f"{tmp_path / 'config.yaml'}: already exists")
     install_recipe("local-slm", tmp_path, force=True)
 
 
@@ -178,7 +181,10 @@ def test_check_a_router_config_alone(tmp_path: Path) -> None:
         "      - {name: l, model: not-a-real-model-xyz}\n    thresholds: [0.5]\n"
     )
     (problem,) = messages(router, {})
-    assert "not-a-real-model-xyz" in problem
+    assert "not-a-real-model-xyz" in problem and "check the proxy's config.yaml" in problem  # no model_list here
+    installed = install_recipe("local-slm", tmp_path / "slm")  # the router file a recipe installs beside config.yaml
+    problems = messages(installed.router_config, full_env("local-slm"))
+    assert problems and all("check the proxy's config.yaml" in p for p in problems)
 
 
 def test_check_builds_each_scorer_as_the_proxy_would(tmp_path: Path) -> None:
