@@ -97,6 +97,13 @@ def _console(quiet: bool) -> Console:
     return make_console(stderr=quiet, quiet=quiet)
 
 
+def _warn_when_quiet(warnings: Sequence[str], quiet: bool) -> None:
+    """Setup warnings still reach stderr when the tables (which carry them) are silenced."""
+    if quiet:
+        for warning in warnings:
+            click.echo(f"warning: {warning}", err=True)
+
+
 @click.command("eval")
 @_data_options
 @click.option("--router", "routers", multiple=True,
@@ -157,11 +164,13 @@ def eval_command(data: Path | None, prices: Path | None, tiers: str | None, outp
         report = evaluate(table, replayed, bootstrap=bootstrap, seed=seed, worst=worst,
                           data=loaded.data if split == "all" else f"{loaded.data} [{split} split]")
         report.seconds = time.perf_counter() - started
-        report.notes.extend(setup_warnings(table, replayed, tiers_given=tiers is not None))
+        warnings = setup_warnings(table, replayed, tiers_given=tiers is not None)
+        report.notes.extend(warnings)
         if baselines:
             report.notes.append("LiteLLM baselines use the installed litellm's complexity-router code as "
                                 "continuous scores (heuristic: weighted score; v2: 1 - P(cheapest tier succeeds))")
         render_eval(report, _console(quiet or str(json_out) == "-"), categories=categories)
+        _warn_when_quiet(warnings, quiet or str(json_out) == "-")
         _write_json(json_out, report.to_dict())
         for plot in plots:
             write_plot(report, plot)
@@ -215,7 +224,8 @@ def calibrate_command(data: Path | None, prices: Path | None, tiers: str | None,
                                    f"{loaded.table.n} items; use a value nearer 0.5")
         result = calibrate(calib_table, scores[loaded.calib], target, bootstrap=bootstrap, seed=seed,
                            confidence=confidence)
-        result.notes.extend(setup_warnings(loaded.table, [router], tiers_given=tiers is not None))
+        warnings = setup_warnings(loaded.table, [router], tiers_given=tiers is not None)
+        result.notes.extend(warnings)
         thresholds = result.thresholds
         if result.reached and thresholds is not None:
             heldout = split_stats(test_table, scores[~loaded.calib], np.asarray(thresholds), bootstrap,
@@ -231,6 +241,7 @@ def calibrate_command(data: Path | None, prices: Path | None, tiers: str | None,
         else:
             result.notes.append("nothing was written")
         render_calibration(result, _console(quiet or str(json_out) == "-"))
+        _warn_when_quiet(warnings, quiet or str(json_out) == "-")
         _write_json(json_out, {"router": spec, "data": loaded.data, "tiers": list(loaded.table.tiers),
                                **result.to_dict()})
     if not result.reached:
@@ -277,6 +288,7 @@ def gate_command(data: Path | None, prices: Path | None, tiers: str | None, outp
         notes = setup_warnings(table, [router], tiers_given=tiers is not None)
         result = dataclasses.replace(result, notes=tuple(notes))
         render_gate(result, _console(quiet or str(json_out) == "-"))
+        _warn_when_quiet(notes, quiet or str(json_out) == "-")
         _write_json(json_out, result.to_dict())
     if not result.passed:
         raise SystemExit(1)

@@ -135,7 +135,9 @@ def test_a_reversed_ladder_and_a_renamed_tier_are_pointed_out(small_set: Path, t
         result = _run("eval", "--data", str(small_set), "--tiers", tiers, "--router", "heuristic", "--bootstrap", "0",
                       "--json", "-", "--quiet")
         assert result.exit_code == 0, result.output
-        return list(json.loads(result.output)["notes"])
+        found = list(json.loads(result.stdout)["notes"])
+        assert result.stderr == "".join(f"warning: {n}\n" for n in found)  # the quiet user still hears of it
+        return found
 
     assert notes("cheap,strong") == []
     (note,) = notes("strong,cheap")
@@ -147,7 +149,7 @@ def test_a_reversed_ladder_and_a_renamed_tier_are_pointed_out(small_set: Path, t
     config.write_text(yaml.safe_dump(renamed))
     gated = _run("gate", "--data", str(small_set), "--router", str(config), "--target", "0.1", "--bootstrap", "0",
                  "--json", "-", "--quiet")
-    (warning,) = [w for w in json.loads(gated.output)["warnings"] if "replayed" in w]
+    (warning,) = [w for w in json.loads(gated.stdout)["warnings"] if "replayed" in w]
     assert "small (gpt-mini) as cheap" in warning and "large" not in warning
 
 
