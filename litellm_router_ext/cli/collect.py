@@ -81,13 +81,14 @@ def collect(data: Path, models: str | None, config: Path | None, out: Path | Non
         kinds = sorted({k for s in result.by_model.values() for k in s["error_kinds"]})
         raise click.ClickException(
             f"{result.errors} call(s) failed ({', '.join(kinds)}); rerun the same command to retry only those "
-            f"(answers so far are kept in {parts_dir(result.out)}/; fix keys or model ids first if the errors "
-            "say so)" + failure_examples(result.by_model.values()))
+            f"(answers so far are kept in {parts_dir(result.out)}/, and an answer only the judge failed on is not "
+            "bought again; fix keys, model ids or an api_base nothing answers at first, if the errors say so)"
+            + failure_examples(result.by_model.values()))
 
 
 def _report(result: Collected, names: list[str], console: Console) -> None:
     table = Table(title=f"Outcomes of {len(names)} models on {result.items} prompts")
-    for column in ("model", "answered", "errors", "mean score", "mean cost / answer (USD)"):
+    for column in ("model", "scored", "errors", "mean score", "mean cost / answer (USD)"):
         table.add_column(column, justify="left" if column == "model" else "right")
     per_answer: dict[str, float] = {}
     for model, summary in result.by_model.items():

@@ -82,7 +82,7 @@ def run_live(
         fresh, reused = asyncio.run(run.run(items))
         progress.update(task, completed=len(items))
     summary = summarise([*reused, *fresh])
-    summary.update(router=alias, data=str(source), out=str(target), reused=len(reused))
+    summary.update(router=alias, data=str(source), out=str(target), reused=len(reused), rescored=run.rescored)
     if judge is not None:
         summary["judge"] = judge.spend()
     _render(summary, console)
@@ -105,7 +105,9 @@ def router_id(router: Any) -> str:
 
 
 def _render(summary: dict[str, Any], console: Console) -> None:
-    table = Table(title=f"Live run of tiered/{summary['router']} ({summary['reused']} reused from {summary['out']})")
+    rescored = f", {summary['rescored']} rescored" if summary.get("rescored") else ""
+    table = Table(title=f"Live run of tiered/{summary['router']} ({summary['reused']} reused{rescored} from "
+                        f"{summary['out']})")
     for column in ("items", "answered", "errors", "quality", "cost (USD)", "escalation rate", "tier share"):
         table.add_column(column, justify="right")
     quality = summary["quality"]

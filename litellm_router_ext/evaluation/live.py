@@ -211,6 +211,7 @@ class LiveRun:
         self.concurrency = concurrency
         self.on_done = on_done
         self.keep_responses, self.answerer = keep_responses, answerer
+        self.rescored = 0  # kept answers the last run scored again: among its fresh records, asked of nobody
         self.tag = f"{answerer}|{tag}" if answerer else tag
         self._write_lock = asyncio.Lock()
 
@@ -288,6 +289,7 @@ class LiveRun:
     async def run(self, items: Sequence[EvalItem]) -> tuple[list[LiveRecord], list[LiveRecord]]:
         """(records of this run, records from earlier runs that were reused)."""
         todo, rescore, reused = self.split(items)
+        self.rescored = len(rescore)
         by_id = {item.id: item for item in items}
         # ``concurrency`` workers share one queue, so a run of 100k prompts holds 8 calls, not 100k tasks.
         jobs = iter([*((item, None) for item in todo), *((by_id[r.id], r) for r in rescore)])

@@ -118,13 +118,15 @@ def test_a_kept_answer_is_rescored_only_for_the_same_answerer(tmp_path: Path) ->
     async def judge(item: EvalItem, answer: str) -> float:
         return 1.0
 
-    def run(answerer: str, scorer: Any) -> None:
-        asyncio.run(LiveRun(model.ask_for("m"), out, mode="judge", judge=scorer, answerer=answerer).run(items))
+    def run(answerer: str, scorer: Any) -> LiveRun:
+        live = LiveRun(model.ask_for("m"), out, mode="judge", judge=scorer, answerer=answerer)
+        asyncio.run(live.run(items))
+        return live
 
     run("router-a", broken)
     run("router-b", judge)
     assert model.calls["q0"] == 2  # b was asked itself
-    run("router-a", judge)
+    assert run("router-a", judge).rescored == 1
     assert model.calls["q0"] == 2  # a's kept answer was judged again, not bought again
     assert [(r.error, r.score) for r in read_records(out)["q0"]] == [
         ("judge: TimeoutError", None), (None, 1.0), (None, 1.0)]
