@@ -24,7 +24,8 @@ from .errors import failure_examples
 
 @click.command("collect")
 @click.option("--data", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="JSONL of prompts in the eval-set format (messages; a 'reference' answer to score against).")
+              help="JSONL of prompts in the eval-set format: one object a line with a unique 'id' and 'messages' "
+                   "(OpenAI chat format), plus a 'reference' answer to score against unless --score judge.")
 @click.option("--models", default=None,
               help="Comma-separated models to ask: LiteLLM model ids (credentials and api_base from the usual env "
                    "vars), or model groups of --config. Default with a router --config: its first router's tiers.")
@@ -36,7 +37,9 @@ from .errors import failure_examples
                    "Progress is kept beside it in <out>.parts/; rerun the same command to resume.")
 @click.option("--score", "score_mode", type=click.Choice(["auto", "exact", "numeric", "choice", "judge"]),
               default="auto", show_default=True, help="How answers are scored against the reference.")
-@click.option("--judge", "judge_model", default=None, help="With --score judge: the LiteLLM model that rates (1-10).")
+@click.option("--judge", "judge_model", default=None,
+              help="With --score judge: the model that rates answers 1-10, a LiteLLM model id or a model group of "
+                   "--config (checked before any call).")
 @click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
               help="Calls in flight per model.")
 def collect(data: Path, models: str | None, config: Path | None, out: Path | None, score_mode: str,

@@ -133,7 +133,9 @@ def _warn_when_quiet(warnings: Sequence[str], quiet: bool) -> None:
               help="Live mode: requests in flight at once.")
 @click.option("--score", "score_mode", type=click.Choice(["auto", "exact", "numeric", "choice", "judge"]),
               default="auto", show_default=True, help="Live mode: how answers are scored against the reference.")
-@click.option("--judge", "judge_model", default=None, help="Live mode, --score judge: the LiteLLM model that rates.")
+@click.option("--judge", "judge_model", default=None,
+              help="Live mode, --score judge: the model that rates answers 1-10, a LiteLLM model id or a model group "
+                   "of the router file's model_list (checked before any call).")
 def eval_command(data: Path | None, prices: Path | None, tiers: str | None, output_tokens: int | None,
                  split: str, calib_fraction: float, split_seed: int, bootstrap: int, seed: int,
                  routers: Sequence[str], baselines: bool, json_out: Path | None, plots: Sequence[Path],
