@@ -116,5 +116,7 @@ def _report(result: Collected, names: list[str], console: Console) -> None:
     if result.complete:
         ladder = ",".join([*sorted(per_answer, key=per_answer.__getitem__), *unpriced])
         # soft_wrap: a command to copy must not be broken across lines
-        console.print("next (tiers cheapest first, by mean cost here):  litellm-router train --data "
+        free = len(set(per_answer.values())) < len(per_answer)  # ties (all 0: free or zero-priced) order nothing
+        order = "cheapest first? costs tie here, so check the order" if free else "cheapest first, by mean cost here"
+        console.print(f"next (tiers {order}):  litellm-router train --data "
                       f"{shlex.quote(str(result.out))} --tiers {shlex.quote(ladder)}", soft_wrap=True)

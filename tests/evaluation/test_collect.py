@@ -291,6 +291,15 @@ def test_cli_judge_scores_through_the_config_and_its_spend_is_reported(tmp_path:
     assert not (tmp_path / "t.jsonl").exists() and not (tmp_path / "t.jsonl.parts").exists()  # nothing asked
 
 
+def test_the_next_command_does_not_claim_an_order_when_costs_tie(tmp_path: Path) -> None:
+    router = tmp_path / "router.yaml"
+    router.write_text(ROUTER.replace("model: gpt-4o,", "model: gpt-4o-mini,"), encoding="utf-8")  # same price
+    result = CliRunner().invoke(main, ["collect", "--data", str(write_prompts(tmp_path / "p.jsonl", 2)),
+                                       "--config", str(router), "--out", str(tmp_path / "o.jsonl")])
+    assert result.exit_code == 0, result.output
+    assert "costs tie here, so check the order" in " ".join(result.output.split())
+
+
 def test_collect_never_records_a_fallbacks_answer_under_the_failing_group(tmp_path: Path) -> None:
     router = tmp_path / "router.yaml"
     router.write_text(ROUTER.replace('"#### 7"', "litellm.InternalServerError")
