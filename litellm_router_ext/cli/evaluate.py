@@ -35,8 +35,8 @@ def _data_options(func: F) -> F:
                      help="Price table in models.json format (default: models.json beside --data, else the "
                           "packaged table)."),
         click.option("--tiers", default=None,
-                     help="Comma-separated model ids, cheapest first (default for a 2-model file: by mean cost "
-                          "per answer)."),
+                     help="Comma-separated model ids, cheapest first (default: a --router config's tier models "
+                          "when the file has them all, else a 2-model file's models by mean cost per answer)."),
         click.option("--output-tokens", type=click.IntRange(min=0), default=None,
                      help="Assumed output tokens when an outcome has no response and no cost_usd "
                           "(default: 1 for routellm-mmlu, else 0)."),
@@ -60,21 +60,27 @@ class _Loaded:
     table: Any  # OutcomeTable
     calib: np.ndarray
     """Calibration-split mask over the table's rows."""
+    tiers_given: bool
+    """The ladder came from the user (``--tiers``, or the router config's tier models), not from costs."""
 
 
 def _load(data: Path | None, prices: Path | None, tiers: str | None, output_tokens: int | None,
-          calib_fraction: float, split_seed: int) -> _Loaded:
+          calib_fraction: float, split_seed: int, specs: Sequence[str] = ()) -> _Loaded:
+    """The outcome table on the ladder ``--tiers`` names; without it, the router configs' tier models when the
+    file has them all, else a 2-model file's models by cost."""
     from ..evaluation.dataset import calibration_mask, load_eval_set, sample_eval_path
     from ..evaluation.outcomes import RecordedOutcomes, default_ladder
     from ..evaluation.prices import find_prices
+    from ..evaluation.routers import config_ladder
 
     path = data or sample_eval_path()
     eval_set = load_eval_set(path)
     table_prices = find_prices(path, prices)
-    ladder = default_ladder(eval_set, tiers.split(",") if tiers else None, table_prices, output_tokens)
+    given = tiers.split(",") if tiers else config_ladder(specs, eval_set.model_counts())
+    ladder = default_ladder(eval_set, given, table_prices, output_tokens)
     table = RecordedOutcomes(table_prices, output_tokens).table(eval_set, ladder)
     mask = np.array(calibration_mask(table.items, calib_fraction, split_seed, str(path)), dtype=bool)
-    return _Loaded(str(path), table, mask)
+    return _Loaded(str(path), table, mask, given is not None)
 
 
 def _select(loaded: _Loaded, split: str) -> Any:
@@ -157,7 +163,7 @@ def eval_command(data: Path | None, prices: Path | None, tiers: str | None, outp
 
     started = time.perf_counter()
     with user_errors():
-        loaded = _load(data, prices, tiers, output_tokens, calib_fraction, split_seed)
+        loaded = _load(data, prices, tiers, output_tokens, calib_fraction, split_seed, routers)
         table = _select(loaded, split)
         # With no --router, show what the package offers next to what LiteLLM ships: our two scorers and its two.
         baselines = baselines or not routers
@@ -166,7 +172,7 @@ def eval_command(data: Path | None, prices: Path | None, tiers: str | None, outp
         report = evaluate(table, replayed, bootstrap=bootstrap, seed=seed, worst=worst,
                           data=loaded.data if split == "all" else f"{loaded.data} [{split} split]")
         report.seconds = time.perf_counter() - started
-        warnings = setup_warnings(table, replayed, tiers_given=tiers is not None)
+        warnings = setup_warnings(table, replayed, tiers_given=loaded.tiers_given)
         report.notes.extend(warnings)
         if baselines:
             report.notes.append("LiteLLM baselines use the installed litellm's complexity-router code as "
@@ -218,7 +224,7 @@ def calibrate_command(data: Path | None, prices: Path | None, tiers: str | None,
     with user_errors():
         if out is None and not is_file_spec(spec):
             raise click.UsageError("--out FILE is required when --router is a built-in name")
-        loaded = _load(data, prices, tiers, output_tokens, calib_fraction, split_seed)
+        loaded = _load(data, prices, tiers, output_tokens, calib_fraction, split_seed, [spec])
         router, scores = _scores_for(spec, loaded.table)
         calib_table, test_table = loaded.table.take(loaded.calib), loaded.table.take(~loaded.calib)
         if calib_table.n == 0 or test_table.n == 0:
@@ -226,7 +232,7 @@ def calibrate_command(data: Path | None, prices: Path | None, tiers: str | None,
                                    f"{loaded.table.n} items; use a value nearer 0.5")
         result = calibrate(calib_table, scores[loaded.calib], target, bootstrap=bootstrap, seed=seed,
                            confidence=confidence)
-        warnings = setup_warnings(loaded.table, [router], tiers_given=tiers is not None)
+        warnings = setup_warnings(loaded.table, [router], tiers_given=loaded.tiers_given)
         result.notes.extend(warnings)
         thresholds = result.thresholds
         if result.reached and thresholds is not None:
@@ -273,7 +279,7 @@ def gate_command(data: Path | None, prices: Path | None, tiers: str | None, outp
     from ..evaluation.routers import setup_warnings
 
     with user_errors():
-        loaded = _load(data, prices, tiers, output_tokens, calib_fraction, split_seed)
+        loaded = _load(data, prices, tiers, output_tokens, calib_fraction, split_seed, [spec])
         table = _select(loaded, split)
         router, scores = _scores_for(spec, table)
         routed = evaluate_scores(make_context(table, 0, seed), router.name, "router", scores, router.thresholds)
@@ -287,7 +293,7 @@ def gate_command(data: Path | None, prices: Path | None, tiers: str | None, outp
         label = loaded.data if split == "all" else f"{loaded.data} [{split} split]"
         result = gate(table, name, quality, cost, target, slices=slices, lower_bound=lower_bound,
                       bootstrap=bootstrap, seed=seed, data=label)
-        notes = setup_warnings(table, [router], tiers_given=tiers is not None)
+        notes = setup_warnings(table, [router], tiers_given=loaded.tiers_given)
         result = dataclasses.replace(result, notes=tuple(notes))
         render_gate(result, _console(quiet or str(json_out) == "-"))
         _warn_when_quiet(notes, quiet or str(json_out) == "-")

@@ -89,8 +89,9 @@ def ladder_warnings(table: OutcomeTable) -> list[str]:
     Requests escalate in the order of ``--tiers``, so a reversed ladder makes every router look upside down.
     """
     mean = table.cost.mean(axis=0) if table.n else np.zeros(len(table.tiers))
-    return [f"--tiers is not cheapest first: {a} costs ${ca:.3g} per item, more than {b} above it (${cb:.3g}); "
-            "requests escalate in the order given, so list the cheapest model first"
+    return [f"the ladder is not cheapest first: {a} costs ${ca:.3g} per item, more than {b} above it (${cb:.3g}); "
+            "requests escalate in the order given (--tiers, or the router config's tiers), so put the cheapest "
+            "model first"
             for a, b, ca, cb in zip(table.tiers, table.tiers[1:], mean, mean[1:], strict=False) if ca > 1.05 * cb]
 
 

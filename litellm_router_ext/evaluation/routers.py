@@ -15,7 +15,7 @@ Scores come from the same ``TierPolicy.difficulty`` the live router uses, so rep
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,6 +90,16 @@ def load_router_spec(spec: str) -> tuple[RouterConfig, str]:
         raise ConfigError("the file holds several routers; pick one with PATH#ALIAS", file=path, key="routers",
                           allowed=[r.alias for r in routers.routers])
     return routers.routers[0], path
+
+
+def config_ladder(specs: Sequence[str], models: Collection[str]) -> list[str] | None:
+    """The tier models of the router configs among ``specs``, when they name one ladder and the file has every
+    model of it: the ladder to replay them on when ``--tiers`` is not given."""
+    ladders = {tuple(t.model for t in load_router_spec(spec)[0].tiers) for spec in specs if is_file_spec(spec)}
+    if len(ladders) != 1:
+        return None
+    (ladder,) = ladders
+    return list(ladder) if all(model in models for model in ladder) else None
 
 
 def is_file_spec(spec: str) -> bool:

@@ -141,7 +141,7 @@ def test_a_reversed_ladder_and_a_renamed_tier_are_pointed_out(small_set: Path, t
 
     assert notes("cheap,strong") == []
     (note,) = notes("strong,cheap")
-    assert note.startswith("--tiers is not cheapest first: strong costs")
+    assert note.startswith("the ladder is not cheapest first: strong costs")
 
     config = tmp_path / "router.yaml"
     renamed = {"routers": [{**ROUTER["routers"][0], "tiers": [{"name": "small", "model": "gpt-mini"},
@@ -169,5 +169,28 @@ def test_the_default_ladder_is_not_called_a_wrong_tiers_order(tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["tiers"] == ["a", "b"]  # a's answers cost more per token, but its prompts dominate the bill
-    assert not [n for n in report["notes"] if "--tiers is not cheapest first" in n], (report["tiers"], report["notes"])
+    assert not [n for n in report["notes"] if "the ladder is not cheapest first" in n], report["notes"]
 
+
+
+def test_a_router_configs_tiers_are_the_ladder_when_the_file_has_them(tmp_path: Path):
+    # A 3-model file (as collect --config writes) needs no --tiers to replay the router that names those models.
+    rows = [{"id": f"t-{i}", "source": "t", "category": "c", "messages": [{"role": "user", "content": f"q {i}"}],
+             "outcomes": {"cheap": {"score": 0.0, "cost_usd": 0.001}, "mid": {"score": 1.0, "cost_usd": 0.002},
+                          "strong": {"score": 1.0, "cost_usd": 0.01}}} for i in range(30)]
+    data = tmp_path / "three.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+    def replay(models: list[str]) -> dict:
+        config = tmp_path / "router.yaml"
+        config.write_text(yaml.safe_dump({"routers": [{"alias": "r", "thresholds": [0.3, 0.6], "tiers": [
+            {"name": f"t{i}", "model": m} for i, m in enumerate(models)]}]}))
+        result = _run("eval", "--data", str(data), "--router", str(config), "--bootstrap", "0", "--json", "-")
+        assert result.exit_code == 0, result.output
+        return dict(json.loads(result.stdout))
+
+    report = replay(["cheap", "mid", "strong"])
+    assert report["tiers"] == ["cheap", "mid", "strong"] and report["notes"] == []
+    backwards = replay(["strong", "mid", "cheap"])
+    assert backwards["tiers"] == ["strong", "mid", "cheap"]
+    assert [n.split(":")[0] for n in backwards["notes"]] == ["the ladder is not cheapest first"] * 2
