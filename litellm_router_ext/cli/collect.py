@@ -85,7 +85,7 @@ def collect(data: Path, models: str | None, config: Path | None, out: Path | Non
         raise click.ClickException(
             f"{result.errors} call(s) failed ({', '.join(kinds)}); rerun the same command to retry only those "
             f"(answers so far are kept in {parts_dir(result.out)}/, and an answer only the judge failed on is not "
-            "bought again; fix keys, model ids or an api_base nothing answers at first, if the errors say so)"
+            "bought again; first fix keys, model ids or an api_base that does not answer, if the errors say so)"
             + failure_examples(result.by_model.values()))
 
 
@@ -116,7 +116,7 @@ def _report(result: Collected, names: list[str], console: Console) -> None:
     if result.complete:
         ladder = ",".join([*sorted(per_answer, key=per_answer.__getitem__), *unpriced])
         # soft_wrap: a command to copy must not be broken across lines
-        free = len(set(per_answer.values())) < len(per_answer)  # ties (all 0: free or zero-priced) order nothing
-        order = "cheapest first? costs tie here, so check the order" if free else "cheapest first, by mean cost here"
+        tied = len(set(per_answer.values())) < len(per_answer)  # e.g. all 0 (free or zero-priced): no order
+        order = "cheapest first? costs tie here, so check the order" if tied else "cheapest first, by mean cost here"
         console.print(f"next (tiers {order}):  litellm-router train --data "
                       f"{shlex.quote(str(result.out))} --tiers {shlex.quote(ladder)}", soft_wrap=True)
