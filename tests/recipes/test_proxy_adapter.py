@@ -11,6 +11,7 @@ import pytest
 
 from litellm_router_ext.adapters.proxy import ProxyTieredProvider, RouterHeaders, decision_headers
 from litellm_router_ext.errors import ConfigError
+from tests.factories import FakeStream
 
 ROUTER = """
 routers:
@@ -46,22 +47,6 @@ def test_a_tier_naming_no_proxy_group_is_a_config_error(tmp_path: Path) -> None:
     path.write_text(ROUTER.replace("model: large", "model: lage"))
     with pytest.raises(ConfigError, match="'lage'.*model_list lacks"):
         ProxyTieredProvider(path).load(router=proxy_router())
-
-
-class FakeStream:
-    """What the proxy hands the hooks for a stream: hidden params, and chunks that arrive later."""
-
-    def __init__(self, chunks: list[Any]) -> None:
-        self._hidden_params: dict[str, Any] = {"additional_headers": {}}
-        self.logging_obj = object()
-        self.chunks = chunks
-
-    def __aiter__(self) -> Any:
-        return self._gen()
-
-    async def _gen(self) -> Any:
-        for c in self.chunks:
-            yield c
 
 
 def test_stream_headers_are_filled_when_the_first_chunk_passes() -> None:

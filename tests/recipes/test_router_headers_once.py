@@ -12,6 +12,7 @@ import pytest
 
 import litellm_router_ext as lre
 from litellm_router_ext.adapters.proxy import RouterHeaders
+from tests.factories import FakeStream
 
 ROUTER_HEADERS = {"x-router-tier", "x-router-model", "x-router-escalations", "x-router-cost-usd"}
 
@@ -34,22 +35,6 @@ def installed() -> Iterator[None]:
 
 def ask(**kwargs: Any) -> Any:
     return litellm.completion(model="tiered/t", messages=[{"role": "user", "content": "hi"}], **kwargs)
-
-
-class FakeStream:
-    """What the proxy hands the hooks for a stream: hidden params, a logging object, and the chunks."""
-
-    def __init__(self, chunks: list[Any]) -> None:
-        self._hidden_params: dict[str, Any] = {"additional_headers": {}}
-        self.logging_obj = object()
-        self.chunks = chunks
-
-    def __aiter__(self) -> Any:
-        return self._gen()
-
-    async def _gen(self) -> Any:
-        for c in self.chunks:
-            yield c
 
 
 def through_hooks(chunks: list[Any]) -> tuple[list[Any], FakeStream]:
