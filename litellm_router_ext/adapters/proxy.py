@@ -28,7 +28,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from litellm.integrations.custom_logger import CustomLogger
 
@@ -42,6 +42,7 @@ from .runtime import TieredRouter, answer_tool_call_ids, delta_text, delta_tool_
 
 CONFIG_ENV = "LITELLM_ROUTER_EXT_CONFIG"
 _PRECALL_KEY = "tiered_precall_id"
+_V = TypeVar("_V")
 DEFAULT_ROUTER_FILE = "router.yaml"
 # LiteLLM's prefixed copies of the x-router-* values the provider leaves in ``additional_headers``.
 _PREFIXED_HEADERS = frozenset(f"llm_provider-{name}" for name in decision_headers({}))
@@ -187,9 +188,7 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
         if not isinstance(data.get("metadata"), dict):
             data["metadata"] = {}
         data["metadata"][_PRECALL_KEY] = key
-        self._direct[key] = (runtime, decision, list(data["messages"]))
-        while len(self._direct) > self._MAX_PENDING:
-            self._direct.popitem(last=False)
+        _put_bounded(self._direct, key, (runtime, decision, list(data["messages"])), self._MAX_PENDING)
 
     def _finish_direct(self, call_id: str, hidden: Mapping[str, Any], response: object) -> dict[str, str] | None:
         """The decision of a precall-dispatched request, completed with the tier that answered and its cost."""
@@ -206,9 +205,7 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
         decision.attempts = [Attempt(tier=tier.name, model=tier.model, cost_usd=cost)]
         runtime.observe(decision)
         if _is_stream(response):  # its text is known once it has passed: the streaming hook remembers it
-            self._direct_streams[call_id] = (runtime, decision, messages)
-            while len(self._direct_streams) > self._MAX_PENDING:
-                self._direct_streams.popitem(last=False)
+            _put_bounded(self._direct_streams, call_id, (runtime, decision, messages), self._MAX_PENDING)
         else:
             with contextlib.suppress(AttributeError, IndexError):
                 message = response.choices[0].message  # type: ignore[attr-defined]
@@ -226,9 +223,8 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
         hidden = getattr(response, "_hidden_params", None)
         if not isinstance(hidden, dict):
             return None
-        metadata = data.get("metadata")
-        key = metadata.get(_PRECALL_KEY) if isinstance(metadata, Mapping) else None
-        direct = self._finish_direct(str(key), hidden, response) if key else None
+        key = _precall_key(data)
+        direct = self._finish_direct(key, hidden, response) if key else None
         if direct is not None:
             return direct
         record = hidden.get(DECISION_KEY)
@@ -236,9 +232,7 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
             return decision_headers(record)
         call_id = data.get("litellm_call_id")
         if call_id and _is_stream(response):
-            self._pending[str(call_id)] = hidden
-            while len(self._pending) > self._MAX_PENDING:
-                self._pending.popitem(last=False)
+            _put_bounded(self._pending, str(call_id), hidden, self._MAX_PENDING)
         return None
 
     async def async_post_call_success_hook(self, data: dict[str, Any], user_api_key_dict: Any, response: Any) -> None:
@@ -264,9 +258,8 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
         and a top-level copy): the top-level copy is dropped, and the delta keeps it on the first chunk only.
         """
         hidden = self._pending.pop(str(request_data.get("litellm_call_id")), None)
-        metadata = request_data.get("metadata")
-        key = metadata.get(_PRECALL_KEY) if isinstance(metadata, Mapping) else None
-        direct = self._direct_streams.pop(str(key), None) if key else None
+        key = _precall_key(request_data)
+        direct = self._direct_streams.pop(key, None) if key else None
         text: list[str] = []
         tool_ids: list[str] = []
         sent = False
@@ -290,6 +283,20 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
         if direct is not None:  # the whole answer went out: pin its conversation, as for a non-streamed one
             runtime, decision, messages = direct
             runtime.remember(messages, "".join(text), decision, tool_ids)
+
+
+def _put_bounded(table: OrderedDict[str, _V], key: str, value: _V, limit: int) -> None:
+    """Store ``value``, dropping the oldest entries past ``limit`` (their requests never came back)."""
+    table[key] = value
+    while len(table) > limit:
+        table.popitem(last=False)
+
+
+def _precall_key(data: Mapping[str, Any]) -> str | None:
+    """The id ``dispatch: precall`` gave this request in its metadata, if it has one."""
+    metadata = data.get("metadata")
+    key = metadata.get(_PRECALL_KEY) if isinstance(metadata, Mapping) else None
+    return str(key) if key else None
 
 
 def check_chat_request(data: Mapping[str, Any]) -> RequestView:
