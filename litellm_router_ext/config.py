@@ -354,6 +354,13 @@ def _reject_aliases(text: str, source: str) -> None:
             )
 
 
+def yaml_child(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    """The value node under ``key`` of a composed YAML mapping (for edits that keep the file's own text)."""
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    return next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key), None)
+
+
 def parse_yaml(text: str, source: str = "<string>") -> Any:
     """Safe-load YAML; syntax errors and alias use become ``ConfigError`` with the line number."""
     try:

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .config import RouterFile, parse_config, parse_yaml
+from .config import RouterFile, parse_config, parse_yaml, yaml_child
 from .errors import ConfigError
 
 PROVIDER_HANDLER = "litellm_router_ext.proxy.tiered_provider"
@@ -179,12 +179,6 @@ def _last_index(node: yaml.Node) -> int:
     return int(node.end_mark.index)
 
 
-def _child(node: yaml.Node | None, key: str) -> yaml.Node | None:
-    if not isinstance(node, yaml.MappingNode):
-        return None
-    return next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key), None)
-
-
 def _section(key: str, source: str | None, extra: object = None) -> str:
     """``key:`` over the recipe's own lines (``source``) plus ``extra`` items, or dumped when it has no source."""
     if source is None:
@@ -218,21 +212,21 @@ def install_recipe(name: str, out_dir: str | Path, *, force: bool = False) -> In
     out.mkdir(parents=True, exist_ok=True)
     text = recipe_text(name)
     root = yaml.compose(text, Loader=yaml.SafeLoader)
-    proxy_node = _child(root, "proxy")
+    proxy_node = yaml_child(root, "proxy")
     proxy = proxy_config(recipe)
     own = recipe.proxy.model_dump()
     proxy_text = _with_comments(text, {
-        "model_list": _section("model_list", _block_text(text, _child(proxy_node, "model_list")),
+        "model_list": _section("model_list", _block_text(text, yaml_child(proxy_node, "model_list")),
                                proxy["model_list"][len(own["model_list"]):]),
-        "router_settings": _section("router_settings", _block_text(text, _child(proxy_node, "router_settings")),
+        "router_settings": _section("router_settings", _block_text(text, yaml_child(proxy_node, "router_settings")),
                                     {} if own["router_settings"] else proxy["router_settings"]),
         "litellm_settings": _section(
-            "litellm_settings", _block_text(text, _child(proxy_node, "litellm_settings")),
+            "litellm_settings", _block_text(text, yaml_child(proxy_node, "litellm_settings")),
             {k: v for k, v in proxy["litellm_settings"].items() if k not in own["litellm_settings"]},
         ),
         "general_settings": _dump({"general_settings": proxy["general_settings"]}),
     }, proxy)
-    router_source = _block_text(text, _child(root, "router"))
+    router_source = _block_text(text, yaml_child(root, "router"))
     router_text = router_source if router_source is not None else _dump(recipe.router)
     router_text = _with_comments(text, {"router": router_text}, recipe.router)
     env = ("LITELLM_MASTER_KEY", *recipe.env_vars())

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from ..config import parse_config, parse_yaml
+from ..config import parse_config, parse_yaml, yaml_child
 from ..errors import ConfigError
 from . import metrics as m
 from .gate import FEW_ITEMS
@@ -162,9 +162,9 @@ def write_thresholds(path: str | Path, alias: str | None, thresholds: list[float
 def _splice_thresholds(text: str, index: int, tier_names: list[str], thresholds: list[float]) -> str | None:
     """``text`` with each threshold scalar of router ``index`` replaced where it stands; None if not possible."""
     root = yaml.compose(text, Loader=yaml.SafeLoader)
-    routers = _mapping_value(root, "routers")
+    routers = yaml_child(root, "routers")
     router = routers.value[index] if isinstance(routers, yaml.SequenceNode) else root
-    node = _mapping_value(router, "thresholds")
+    node = yaml_child(router, "thresholds")
     if isinstance(node, yaml.SequenceNode):
         slots = list(zip(node.value, thresholds, strict=False)) if len(node.value) == len(thresholds) else []
     elif isinstance(node, yaml.MappingNode):
@@ -177,12 +177,6 @@ def _splice_thresholds(text: str, index: int, tier_names: list[str], thresholds:
     for scalar, value in sorted(slots, key=lambda slot: -slot[0].start_mark.index):  # back to front: marks stay valid
         text = text[: scalar.start_mark.index] + repr(float(value)) + text[scalar.end_mark.index :]
     return text
-
-
-def _mapping_value(node: yaml.Node | None, key: str) -> yaml.Node | None:
-    if not isinstance(node, yaml.MappingNode):
-        return None
-    return next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key), None)
 
 
 def write_scorer_config(scorer: str, tiers: list[str], thresholds: list[float], out: str | Path) -> None:

@@ -232,11 +232,12 @@ def test_recipe_sections_that_do_not_parse_fall_back_to_plain_yaml() -> None:
     # A comment standing before the next section belongs to it, not to model_list: copied into model_list, its
     # smaller indent would stop dedent and misalign the added entries. And text that does not parse falls back
     # to plain YAML instead of raising.
-    from litellm_router_ext.recipes import _block_text, _child, _section, _with_comments
+    from litellm_router_ext.config import yaml_child
+    from litellm_router_ext.recipes import _block_text, _section, _with_comments
 
     text = ("proxy:\n  model_list:\n    - model_name: a\n      litellm_params: {model: x}\n"
             "  # Retries: one per tier attempt\n  router_settings:\n    num_retries: 1\nrouter:\n  routers: []\n")
-    node = _child(_child(yaml.compose(text, Loader=yaml.SafeLoader), "proxy"), "model_list")
+    node = yaml_child(yaml_child(yaml.compose(text, Loader=yaml.SafeLoader), "proxy"), "model_list")
     alias = {"model_name": "r", "litellm_params": {"model": "tiered/r"}}
     section = _section("model_list", _block_text(text, node), [alias])
     expected = {"model_list": [{"model_name": "a", "litellm_params": {"model": "x"}}, alias]}
