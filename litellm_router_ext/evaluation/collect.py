@@ -96,9 +96,10 @@ async def collect(
                                file=eval_set.path, line=unscored[0].line, field="reference")
     runs = {model: LiveRun(ask_for(model), part_path(out, model), concurrency=concurrency, mode=mode, judge=judge,
                            on_done=on_done, tag=judge_model or "", keep_responses=True) for model in models}
+    splits = {model: run.split(items) for model, run in runs.items()}  # each results file is read once
     if on_plan is not None:
-        on_plan(sum(len(todo) + len(rescore) for todo, rescore, _ in (run.split(items) for run in runs.values())))
-    finished = await asyncio.gather(*(run.run(items) for run in runs.values()))
+        on_plan(sum(len(todo) + len(rescore) for todo, rescore, _ in splits.values()))
+    finished = await asyncio.gather(*(run.run(items, splits[model]) for model, run in runs.items()))
     records = {model: [*fresh, *reused] for model, (fresh, reused) in zip(runs, finished, strict=True)}
     complete, written, carried = write_outcomes(items, records, out)
     return Collected(out, len(items), complete, written,

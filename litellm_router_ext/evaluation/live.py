@@ -185,6 +185,8 @@ def _cut_torn_tail(path: Path) -> None:
 
 
 Judge = Callable[[EvalItem, str], Awaitable[float]]
+Split = tuple[list[EvalItem], list["LiveRecord"], list["LiveRecord"]]
+"""(items to ask, kept answers to score again, records to reuse), as ``LiveRun.split`` returns it."""
 
 
 class LiveRun:
@@ -215,7 +217,7 @@ class LiveRun:
         self.tag = f"{answerer}|{tag}" if answerer else tag
         self._write_lock = asyncio.Lock()
 
-    def split(self, items: Sequence[EvalItem]) -> tuple[list[EvalItem], list[LiveRecord], list[LiveRecord]]:
+    def split(self, items: Sequence[EvalItem]) -> Split:
         """(items to ask, kept answers to score again, records from earlier runs to reuse).
 
         A record is reused for the same id and fingerprint. Otherwise a kept answer to the same messages (the
@@ -286,9 +288,11 @@ class LiveRun:
             self.on_done(record)
         return record
 
-    async def run(self, items: Sequence[EvalItem]) -> tuple[list[LiveRecord], list[LiveRecord]]:
-        """(records of this run, records from earlier runs that were reused)."""
-        todo, rescore, reused = self.split(items)
+    async def run(self, items: Sequence[EvalItem],
+                  split: Split | None = None) -> tuple[list[LiveRecord], list[LiveRecord]]:
+        """(records of this run, records from earlier runs that were reused); ``split``: ``self.split(items)``
+        if the caller has it already (the results file is then read once)."""
+        todo, rescore, reused = split if split is not None else self.split(items)
         self.rescored = len(rescore)
         by_id = {item.id: item for item in items}
         # ``concurrency`` workers share one queue, so a run of 100k prompts holds 8 calls, not 100k tasks.
