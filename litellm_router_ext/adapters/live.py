@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -21,14 +22,32 @@ JUDGE_PROMPT = (
 )
 
 
+def answer_text(message: Any) -> str:
+    """An answer's text; one that only calls tools reads as its calls, ``[{"name": ..., "arguments": ...}]``,
+    so a reference or a judge can score it (and ``collect`` can keep it)."""
+    if message.content:
+        return str(message.content)
+    calls = []
+    for call in getattr(message, "tool_calls", None) or ():
+        function = call.function
+        try:
+            arguments = json.loads(function.arguments or "{}")
+        except ValueError:
+            arguments = function.arguments  # kept as sent: not JSON is part of what gets scored
+        calls.append({"name": function.name, "arguments": arguments})
+    return json.dumps(calls, ensure_ascii=False) if calls else ""
+
+
 def router_ask(alias: str, **params: Any) -> Callable[[EvalItem], Awaitable[LiveAnswer]]:
-    """An ``ask`` that sends the item's messages to ``tiered/<alias>`` (installed beforehand)."""
+    """An ``ask`` that sends the item's request (messages, and its tools or response_format) to
+    ``tiered/<alias>`` (installed beforehand)."""
 
     async def ask(item: EvalItem) -> LiveAnswer:
-        response = await litellm.acompletion(model=f"tiered/{alias}", messages=list(item.messages), **params)
+        response = await litellm.acompletion(model=f"tiered/{alias}", messages=list(item.messages),
+                                             **{**params, **item.params})
         decision = response._hidden_params.get(DECISION_KEY) or {}
         return LiveAnswer(
-            text=response.choices[0].message.content or "",
+            text=answer_text(response.choices[0].message),
             tier=decision.get("tier"),
             model=decision.get("model"),
             cost_usd=float(decision.get("cost_usd", response._hidden_params.get("response_cost") or 0.0)),
@@ -47,13 +66,13 @@ def quiet_failures() -> None:
 
 def model_ask(model: str, router: litellm.Router | None = None,
               **params: Any) -> Callable[[EvalItem], Awaitable[LiveAnswer]]:
-    """An ``ask`` that sends the item's messages to one model: a LiteLLM model id, or a group of ``router``."""
+    """An ``ask`` that sends the item's request to one model: a LiteLLM model id, or a group of ``router``."""
     complete = router.acompletion if router is not None else litellm.acompletion
 
     async def ask(item: EvalItem) -> LiveAnswer:
-        response = await complete(model=model, messages=list(item.messages), **params)
+        response = await complete(model=model, messages=list(item.messages), **{**params, **item.params})
         cost = response._hidden_params.get("response_cost")  # None: LiteLLM has no price for this model
-        return LiveAnswer(text=response.choices[0].message.content or "", model=model,
+        return LiveAnswer(text=answer_text(response.choices[0].message), model=model,
                           cost_usd=None if cost is None else float(cost))
 
     return ask

@@ -25,7 +25,8 @@ from .errors import failure_examples
 @click.command("collect")
 @click.option("--data", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="JSONL of prompts in the eval-set format: one object a line with a unique 'id' and 'messages' "
-                   "(OpenAI chat format), plus a 'reference' answer to score against unless --score judge.")
+                   "(OpenAI chat format), plus a 'reference' answer to score against unless --score judge; "
+                   "'tools', 'tool_choice' and 'response_format' are sent with the messages.")
 @click.option("--models", default=None,
               help="Comma-separated models to ask: LiteLLM model ids (credentials and api_base from the usual env "
                    "vars), or model groups of --config. Default with a router --config: its first router's tiers.")

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, DatasetError
-from .dataset import EvalItem, EvalSet, Outcome
+from .dataset import REQUEST_KEYS, EvalItem, EvalSet, Outcome
 from .live import Judge, LiveAnswer, LiveRecord, LiveRun, ScoreMode, summarise
 
 Ask = Callable[[EvalItem], Awaitable[LiveAnswer]]
@@ -125,9 +125,10 @@ def write_outcomes(items: Sequence[EvalItem], records: Mapping[str, Sequence[Liv
             new = {model: _outcome(by_id[item.id]) for model, by_id in scored.items() if item.id in by_id}
             complete += len(new) == len(scored)
             previous = earlier.get(item.id, {})
-            kept = {model: o for model, o in previous.get("outcomes", {}).items()
-                    if previous.get("messages") == [dict(m) for m in item.messages]
-                    and previous.get("reference") == item.reference}
+            same = (previous.get("messages") == [dict(m) for m in item.messages]
+                    and previous.get("reference") == item.reference
+                    and all(previous.get(k) == item.params.get(k) for k in REQUEST_KEYS))
+            kept = {model: o for model, o in previous.get("outcomes", {}).items() if same}
             kept.update({model: _recorded(o) for model, o in item.outcomes.items()})
             outcomes = {**kept, **new}
             carried += sum(1 for m in kept if m in records and m not in new)
@@ -137,6 +138,7 @@ def write_outcomes(items: Sequence[EvalItem], records: Mapping[str, Sequence[Liv
                                     "messages": [dict(m) for m in item.messages]}
             if item.reference is not None:
                 line["reference"] = item.reference
+            line.update(item.params)
             line["outcomes"] = outcomes
             line.update(item.extra)  # the user's own keys (tags, notes) travel with the prompt
             handle.write(json.dumps(line, ensure_ascii=False) + "\n")

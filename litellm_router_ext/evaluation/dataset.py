@@ -6,6 +6,8 @@ One JSON object per line::
      "messages": [{"role": "user", "content": "..."}], "reference": "540",          # reference optional
      "outcomes": {"<model id>": {"score": 0.0..1.0, "response": "...", "cost_usd": 0.0012}}}  # last two optional
 
+A record may also carry the request's own parameters under their OpenAI names, ``tools``, ``tool_choice``
+and ``response_format``: replay's checks and scorers see them, and live runs send them with the messages.
 Every problem raises ``DatasetError`` naming the file, line and field; nothing is skipped silently.
 Blank lines are allowed and ignored. Unknown keys are ignored so newer files still load (``collect`` copies
 them to the file it writes).
@@ -25,7 +27,9 @@ from typing import Any
 from ..errors import DatasetError, RequestError
 from ..types import RequestView
 
-RECORD_KEYS = frozenset({"id", "source", "category", "messages", "reference", "outcomes"})
+REQUEST_KEYS = ("tools", "tool_choice", "response_format")
+"""Request parameters a record may carry beside its messages (OpenAI names)."""
+RECORD_KEYS = frozenset({"id", "source", "category", "messages", "reference", "outcomes", *REQUEST_KEYS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +55,13 @@ class EvalItem:
     """Line number in the file it came from (for messages)."""
     extra: Mapping[str, Any] = field(default_factory=dict)
     """The record's other top-level keys (tags, notes...): not read here, carried over by ``collect``."""
+    params: Mapping[str, Any] = field(default_factory=dict)
+    """The request's own parameters (``REQUEST_KEYS`` it has): asked with the messages, seen by replay."""
 
     def request(self) -> RequestView:
         """The request as the router sees it."""
-        return RequestView.from_openai(list(self.messages))
+        return RequestView.from_openai(list(self.messages), tools=self.params.get("tools"),
+                                       response_format=self.params.get("response_format"))
 
     @property
     def prompt_text(self) -> str:
@@ -152,6 +159,13 @@ def _parse_outcome(raw: object, where: tuple[str, int], model: str) -> Outcome:
     return Outcome(score, response, cost)
 
 
+def _response_format_ok(value: object) -> bool:
+    if not isinstance(value, Mapping) or value.get("type") not in ("text", "json_object", "json_schema"):
+        return False
+    spec = value.get("json_schema")
+    return value["type"] != "json_schema" or (isinstance(spec, Mapping) and isinstance(spec.get("schema"), Mapping))
+
+
 def parse_record(record: object, file: str, line: int, *, require_outcomes: bool = True) -> EvalItem:
     """Validate one decoded JSONL record; ``DatasetError`` names the first bad field.
 
@@ -179,10 +193,25 @@ def parse_record(record: object, file: str, line: int, *, require_outcomes: bool
         if not isinstance(message, Mapping) or not isinstance(message.get("role"), str):
             raise DatasetError("must be an object with a string 'role'", file=file, line=line,
                                field=f"messages[{i}]")
+    params = {k: record[k] for k in REQUEST_KEYS if record.get(k) is not None}
+    tool_choice = params.get("tool_choice")
+    if tool_choice is not None and not isinstance(tool_choice, str | Mapping):
+        raise DatasetError("must be 'auto', 'none', 'required' or {'type': 'function', 'function': {'name': ...}}",
+                           file=file, line=line, field="tool_choice")
+    if "response_format" in params and not _response_format_ok(params["response_format"]):
+        raise DatasetError("must be {'type': 'text'}, {'type': 'json_object'} or {'type': 'json_schema', "
+                           "'json_schema': {'name': ..., 'schema': {...}}}", file=file, line=line,
+                           field="response_format")
     try:
         RequestView.from_openai(messages)
     except RequestError as exc:
         raise DatasetError(str(exc), file=file, line=line, field="messages") from None
+    for key in ("tools", "response_format"):
+        if key in params:  # checked one at a time, so the error names the key at fault
+            try:
+                RequestView.from_openai(messages, **{key: params[key]})
+            except RequestError as exc:
+                raise DatasetError(str(exc), file=file, line=line, field=key) from None
     outcomes_raw = record.get("outcomes")
     if not require_outcomes and outcomes_raw is None:
         outcomes_raw = {}
@@ -191,7 +220,7 @@ def parse_record(record: object, file: str, line: int, *, require_outcomes: bool
                            file=file, line=line, field="outcomes")
     outcomes = {str(m): _parse_outcome(o, (file, line), str(m)) for m, o in outcomes_raw.items()}
     extra = {k: v for k, v in record.items() if k not in RECORD_KEYS}
-    return EvalItem(item_id, source, category, tuple(messages), outcomes, reference, line, extra)
+    return EvalItem(item_id, source, category, tuple(messages), outcomes, reference, line, extra, params)
 
 
 def parse_lines(lines: Iterable[str], file: str, *, require_outcomes: bool = True) -> EvalSet:

@@ -4,7 +4,7 @@ The runner is transport-free: it takes an async ``ask(item) -> LiveAnswer`` (the
 that calls ``litellm.acompletion(model="tiered/<alias>")``) and writes one JSON line per finished item,
 flushed immediately, so an interrupted run loses nothing: rerunning with the same ``--out`` file skips
 every item already answered and retries only those that failed. Each record carries a fingerprint of what
-was asked and how it was scored (messages, reference, score mode, ``tag``: the router or judge), so a
+was asked and how it was scored (the request, reference, score mode, ``tag``: the router or judge), so a
 changed item never keeps a stale score: a kept answer to the same messages is scored again, anything else
 is asked again.
 
@@ -160,17 +160,22 @@ def read_done(path: Path) -> dict[str, LiveRecord]:
     return done
 
 
+def _asked(item: EvalItem) -> object:
+    """What was asked: the messages, plus the request's own parameters when it has any (so records of a
+    messages-only item keep the digest they had before records could carry parameters)."""
+    return list(item.messages) if not item.params else [list(item.messages), dict(item.params)]
+
+
 def asked_digest(item: EvalItem, answerer: str = "") -> str:
-    """A short digest of the item's messages (and of who answered, when one file may hold several): what was
+    """A short digest of the item's request (and of who answered, when one file may hold several): what was
     asked, whatever the scoring."""
-    payload = json.dumps(list(item.messages) if not answerer else [list(item.messages), answerer], sort_keys=True,
-                         default=str)
+    payload = json.dumps(_asked(item) if not answerer else [_asked(item), answerer], sort_keys=True, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 
 def fingerprint(item: EvalItem, mode: ScoreMode, tag: str = "") -> str:
-    """A short digest of the item's messages and reference and of the scoring (``tag``: e.g. the judge model)."""
-    payload = json.dumps([list(item.messages), item.reference, mode, tag], sort_keys=True, default=str)
+    """A short digest of the item's request and reference and of the scoring (``tag``: e.g. the judge model)."""
+    payload = json.dumps([_asked(item), item.reference, mode, tag], sort_keys=True, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 

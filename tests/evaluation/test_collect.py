@@ -177,6 +177,41 @@ def test_cli_collects_from_real_http_models_then_trains_and_evaluates(tmp_path: 
     assert routers["oracle"]["quality"] == 1.0  # every prompt has one model that is right
 
 
+def test_cli_collect_asks_with_each_prompts_tools_and_response_format(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    tool = {"type": "function", "function": {"name": "weather", "parameters": {"type": "object"}}}
+    call = [{"name": "weather", "arguments": {"city": "Oslo"}}]
+    rows = [{"id": "t", "source": "mine", "messages": [{"role": "user", "content": "Weather in Oslo?"}],
+             "tools": [tool], "tool_choice": "required", "reference": json.dumps(call)},
+            {"id": "j", "source": "mine", "messages": [{"role": "user", "content": "Oslo as JSON"}],
+             "response_format": {"type": "json_object"}, "reference": '{"city": "Oslo"}'}]
+    data, out = tmp_path / "prompts.jsonl", tmp_path / "o.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    script = Script(reply="", replies_if={"as JSON": '{"city": "Oslo"}'}, tool_calls=[
+        {"id": "call_1", "type": "function", "function": {"name": "weather", "arguments": '{"city": "Oslo"}'}}])
+    args = ["collect", "--data", str(data), "--models", "openai/gpt-4o-mini", "--out", str(out)]
+    with StubServer(script) as stub:
+        monkeypatch.setenv("OPENAI_API_BASE", stub.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+        result = CliRunner().invoke(main, args, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        sent = {body["messages"][0]["content"]: body for body in script.requests}
+        assert sent["Weather in Oslo?"]["tools"] == [tool] and sent["Weather in Oslo?"]["tool_choice"] == "required"
+        assert sent["Oslo as JSON"]["response_format"] == {"type": "json_object"}
+        written = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
+        assert written["t"]["tools"] == [tool] and written["j"]["response_format"] == {"type": "json_object"}
+        answer = written["t"]["outcomes"]["openai/gpt-4o-mini"]
+        assert json.loads(answer["response"]) == call and answer["score"] == 1.0  # a tool call, scored as one
+        assert written["j"]["outcomes"]["openai/gpt-4o-mini"]["score"] == 1.0
+
+        assert CliRunner().invoke(main, args).exit_code == 0 and len(script.requests) == 2  # nothing asked twice
+        rows[1]["response_format"] = {"type": "json_schema", "json_schema": {"name": "p", "schema": {"type": "object"}}}
+        data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        assert CliRunner().invoke(main, args).exit_code == 0
+    assert [body["messages"][0]["content"] for body in script.requests[2:]] == ["Oslo as JSON"]  # a new request
+    assert json.loads(out.read_text().splitlines()[1])["response_format"]["type"] == "json_schema"
+
+
 # ------------------------------------------------------------- resume and merge rules (from a review)
 
 

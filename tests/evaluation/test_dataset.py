@@ -35,6 +35,10 @@ def test_truncated_line_names_its_line_number(tmp_path: Path):
     (lambda r: r.pop("id"), "id"),
     (lambda r: r.update(category=3), "category"),
     (lambda r: r.update(outcomes={}), "outcomes"),
+    (lambda r: r.update(tools={"name": "f"}), "tools"),
+    (lambda r: r.update(response_format="json"), "response_format"),
+    (lambda r: r.update(response_format={"type": "json_schema", "json_schema": 3}), "response_format"),
+    (lambda r: r.update(tool_choice=3), "tool_choice"),
 ])
 def test_bad_field_names_file_line_and_field(tmp_path: Path, mutate, field: str):
     bad = record(1, "b", 0, 1)
@@ -136,3 +140,15 @@ def test_an_eval_item_without_extra_keys_can_still_be_copied_and_pickled(tmp_pat
     item = load_eval_set(path).items[0]
     assert copy.deepcopy(item) == item
     assert pickle.loads(pickle.dumps(item)) == item
+
+
+def test_a_records_request_parameters_are_what_replay_sees(tmp_path: Path) -> None:
+    tool = {"type": "function", "function": {"name": "weather", "parameters": {"type": "object"}}}
+    asked = record(0, "a", 1, 1, tools=[tool], tool_choice="auto", response_format={"type": "json_object"})
+    path = write_set(tmp_path, [asked, record(1, "b", 1, 1, tags=["x"])])
+    with_params, plain = load_eval_set(path).items
+    assert with_params.params == {"tools": [tool], "tool_choice": "auto", "response_format": {"type": "json_object"}}
+    view = with_params.request()
+    assert view.needs_tools and view.tools == (tool,) and view.wants_json
+    assert plain.params == {} and not plain.request().wants_json and plain.extra == {"tags": ["x"]}
+    assert "tools" not in with_params.extra  # request parameters are not the user's free-form keys

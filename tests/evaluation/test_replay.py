@@ -97,3 +97,22 @@ def test_cascade_replay_escalates_refusals(tmp_path: Path):
     assert d["escalation_rate"] == 0.5 and d["false_accept_rate"] == 0.0 and d["auroc"] == 1.0
     # The 10 refused cheap answers were paid for and thrown away.
     assert d["wasted_usd"] == pytest.approx(table.cost[10:, 0].sum())
+
+
+def test_cascade_replay_checks_json_against_each_records_own_response_format(tmp_path: Path):
+    schema = {"type": "object", "required": ["city"]}
+    asked_json = {"type": "json_schema", "json_schema": {"name": "place", "schema": schema}}
+    records = [record(i, "where?", 0.0, 1.0, response='{"town": "Oslo"}') for i in range(10)]  # wrong shape
+    records += [record(i, "chat", 1.0, 1.0, response='{"town": "Oslo"}') for i in range(10, 20)]
+    for r in records:
+        r["outcomes"]["strong"]["response"] = '{"city": "Oslo"}'
+    for r in records[:10]:
+        r["response_format"] = asked_json  # only these asked for the schema; the rest is free text
+    path = write_set(tmp_path, records)
+    tiers = [{"name": "a", "model": "cheap"}, {"name": "b", "model": "strong"}]
+    config = parse_config({"alias": "js", "tiers": tiers, "thresholds": [0.99],
+                           "cascade": {"validators": [{"name": "schema"}]}}).routers[0]
+    report = evaluate(_table(path), [ReplayRouter("js", np.zeros(20), (0.99,), config)], bootstrap=0)
+    cascaded = report.result("js+cascade")
+    assert cascaded.quality == 1.0 and cascaded.shares == [0.5, 0.5]  # the schema misses went up, the rest stayed
+    assert cascaded.cascade["escalation_rate"] == 0.5 and cascaded.cascade["false_accept_rate"] == 0.0
