@@ -68,14 +68,20 @@ def collect(data: Path, models: str | None, config: Path | None, out: Path | Non
             raise click.ClickException("pass --models (or a router config as --config, whose tiers are asked)")
         eval_set = load_eval_set(data, require_outcomes=False)
         judge = LLMJudge(judge_model, router, source=str(config) if config else None) if judge_model else None
-        with Progress(TextColumn("[bold]collect"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                      console=console) as progress:
-            task = progress.add_task("collect", total=None)
+        progress = Progress(TextColumn("[bold]collect"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                            console=console)
+        task = progress.add_task("collect", total=None)
+
+        def plan(calls: int) -> None:  # the bar shows once the run is planned, never beside a data error
+            progress.update(task, total=calls)
+            progress.start()
+
+        try:
             result = asyncio.run(run_collect(
                 eval_set, names, ask_for, target, concurrency=concurrency, mode=cast(ScoreMode, score_mode),
-                judge=judge, judge_model=judge_model,
-                on_plan=lambda calls: progress.update(task, total=calls),
-                on_done=lambda record: progress.advance(task)))
+                judge=judge, judge_model=judge_model, on_plan=plan, on_done=lambda record: progress.advance(task)))
+        finally:
+            progress.stop()
     except RouterExtError as exc:
         raise click.ClickException(str(exc)) from None
     _report(result, names, console)

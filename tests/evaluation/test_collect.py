@@ -122,6 +122,14 @@ def test_prompts_without_references_need_a_judge(tmp_path: Path) -> None:
     assert done.complete == 3 and load_eval_set(tmp_path / "o.jsonl").items[0].outcomes["small"].score == 0.25
 
 
+def test_cli_a_data_error_shows_no_progress_bar(tmp_path: Path) -> None:
+    data = write_prompts(tmp_path / "p.jsonl", 2, with_reference=False)
+    result = CliRunner().invoke(main, ["collect", "--data", str(data), "--models", "gpt-4o-mini",
+                                       "--out", str(tmp_path / "o.jsonl")])
+    assert result.exit_code == 1 and "have no 'reference'" in result.output
+    assert "0/?" not in result.output and "collect" not in result.stdout  # no empty bar beside the error
+
+
 def test_a_failed_judge_keeps_the_paid_answer_and_a_rerun_asks_the_judge_only(tmp_path: Path) -> None:
     data = load_eval_set(write_prompts(tmp_path / "p.jsonl", 4, with_reference=False), require_outcomes=False)
     out = tmp_path / "o.jsonl"
