@@ -23,10 +23,11 @@ from .console import make_console
 @click.option("--leave-one-out/--no-leave-one-out", default=True, show_default=True,
               help="Also report leave-one-source-out APGR (needs 2+ sources).")
 @click.option("--model", "model_kind", default="auto", show_default=True,
-              type=click.Choice(["auto", "linear", "trees"]),
+              type=click.Choice(["auto", "linear", "trees", "ngrams"]),
               help="linear: word and prompt-shape weights (transfers best); trees: boosted trees on the same features "
-                   "and the mean word vector (best on the traffic it was trained on); auto: cross-validate both, "
-                   "keep the trees only if they win.")
+                   "and the mean word vector (best on one model pair's traffic); ngrams: hashed word pairs (best "
+                   "where wording tells the hard prompts, as on MMLU; transfers worst); auto: cross-validate all "
+                   "three, keep another form than linear only if it wins.")
 @click.option("--litellm-prior", "litellm_prior", default=0.0, show_default=True, type=click.FloatRange(0, 1),
               help="Weight of LiteLLM's complexity heuristic blended into the score (0 = off; the shipped model "
                    "uses 0.5). It helps most on traffic unlike the training data; the report shows its effect "
@@ -58,8 +59,9 @@ def train(data: tuple[str, ...], tiers: str, out: str, folds: int, leave_one_out
     console.print(table)
     if report.cv_ci_by_model:
         console.print("[dim]CV cells: APGR [95% bootstrap interval over this data's prompts][/]")
-    for source, (diff, ci) in report.cv_trees_minus_linear.items():
-        console.print(f"trees - linear on {source}: {_with_interval(diff, ci, signed=True)} (paired)")
+    for kind, by_source in report.cv_minus_linear.items():
+        for source, (diff, ci) in by_source.items():
+            console.print(f"{kind} - linear on {source}: {_with_interval(diff, ci, signed=True)} (paired)")
     for source, (diff, ci) in report.cv_prior_effect.items():
         console.print(f"LiteLLM prior ({report.litellm_prior:g}) on {source}: "
                       f"{_with_interval(diff, ci, signed=True)} (paired, {report.model})")

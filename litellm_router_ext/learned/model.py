@@ -1,12 +1,13 @@
 """The learned difficulty model: fit, predict, and a pickle-free artifact with its manifest.
 
-Two forms, one scoring path. The *linear* form is
+Three forms, one scoring path. The *linear* form is
 ``raw = bias + coef · dense_features + mean(word_weight[w] for known words w)``, where each word's
 weight is its static vector projected on a learned direction plus a small, heavily penalised per-word
 correction: smooth trends that transfer to prompts and models it never saw. The *trees* form is boosted
 oblivious trees (``trees.py``) over the dense features and the prompt's mean word vector: interactions a
 linear model cannot express (this topic is hard *when* it is a word problem), which fit one model pair
-on its own traffic better and transfer worse. ``score`` maps ``raw`` through the training predictions'
+on its own traffic better and transfer worse. The *ngrams* form (``ngrams.py``) is a ridge over hashed
+word pairs: the wording of one traffic, which transfers worst. ``score`` maps ``raw`` through the training predictions'
 quantiles, so a score of 0.8 means "predicted harder than 80% of the training prompts"; thresholds cut
 it directly.
 
@@ -37,12 +38,15 @@ import numpy as np
 from ..errors import ArtifactError
 from .features import DENSE_NAMES, dense_features, words
 from .litellm_rules import LiteLLMRules, build_knots, quantile
+from .ngrams import DEFAULT_NGRAMS, NgramModel, NgramParams, bucket_occurrences, fit_ngrams
+from .solver import conjugate_gradient
 from .trees import DEFAULT_TREES, ObliviousTrees, TreeParams, fit_trees
 from .vectors import WordVectors
 
 FORMAT_VERSION = 2
 PRIOR_FORMAT_VERSION = 3  # with a prior: a reader that would ignore it refuses the file instead of misscoring
-READABLE_VERSIONS = (1, 2, 3)  # version 1: the linear part alone
+NGRAM_FORMAT_VERSION = 4  # the n-gram form, with or without a prior (older readers refuse it, as above)
+READABLE_VERSIONS = (1, 2, 3, 4)  # version 1: the linear part alone
 _KNOTS = 101
 
 
@@ -54,6 +58,8 @@ class Featurized:
     doc: np.ndarray  # doc index of each known-word occurrence
     word: np.ndarray  # vocabulary index of each occurrence
     n_known: np.ndarray  # known words per doc
+    gram_doc: np.ndarray | None = None  # doc index of each distinct n-gram bucket (``featurize(gram_bits=...)``)
+    gram_bucket: np.ndarray | None = None  # its bucket
 
     @property
     def n(self) -> int:
@@ -68,8 +74,8 @@ class Featurized:
         return np.hstack([self.dense, emb])
 
 
-def featurize(texts: Sequence[str], vocab: dict[str, int]) -> Featurized:
-    """Dense features and known-word occurrences of every text."""
+def featurize(texts: Sequence[str], vocab: dict[str, int], gram_bits: int | None = None) -> Featurized:
+    """Dense features and known-word occurrences of every text (and its n-gram buckets, given ``gram_bits``)."""
     dense = np.zeros((len(texts), len(DENSE_NAMES)))
     docs: list[int] = []
     ids: list[int] = []
@@ -82,7 +88,8 @@ def featurize(texts: Sequence[str], vocab: dict[str, int]) -> Featurized:
                 docs.append(i)
                 ids.append(j)
     doc = np.asarray(docs, dtype=np.int64)
-    return Featurized(dense, doc, np.asarray(ids, dtype=np.int64), np.bincount(doc, minlength=len(texts)))
+    grams = bucket_occurrences(texts, gram_bits) if gram_bits is not None else (None, None)
+    return Featurized(dense, doc, np.asarray(ids, dtype=np.int64), np.bincount(doc, minlength=len(texts)), *grams)
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,7 @@ class DifficultyModel:
     trees: ObliviousTrees | None = None
     vectors: np.ndarray | None = None  # (len(vocab), dim) word vectors the trees read; None without trees
     prior: Prior | None = None
+    ngrams: NgramModel | None = None  # the n-gram form: then raw = bias + its prediction, nothing else
 
     def __post_init__(self) -> None:
         if len(self.coef) != len(DENSE_NAMES):
@@ -152,6 +160,8 @@ class DifficultyModel:
 
     def raw(self, text: str) -> float:
         """Unmapped prediction (the training target's units)."""
+        if self.ngrams is not None:
+            return self.bias + self.ngrams.predict_one(text)
         toks = words(text)
         dense = dense_features(text, toks)
         z = self.bias
@@ -183,7 +193,12 @@ class DifficultyModel:
         return unit if self.prior is None else self.prior.blend(unit, text)
 
     def raw_batch(self, feats: Featurized, vocab_weights_index: np.ndarray | None = None) -> np.ndarray:
-        """Vectorised ``raw`` for featurized prompts whose word ids index ``self.vocab``."""
+        """Vectorised ``raw`` for featurized prompts whose word ids index ``self.vocab`` (for the n-gram form:
+        featurized with its ``gram_bits``)."""
+        if self.ngrams is not None:
+            if feats.gram_doc is None or feats.gram_bucket is None:
+                raise ValueError(f"featurize with gram_bits={self.ngrams.bits} to score the n-gram form")
+            return self.bias + self.ngrams.predict(feats.gram_doc, feats.gram_bucket, feats.n)
         ww = self.word_weights if vocab_weights_index is None else self.word_weights[vocab_weights_index]
         out = feats.dense @ np.asarray(self.coef) + self.bias
         sums = np.bincount(feats.doc, weights=ww[feats.word], minlength=feats.n)
@@ -218,7 +233,8 @@ class DifficultyModel:
         """Write ``path`` (.npz) and ``manifest_path(path)`` beside it; returns the artifact path."""
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
-        version = FORMAT_VERSION if self.prior is None else PRIOR_FORMAT_VERSION
+        version = (NGRAM_FORMAT_VERSION if self.ngrams is not None
+                   else FORMAT_VERSION if self.prior is None else PRIOR_FORMAT_VERSION)
         manifest = {**self.manifest, "format_version": version, "features": list(DENSE_NAMES)}
         arrays: dict[str, np.ndarray] = {
             "format_version": np.asarray([version], dtype=np.int64),
@@ -230,6 +246,7 @@ class DifficultyModel:
             "manifest": np.frombuffer(json.dumps(manifest, sort_keys=True).encode("utf-8"), dtype=np.uint8),
             **self._tree_arrays(),
             **self._prior_arrays(),
+            **({"ngram_idf": self.ngrams.idf, "ngram_weighted": self.ngrams.weighted} if self.ngrams else {}),
         }
         with p.open("wb") as fh:
             np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
@@ -262,9 +279,14 @@ class DifficultyModel:
                     readable = ", ".join(map(str, READABLE_VERSIONS))
                     raise ArtifactError(f"{p}: artifact format {version}, this version reads {readable}; "
                                         "retrain with `litellm-router train`")
-                if (version == PRIOR_FORMAT_VERSION) != ("prior_rules" in data.files):
+                has_prior = "prior_rules" in data.files
+                if version < NGRAM_FORMAT_VERSION and (version == PRIOR_FORMAT_VERSION) != has_prior:
                     raise ArtifactError(f"{p}: artifact format {version} "
                                         f"{'without' if version == PRIOR_FORMAT_VERSION else 'with'} a prior; "
+                                        "retrain with `litellm-router train`")
+                if (version == NGRAM_FORMAT_VERSION) != ("ngram_idf" in data.files):
+                    raise ArtifactError(f"{p}: artifact format {version} "
+                                        f"{'without' if version == NGRAM_FORMAT_VERSION else 'with'} n-gram weights; "
                                         "retrain with `litellm-router train`")
                 vocab_text = data["vocab"].tobytes().decode("utf-8")
                 has_trees = "tree_feature" in data.files
@@ -280,7 +302,9 @@ class DifficultyModel:
                     vectors=data["word_vectors"].astype(np.float32) if has_trees else None,
                     prior=Prior(LiteLLMRules.from_dict(json.loads(data["prior_rules"].tobytes().decode("utf-8"))),
                                 float(data["prior_weight"][0]), data["prior_knots"].tolist(),
-                                data["prior_blend_knots"].tolist()) if "prior_rules" in data.files else None,
+                                data["prior_blend_knots"].tolist()) if has_prior else None,
+                    ngrams=NgramModel(data["ngram_idf"].astype(np.float32), data["ngram_weighted"].astype(np.float32))
+                    if version == NGRAM_FORMAT_VERSION else None,
                 )
         except FileNotFoundError:
             raise ArtifactError(f"{p}: artifact not found; pass the .npz written by `litellm-router train`") from None
@@ -357,7 +381,7 @@ def fit(
 
     rhs = np.concatenate([design.T @ (sw * y), np.bincount(ww, weights=(sw * y)[dd] * inv * bow_scale,
                                                             minlength=n_vocab)])
-    x = _conjugate_gradient(matvec, rhs, penalties.cg_iters)
+    x = conjugate_gradient(matvec, rhs, penalties.cg_iters)
     b_dense = x[: zd.shape[1]]
     b_emb = x[zd.shape[1]: p - 1] / es
     word_weights = vec @ b_emb + x[p:] * bow_scale
@@ -387,6 +411,25 @@ def fit_tree_model(
     knots = _knots(bias + trees.predict(x))  # the linear part is zero: raw is bias + trees
     return DifficultyModel([0.0] * len(DENSE_NAMES), bias, list(vectors.words),
                            np.zeros(len(vectors.words), dtype=np.float32), knots, trees=trees, vectors=vec16)
+
+
+def fit_ngram_model(
+    feats: Featurized,
+    rows: np.ndarray,
+    target: np.ndarray,
+    weight: np.ndarray,
+    params: NgramParams = DEFAULT_NGRAMS,
+) -> DifficultyModel:
+    """The n-gram form alone on rows ``rows`` of ``feats`` (featurized with ``params.bits``); no manifest set."""
+    train_feats = _subset(feats, rows)
+    if train_feats.gram_doc is None or train_feats.gram_bucket is None:
+        raise ValueError(f"featurize with gram_bits={params.bits} to fit the n-gram form")
+    ngrams, bias = fit_ngrams(train_feats.gram_doc, train_feats.gram_bucket, len(rows), target[rows], weight[rows],
+                              params)
+    model = DifficultyModel([0.0] * len(DENSE_NAMES), bias, [], np.zeros(0, dtype=np.float32), [0.0, 1.0],
+                            ngrams=ngrams)
+    model.knots = _knots(model.raw_batch(train_feats))
+    return model
 
 
 def _check_knots(name: str, knots: Sequence[float]) -> None:
@@ -420,35 +463,17 @@ def _knots(raw: np.ndarray) -> list[float]:
     return knots
 
 
-def _conjugate_gradient(matvec: Any, rhs: np.ndarray, iters: int) -> np.ndarray:
-    x = np.zeros_like(rhs)
-    r = rhs.copy()
-    d = r.copy()
-    rs = float(r @ r)
-    stop = 1e-10 * float(rhs @ rhs)
-    for _ in range(iters):
-        ad = matvec(d)
-        curvature = float(d @ ad)
-        if rs <= stop or curvature <= 0.0:  # already solved (e.g. a constant target)
-            break
-        alpha = rs / curvature
-        x += alpha * d
-        r -= alpha * ad
-        rs_new = float(r @ r)
-        if rs_new < stop:
-            break
-        d = r + (rs_new / rs) * d
-        rs = rs_new
-    return x
-
-
 def _subset(feats: Featurized, rows: np.ndarray) -> Featurized:
     mask = np.zeros(feats.n, dtype=bool)
     mask[rows] = True
     rank = np.full(feats.n, -1)
     rank[rows] = np.arange(len(rows))
     occ = mask[feats.doc]
-    return Featurized(feats.dense[rows], rank[feats.doc[occ]], feats.word[occ], feats.n_known[rows])
+    grams: tuple[np.ndarray | None, np.ndarray | None] = (None, None)
+    if feats.gram_doc is not None and feats.gram_bucket is not None:
+        keep = rank[feats.gram_doc] >= 0
+        grams = rank[feats.gram_doc[keep]], feats.gram_bucket[keep]
+    return Featurized(feats.dense[rows], rank[feats.doc[occ]], feats.word[occ], feats.n_known[rows], *grams)
 
 
 def subset(feats: Featurized, rows: np.ndarray) -> Featurized:
