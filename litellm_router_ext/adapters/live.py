@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any
 
 import litellm
 
+from ..cascade.base import tool_calls_text
 from ..config import load_config, parse_yaml
 from ..errors import ConfigError
 from ..evaluation.dataset import EvalItem
@@ -23,19 +23,12 @@ JUDGE_PROMPT = (
 
 
 def answer_text(message: Any) -> str:
-    """An answer's text; one that only calls tools reads as its calls, ``[{"name": ..., "arguments": ...}]``,
-    so a reference or a judge can score it (and ``collect`` can keep it)."""
-    if message.content:
-        return str(message.content)
-    calls = []
-    for call in getattr(message, "tool_calls", None) or ():
-        function = call.function
-        try:
-            arguments = json.loads(function.arguments or "{}")
-        except ValueError:
-            arguments = function.arguments  # kept as sent: not JSON is part of what gets scored
-        calls.append({"name": function.name, "arguments": arguments})
-    return json.dumps(calls, ensure_ascii=False) if calls else ""
+    """What is scored of an answer: its calls when it called tools (``tool_calls_text``: the call is the answer,
+    whatever text came beside it), else its text."""
+    calls = getattr(message, "tool_calls", None) or ()
+    if calls:
+        return tool_calls_text((call.function.name, call.function.arguments) for call in calls)
+    return str(message.content or "")
 
 
 def router_ask(alias: str, **params: Any) -> Callable[[EvalItem], Awaitable[LiveAnswer]]:

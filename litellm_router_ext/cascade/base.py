@@ -9,7 +9,9 @@ exception escape: it becomes a failed verdict.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import contextlib
+import json
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -33,6 +35,32 @@ class Answer:
     """The last user message, for judges; never logged."""
     partial: bool = False
     """True when ``text`` is only a streamed prefix (early streaming mode)."""
+
+
+def tool_calls_text(calls: Iterable[tuple[str, object]]) -> str:
+    """Tool calls written as text, ``[{"name": ..., "arguments": {...}}]``: how an eval record keeps an answer
+    that called tools (JSON arguments decoded, anything else kept as sent), and what is scored."""
+    out = []
+    for name, arguments in calls:
+        if isinstance(arguments, str) or arguments is None:
+            with contextlib.suppress(ValueError):  # not JSON is kept as sent: part of what gets scored
+                arguments = json.loads(arguments or "{}")
+        out.append({"name": name, "arguments": arguments})
+    return json.dumps(out, ensure_ascii=False)
+
+
+def tool_calls_of_text(text: str) -> tuple[Mapping[str, Any], ...]:
+    """The OpenAI-style tool calls written by ``tool_calls_text``; () for any other text."""
+    try:
+        calls = json.loads(text) if text.lstrip().startswith("[") else None
+    except ValueError:
+        return ()
+    if not isinstance(calls, list) or not calls or not all(
+            isinstance(c, dict) and set(c) == {"name", "arguments"} and isinstance(c["name"], str) for c in calls):
+        return ()
+    return tuple({"id": f"call_{i}", "type": "function", "function": {
+        "name": c["name"], "arguments": c["arguments"] if isinstance(c["arguments"], str)
+        else json.dumps(c["arguments"], ensure_ascii=False)}} for i, c in enumerate(calls))
 
 
 @runtime_checkable

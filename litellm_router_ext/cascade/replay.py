@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from ..config import CascadeConfig, TierConfig
 from ..types import RequestView
 from . import flow as _flow
-from .base import Answer, Validator
+from .base import Answer, Validator, tool_calls_of_text
 
 
 def replay_cascade(
@@ -28,7 +28,8 @@ def replay_cascade(
     ``responses[k]`` is tier k's recorded answer text, ``None`` when missing: a missing answer plays as a
     provider failure (the flow moves up). ``costs[k]`` is what that answer cost (``None``: unknown, counted
     0). The budget check uses ``estimates`` when given, else the recorded costs (an exact estimate).
-    ``samples[k]`` are extra recorded answers for agreement checks.
+    ``samples[k]`` are extra recorded answers for agreement checks. For a request with tools, a response
+    written as tool calls (``tool_calls_text``) replays as an answer that made those calls.
     """
     from . import validate  # the package module imports this one
 
@@ -44,6 +45,9 @@ def replay_cascade(
         if text is None:
             return _flow.ProviderFailed("NoRecordedResponse", cost_usd=0.0)
         extra = tuple(samples[step.index]) if samples is not None and step.index < len(samples) else ()
-        return _flow.Answered(Answer(text=text, request=request, samples=extra, prompt_text=prompt), cost_usd=cost)
+        calls = tool_calls_of_text(text) if request.needs_tools else ()
+        answer = Answer(text="" if calls else text, request=request, tool_calls=calls, samples=extra,
+                        prompt_text=prompt)
+        return _flow.Answered(answer, cost_usd=cost)
 
     return _flow.drive(flow, call, lambda answer: validate(answer, validators, cascade))

@@ -159,6 +159,20 @@ def _parse_outcome(raw: object, where: tuple[str, int], model: str) -> Outcome:
     return Outcome(score, response, cost)
 
 
+def _tools_ok(value: object) -> bool:
+    return isinstance(value, list) and bool(value) and all(
+        isinstance(t, Mapping) and isinstance(t.get("function"), Mapping) and isinstance(t["function"].get("name"), str)
+        for t in value)
+
+
+def _tool_choice_ok(value: object) -> bool:
+    if isinstance(value, str):
+        return value in ("auto", "none", "required")
+    function = value.get("function") if isinstance(value, Mapping) else None
+    return (isinstance(value, Mapping) and value.get("type") == "function" and isinstance(function, Mapping)
+            and isinstance(function.get("name"), str))
+
+
 def _response_format_ok(value: object) -> bool:
     if not isinstance(value, Mapping) or value.get("type") not in ("text", "json_object", "json_schema"):
         return False
@@ -194,8 +208,10 @@ def parse_record(record: object, file: str, line: int, *, require_outcomes: bool
             raise DatasetError("must be an object with a string 'role'", file=file, line=line,
                                field=f"messages[{i}]")
     params = {k: record[k] for k in REQUEST_KEYS if record.get(k) is not None}
-    tool_choice = params.get("tool_choice")
-    if tool_choice is not None and not isinstance(tool_choice, str | Mapping):
+    if "tools" in params and not _tools_ok(params["tools"]):
+        raise DatasetError("must be a non-empty list of {'type': 'function', 'function': {'name': ..., "
+                           "'parameters': {...}}}", file=file, line=line, field="tools")
+    if "tool_choice" in params and not _tool_choice_ok(params["tool_choice"]):
         raise DatasetError("must be 'auto', 'none', 'required' or {'type': 'function', 'function': {'name': ...}}",
                            file=file, line=line, field="tool_choice")
     if "response_format" in params and not _response_format_ok(params["response_format"]):
@@ -206,12 +222,6 @@ def parse_record(record: object, file: str, line: int, *, require_outcomes: bool
         RequestView.from_openai(messages)
     except RequestError as exc:
         raise DatasetError(str(exc), file=file, line=line, field="messages") from None
-    for key in ("tools", "response_format"):
-        if key in params:  # checked one at a time, so the error names the key at fault
-            try:
-                RequestView.from_openai(messages, **{key: params[key]})
-            except RequestError as exc:
-                raise DatasetError(str(exc), file=file, line=line, field=key) from None
     outcomes_raw = record.get("outcomes")
     if not require_outcomes and outcomes_raw is None:
         outcomes_raw = {}

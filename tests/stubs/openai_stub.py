@@ -31,7 +31,7 @@ class Script:
     logprobs: dict[str, float] = field(default_factory=dict)
     """Token log-prob by requested model name (overrides ``logprob`` for that model)."""
     replies_if: dict[str, str] = field(default_factory=dict)
-    """Reply text when the last message contains the key (overrides every other reply)."""
+    """Reply text, without tool calls, when the last message contains the key (overrides every other reply)."""
     strict: bool = False
     """Refuse (400) a request whose tools are malformed, as OpenAI does, instead of answering anyway."""
 
@@ -42,7 +42,7 @@ class Script:
             return self
         return Script(
             reply=marked if marked is not None else self.replies.get(model, self.reply),
-            tool_calls=self.tool_calls,
+            tool_calls=self.tool_calls if marked is None else [],
             logprob=self.logprobs.get(model, self.logprob),
         )
 
