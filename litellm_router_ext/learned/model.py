@@ -65,6 +65,12 @@ class Featurized:
     def n(self) -> int:
         return int(self.dense.shape[0])
 
+    def grams(self, bits: int) -> tuple[np.ndarray, np.ndarray]:
+        """(doc, bucket) of the n-gram occurrences; ``ValueError`` when they were not computed."""
+        if self.gram_doc is None or self.gram_bucket is None:
+            raise ValueError(f"featurize with gram_bits={bits} for the n-gram form")
+        return self.gram_doc, self.gram_bucket
+
     def tree_inputs(self, vectors: np.ndarray) -> np.ndarray:
         """(n, n_dense + dim): dense features, then the mean vector of each prompt's known words."""
         emb = np.zeros((self.n, vectors.shape[1]))
@@ -196,9 +202,8 @@ class DifficultyModel:
         """Vectorised ``raw`` for featurized prompts whose word ids index ``self.vocab`` (for the n-gram form:
         featurized with its ``gram_bits``)."""
         if self.ngrams is not None:
-            if feats.gram_doc is None or feats.gram_bucket is None:
-                raise ValueError(f"featurize with gram_bits={self.ngrams.bits} to score the n-gram form")
-            return self.bias + self.ngrams.predict(feats.gram_doc, feats.gram_bucket, feats.n)
+            doc, bucket = feats.grams(self.ngrams.bits)
+            return self.bias + self.ngrams.predict(doc, bucket, feats.n)
         ww = self.word_weights if vocab_weights_index is None else self.word_weights[vocab_weights_index]
         out = feats.dense @ np.asarray(self.coef) + self.bias
         sums = np.bincount(feats.doc, weights=ww[feats.word], minlength=feats.n)
@@ -235,7 +240,8 @@ class DifficultyModel:
         p.parent.mkdir(parents=True, exist_ok=True)
         version = (NGRAM_FORMAT_VERSION if self.ngrams is not None
                    else FORMAT_VERSION if self.prior is None else PRIOR_FORMAT_VERSION)
-        manifest = {**self.manifest, "format_version": version, "features": list(DENSE_NAMES)}
+        features = list(DENSE_NAMES) if self.ngrams is None else []  # the n-gram form reads none of them
+        manifest = {**self.manifest, "format_version": version, "features": features}
         arrays: dict[str, np.ndarray] = {
             "format_version": np.asarray([version], dtype=np.int64),
             "coef": np.asarray(self.coef, dtype=np.float64),
@@ -422,10 +428,7 @@ def fit_ngram_model(
 ) -> DifficultyModel:
     """The n-gram form alone on rows ``rows`` of ``feats`` (featurized with ``params.bits``); no manifest set."""
     train_feats = _subset(feats, rows)
-    if train_feats.gram_doc is None or train_feats.gram_bucket is None:
-        raise ValueError(f"featurize with gram_bits={params.bits} to fit the n-gram form")
-    ngrams, bias = fit_ngrams(train_feats.gram_doc, train_feats.gram_bucket, len(rows), target[rows], weight[rows],
-                              params)
+    ngrams, bias = fit_ngrams(*train_feats.grams(params.bits), len(rows), target[rows], weight[rows], params)
     model = DifficultyModel([0.0] * len(DENSE_NAMES), bias, [], np.zeros(0, dtype=np.float32), [0.0, 1.0],
                             ngrams=ngrams)
     model.knots = _knots(model.raw_batch(train_feats))

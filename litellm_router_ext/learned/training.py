@@ -184,7 +184,7 @@ def source_weights(sources: np.ndarray) -> np.ndarray:
 
 MODEL_KINDS = ("auto", "linear", "trees", "ngrams")
 AUTO_MARGIN = 0.005  # "auto" keeps another form only when it beats the linear model's mean CV APGR by this much
-AUTO_MIN_TREE_EXAMPLES = 500  # below this "auto" tries the linear form alone: too few to fit, and CV gaps are noise
+AUTO_MIN_EXAMPLES = 500  # below this "auto" tries the linear form alone: too few to fit others, CV gaps are noise
 CV_RESAMPLES = 200  # bootstrap resamples of the out-of-fold predictions behind each CV interval
 
 
@@ -225,7 +225,7 @@ def train(
     model: str = "auto",
     tree_params: TreeParams = DEFAULT_TREES,
     ngram_params: NgramParams = DEFAULT_NGRAMS,
-    min_tree_examples: int = AUTO_MIN_TREE_EXAMPLES,
+    min_examples: int = AUTO_MIN_EXAMPLES,
     litellm_prior: float = 0.0,
     seed: int = 0,
 ) -> tuple[DifficultyModel, TrainReport]:
@@ -234,7 +234,7 @@ def train(
     ``model``: ``linear`` (the smooth part alone), ``trees`` (boosted trees alone, on the prompt features
     and the mean word vector), ``ngrams`` (hashed word pairs), or ``auto``: cross-validate all three and
     keep the best other form only if it beats the linear one by ``AUTO_MARGIN`` mean APGR (without folds,
-    or below ``min_tree_examples``, there is no evidence worth the name, so ``auto`` keeps the linear
+    or below ``min_examples``, there is no evidence worth the name, so ``auto`` keeps the linear
     model, the one that transfers best). ``litellm_prior``: the
     weight of LiteLLM's heuristic in the score (0 = none).
     """
@@ -249,7 +249,8 @@ def train(
                            f"{'/'.join('+'.join(t) for t in tiers)}); check --tiers against the outcome model ids",
                            file=", ".join(map(str, paths)))
     vecs = vectors or load_word_vectors()
-    grams = model in ("auto", "ngrams")
+    others = model == "auto" and folds >= 2 and len(examples) >= min_examples  # auto tries every form
+    grams = model == "ngrams" or others
     feats = featurize([e.text for e in examples], vecs.index(), ngram_params.bits if grams else None)
     y, weak, strong = targets(examples)
     src = np.array([e.source for e in examples])
@@ -278,7 +279,7 @@ def train(
     plain: dict[str, np.ndarray] = {}  # without the prior, for its effect
     if folds >= 2:
         fold = np.random.default_rng(seed).integers(0, folds, len(examples))
-        tried = ("linear", "trees", "ngrams") if len(examples) >= min_tree_examples else ("linear",)
+        tried = ("linear", "trees", "ngrams") if others else ("linear",)
         for kind in (tried if model == "auto" else (model,)):
             oof = oofs[kind] = np.zeros(len(examples))
             plain[kind] = np.zeros(len(examples))
@@ -328,7 +329,7 @@ def train(
                   f"{litellm_prior:g} * (quantile of LiteLLM {rules.litellm_version}'s complexity heuristic)"),
         "litellm_prior": ({"weight": litellm_prior, "rules": f"LiteLLM {rules.litellm_version} ComplexityRouter "
                            "defaults, stored in the artifact"} if rules is not None else None),
-        "dense_features": list(DENSE_NAMES),
+        "dense_features": None if ngrams else list(DENSE_NAMES),
         "word_features": (f"TF-IDF presence of hashed words and word pairs (CRC-32, 2**{ngram_params.bits} buckets, "
                           f"idf from the training prompts, grams in under {ngram_params.min_df} of them ignored; "
                           f"prompts over {MAX_CHARS} characters read as their first and last {MAX_CHARS // 2})"

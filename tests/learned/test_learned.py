@@ -17,7 +17,6 @@ from litellm_router_ext.config import ScorerConfig, load_config
 from litellm_router_ext.errors import ArtifactError, DatasetError
 from litellm_router_ext.learned.features import DENSE_NAMES, dense_features, words
 from litellm_router_ext.learned.model import DifficultyModel, apgr, featurize, manifest_path
-from litellm_router_ext.learned.ngrams import NgramParams, bucket_occurrences, buckets, fit_ngrams
 from litellm_router_ext.learned.training import (
     Example,
     _choose,
@@ -295,7 +294,7 @@ def test_auto_cross_validates_every_form_and_keeps_one(synthetic: Path) -> None:
     _, small = train([synthetic], parse_tiers("small,big"), folds=3, model="auto")
     assert set(small.cv_apgr_by_model) == {"linear"} and small.model == "linear"  # 120 examples: too few for trees
     _, report = train([synthetic], parse_tiers("small,big"), folds=3, model="auto",
-                      tree_params=TreeParams(rounds=30, bags=1), min_tree_examples=100)
+                      tree_params=TreeParams(rounds=30, bags=1), min_examples=100)
     assert set(report.cv_apgr_by_model) == {"linear", "trees", "ngrams"}
     assert report.cv_apgr == report.cv_apgr_by_model[report.model]
     assert set(report.cv_minus_linear) == {"trees", "ngrams"}
@@ -316,97 +315,6 @@ def test_auto_keeps_another_form_only_when_it_wins_by_the_margin() -> None:
     assert _choose("auto", cv) == "ngrams"
     assert _choose("auto", {**cv, "ngrams": {"a": 0.604}}) == "linear"  # within the margin: keep what transfers
     assert _choose("auto", {"linear": {"a": 0.6}}) == "linear" and _choose("trees", cv) == "trees"
-
-
-# ------------------------------------------------------------------------------------------ the n-gram form
-
-
-def _word_order_set(path: Path, n: int = 300) -> Path:
-    """The same words in two orders: 'the clerk paid the bank' is hard, 'the bank paid the clerk' easy.
-
-    Each prompt's bag of words is the same for both kinds, so only word pairs can tell them apart.
-    """
-    lines = []
-    for i in range(n):
-        hard = i % 2 == 0
-        who = "the clerk paid the bank" if hard else "the bank paid the clerk"
-        lines.append(json.dumps({"id": f"w-{i}", "source": "mine", "messages": [
-            {"role": "user", "content": f"Ticket {i}: {who} on day {i % 9}; what happened next?"}],
-            "outcomes": {"small": {"score": 0.0 if hard else 1.0}, "big": {"score": 1.0}}}))
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-def test_ngrams_learn_word_order_that_a_bag_of_words_cannot(tmp_path: Path) -> None:
-    data = _word_order_set(tmp_path / "order.jsonl")
-    ngrams, report = train([data], parse_tiers("small,big"), folds=3, model="ngrams", leave_one_out=False)
-    linear, linear_report = train([data], parse_tiers("small,big"), folds=3, model="linear", leave_one_out=False)
-    gain = np.array([1.0, 0.0] * 150)  # half the prompts gain from the big model; ranking them first is the best
-    best = apgr(gain, 1 - gain, np.ones(300))  # 0.75
-    assert report.cv_apgr["mine"] == pytest.approx(best, abs=0.005) and linear_report.cv_apgr["mine"] < 0.6
-    hard, easy = "Ticket 7: the clerk paid the bank on day 2?", "Ticket 7: the bank paid the clerk on day 2?"
-    assert ngrams.score(hard) > ngrams.score(easy) and linear.raw(hard) == pytest.approx(linear.raw(easy))
-
-
-def test_ngram_model_round_trips_and_scores_like_its_batch_path(tmp_path: Path) -> None:
-    model, report = train([_word_order_set(tmp_path / "o.jsonl")], parse_tiers("small,big"), folds=0, model="ngrams")
-    assert model.ngrams is not None and report.model == "ngrams" and model.manifest["ngrams"]["bits"] == 18
-    path = model.save(tmp_path / "n" / "difficulty.npz")
-    with np.load(path, allow_pickle=False) as data:
-        assert int(data["format_version"][0]) == 4  # older readers refuse it instead of scoring it as linear
-    again = DifficultyModel.load(path)
-    texts = ["Ticket 3: the clerk paid the bank on day 1; what happened next?", "never seen words", "", "x " * 9000]
-    assert [again.raw(t) for t in texts] == pytest.approx([model.raw(t) for t in texts])
-    feats = featurize(texts, {}, gram_bits=18)
-    assert again.raw_batch(feats).tolist() == pytest.approx([again.raw(t) for t in texts], abs=1e-6)
-    assert again.raw("") == again.bias  # nothing known: the training mean
-    with pytest.raises(ValueError, match="gram_bits=18"):
-        again.raw_batch(featurize(texts, {}))
-    scorer = LearnedScorer(path)  # what a router config's `learned` scorer with this artifact runs
-    assert scorer.score(RequestView.from_openai([{"role": "user", "content": texts[0]}])) == again.score(texts[0])
-    assert scorer.score_text(texts[0]) > scorer.score_text("Ticket 3: the bank paid the clerk on day 1; what?")
-
-
-def test_ngram_artifacts_without_their_weights_are_refused(tmp_path: Path) -> None:
-    model, _ = train([_word_order_set(tmp_path / "o.jsonl", 40)], parse_tiers("small,big"), folds=0, model="ngrams")
-    path = model.save(tmp_path / "n.npz")
-    with np.load(path, allow_pickle=False) as data:
-        arrays = {k: data[k] for k in data.files}
-    np.savez(tmp_path / "bare.npz", **{k: v for k, v in arrays.items() if not k.startswith("ngram_")})
-    with pytest.raises(ArtifactError, match="bare.npz: artifact format 4 without n-gram weights"):
-        DifficultyModel.load(tmp_path / "bare.npz")
-    np.savez(tmp_path / "v2.npz", **{**arrays, "format_version": np.asarray([2])})
-    with pytest.raises(ArtifactError, match="v2.npz: artifact format 2 with n-gram weights"):
-        DifficultyModel.load(tmp_path / "v2.npz")
-    np.savez(tmp_path / "odd.npz", **{**arrays, "ngram_idf": arrays["ngram_idf"][:1000]})
-    with pytest.raises(ArtifactError, match="odd.npz: n-gram arrays disagree"):
-        DifficultyModel.load(tmp_path / "odd.npz")
-
-
-def test_ngram_ridge_matches_a_dense_solve() -> None:
-    texts = [f"alpha beta {w} gamma {v}" for w in ("red", "blue", "green") for v in ("one", "two", "three", "four")]
-    target = np.random.default_rng(0).normal(size=len(texts))
-    weight = np.linspace(0.5, 1.5, len(texts))
-    doc, bucket = bucket_occurrences(texts, 10)
-    model, bias = fit_ngrams(doc, bucket, len(texts), target, weight, NgramParams(bits=10, min_df=1, l2=2.0))
-    x = np.zeros((len(texts), 1 << 10))
-    idf = model.idf[bucket].astype(np.float64)
-    x[doc, bucket] = idf
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
-    sw = weight / weight.mean()
-    coef = np.linalg.solve(x.T @ (sw[:, None] * x) + 2.0 * len(texts) / 1000 * np.eye(1 << 10),
-                           x.T @ (sw * (target - bias)))
-    assert bias == pytest.approx(np.average(target, weights=sw))
-    assert model.predict(doc, bucket, len(texts)) == pytest.approx(x @ coef, abs=1e-5)
-    assert sorted(buckets("b a b", 10)) == sorted(set(buckets("a b", 10) + buckets("b a", 10)))  # words, both pairs
-
-
-def test_ngrams_beat_the_other_forms_on_mmlu(shared_data: Path) -> None:
-    # Where a question's wording tells recall ("refers to") from reasoning ("if the"): 5-fold CV APGR,
-    # mixtral -> gpt-4. The trees score 0.668 and the landscape's TF-IDF + logistic regression 0.67.
-    tiers = parse_tiers("mixtral-8x7b-instruct-v0.1,gpt-4-1106-preview")
-    _, report = train([shared_data / "routellm-mmlu.jsonl"], tiers, folds=5, model="ngrams", leave_one_out=False)
-    assert report.cv_apgr["routellm-mmlu"] > 0.68
 
 
 def test_linear_artifacts_of_format_1_still_load(tmp_path: Path) -> None:
