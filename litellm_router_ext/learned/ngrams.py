@@ -20,6 +20,7 @@ Scoring one prompt hashes at most ``MAX_CHARS`` characters of it: a few microsec
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import zlib
 from collections.abc import Iterable
@@ -92,12 +93,17 @@ class NgramModel:
     def predict_one(self, text: str) -> float:
         """The n-gram part of one prompt's raw prediction (0 when none of its grams was seen in training).
 
-        It runs ``predict`` itself, so it is bit for bit the value the quantile table was cut on: on templated
-        traffic many training prompts share one prediction, and a last-digit difference would move a prompt
-        across that whole stretch of the table.
+        It adds in double precision, one bucket after another as ``predict``'s ``bincount`` does, so it is bit
+        for bit the value the quantile table was cut on: on templated traffic many training prompts share one
+        prediction, and a last-digit difference would move a prompt across that whole stretch of the table.
+        (A plain loop: ``sum()`` compensates its rounding from Python 3.12 on, which ``bincount`` does not.)
         """
-        found = np.asarray(buckets(text, self.bits), dtype=np.int64)
-        return float(self.predict(np.zeros(len(found), dtype=np.int64), found, 1)[0])
+        found = buckets(text, self.bits)
+        norm2 = total = 0.0
+        for idf, weighted in zip(self.idf.take(found).tolist(), self.weighted.take(found).tolist(), strict=True):
+            norm2 += idf * idf
+            total += weighted
+        return total / math.sqrt(norm2) if norm2 > 0 else 0.0
 
     def predict(self, doc: np.ndarray, bucket: np.ndarray, n: int) -> np.ndarray:
         """The n-gram part for ``n`` prompts given their bucket occurrences (``bucket_occurrences``)."""
