@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -114,11 +115,13 @@ class LLMJudge:
     ((s - 1) / 9, as the data does). ``calls``, ``failed`` and ``cost_usd`` add up what it asked and spent.
 
     A name that is neither a group of ``router`` nor a model LiteLLM can route is refused up front
-    (``ConfigError`` naming ``source``), before any answer is paid for.
+    (``ConfigError`` naming ``source``), before any answer is paid for. ``concurrency`` caps the judge's calls
+    in flight, however many runs share it (``collect`` asks several models at once; LiteLLM's own
+    ``max_parallel_requests`` answers a call over its limit with a 429 instead of queueing it).
     """
 
     def __init__(self, model: str, router: litellm.Router | None = None, *, source: str | None = None,
-                 **params: Any) -> None:
+                 concurrency: int | None = None, **params: Any) -> None:
         groups = router.get_model_names() if router is not None else []
         if model not in groups:
             try:
@@ -130,14 +133,18 @@ class LLMJudge:
         self._complete = router.acompletion if router is not None and model in groups else litellm.acompletion
         self.model, self.params = model, params
         self.calls, self.failed, self.cost_usd, self.unpriced = 0, 0, 0.0, 0
+        self._gate = asyncio.Semaphore(concurrency) if concurrency else None  # binds to a loop on first use
 
     async def __call__(self, item: EvalItem, answer: str) -> float:
         reference = f"\nA reference answer: {item.reference}" if item.reference else ""
         prompt = JUDGE_PROMPT.format(reference=reference, question=item.prompt_text, answer=answer)
         self.calls += 1
         try:
-            response = await self._complete(model=self.model, messages=[{"role": "user", "content": prompt}],
-                                            temperature=0, **self.params)
+            if self._gate is None:
+                response = await self._ask(prompt)
+            else:
+                async with self._gate:
+                    response = await self._ask(prompt)
         except Exception:
             self.failed += 1
             raise
@@ -156,6 +163,10 @@ class LLMJudge:
         """What the judge cost this run: {model, calls, cost_usd, unpriced (calls LiteLLM could not price)}."""
         return {"model": self.model, "calls": self.calls, "failed": self.failed, "cost_usd": self.cost_usd,
                 "unpriced": self.unpriced}
+
+    async def _ask(self, prompt: str) -> Any:
+        return await self._complete(model=self.model, messages=[{"role": "user", "content": prompt}], temperature=0,
+                                    **self.params)
 
     def describe(self) -> str:
         failed = f", {self.failed} failed" if self.failed else ""

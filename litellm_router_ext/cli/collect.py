@@ -42,7 +42,7 @@ from .errors import failure_examples
               help="With --score judge: the model that rates answers 1-10, a LiteLLM model id or a model group of "
                    "--config (checked before any call).")
 @click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
-              help="Calls in flight per model.")
+              help="Calls in flight per model, and for the judge (shared by every model's answers).")
 def collect(data: Path, models: str | None, config: Path | None, out: Path | None, score_mode: str,
             judge_model: str | None, concurrency: int) -> None:
     """Ask every model every prompt of DATA, score the answers, and write the outcomes `train` and `eval` read."""
@@ -67,7 +67,8 @@ def collect(data: Path, models: str | None, config: Path | None, out: Path | Non
         if not names:
             raise click.ClickException("pass --models (or a router config as --config, whose tiers are asked)")
         eval_set = load_eval_set(data, require_outcomes=False)
-        judge = LLMJudge(judge_model, router, source=str(config) if config else None) if judge_model else None
+        judge = (LLMJudge(judge_model, router, source=str(config) if config else None, concurrency=concurrency)
+                 if judge_model else None)  # --concurrency calls a model, and as many for the judge in all
         progress = Progress(TextColumn("[bold]collect"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                             console=console)
         task = progress.add_task("collect", total=None)

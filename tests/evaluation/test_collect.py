@@ -220,6 +220,23 @@ def test_cli_collect_asks_with_each_prompts_tools_and_response_format(tmp_path: 
     assert json.loads(out.read_text().splitlines()[1])["response_format"]["type"] == "json_schema"
 
 
+def test_cli_collect_keeps_the_judge_within_concurrency_however_many_models_answer(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data, out = write_prompts(tmp_path / "prompts.jsonl", 12, with_reference=False), tmp_path / "o.jsonl"
+    script = Script(reply="8", delay_s=0.15)  # slow enough for calls to overlap
+    with StubServer(script) as stub:
+        monkeypatch.setenv("OPENAI_API_BASE", stub.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+        result = CliRunner().invoke(main, ["collect", "--data", str(data), "--models",
+                                           "openai/m-a,openai/m-b,openai/m-c", "--score", "judge", "--judge",
+                                           "openai/grader", "--concurrency", "2", "--out", str(out)],
+                                    catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    answering = sum(script.peak_in_flight[f"m-{m}"] for m in "abc")
+    assert answering > 2 and script.peak_in_flight["grader"] <= 2  # three models at once, one judge at two
+    assert {i.outcomes["openai/m-a"].score for i in load_eval_set(out).items} == {7 / 9}
+
+
 # ------------------------------------------------------------- resume and merge rules (from a review)
 
 

@@ -34,6 +34,10 @@ class Script:
     """Reply text, without tool calls, when the last message contains the key (overrides every other reply)."""
     strict: bool = False
     """Refuse (400) a request whose tools are malformed, as OpenAI does, instead of answering anyway."""
+    peak_in_flight: dict[str, int] = field(default_factory=dict)
+    """The most requests for each model name that were being answered at once."""
+    _in_flight: dict[str, int] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def for_model(self, model: str, prompt: str = "") -> Script:
         """This script as seen by a request for ``model`` (its own reply and log-prob, if scripted)."""
@@ -143,6 +147,17 @@ def make_handler(script: Script) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
             script.requests.append(body)
+            name = str(body.get("model", "stub"))
+            with script._lock:
+                script._in_flight[name] = script._in_flight.get(name, 0) + 1
+                script.peak_in_flight[name] = max(script.peak_in_flight.get(name, 0), script._in_flight[name])
+            try:
+                self._answer(body)
+            finally:
+                with script._lock:
+                    script._in_flight[name] -= 1
+
+        def _answer(self, body: dict[str, Any]) -> None:
             if script.delay_s:
                 time.sleep(script.delay_s)
             if script.status != 200:
