@@ -36,8 +36,10 @@ from .errors import failure_examples
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Eval-set JSONL to write, with each model's outcomes (default: <data>.outcomes.jsonl). "
                    "Progress is kept beside it in <out>.parts/; rerun the same command to resume.")
-@click.option("--score", "score_mode", type=click.Choice(["auto", "exact", "numeric", "choice", "judge"]),
-              default="auto", show_default=True, help="How answers are scored against the reference.")
+@click.option("--score", "score_mode", type=click.Choice(["auto", "exact", "numeric", "choice", "json", "judge"]),
+              default="auto", show_default=True,
+              help="How answers are scored against the reference; auto: a letter, a number, JSON (tool calls "
+                   "too, as [{\"name\": ..., \"arguments\": {...}}]) or else normalised text.")
 @click.option("--judge", "judge_model", default=None,
               help="With --score judge: the model that rates answers 1-10, a LiteLLM model id or a model group of "
                    "--config (checked before any call).")

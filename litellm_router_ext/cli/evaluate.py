@@ -137,7 +137,7 @@ def _warn_when_quiet(warnings: Sequence[str], quiet: bool) -> None:
                    "(default: <data>.live.jsonl).")
 @click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
               help="Live mode: requests in flight at once.")
-@click.option("--score", "score_mode", type=click.Choice(["auto", "exact", "numeric", "choice", "judge"]),
+@click.option("--score", "score_mode", type=click.Choice(["auto", "exact", "numeric", "choice", "json", "judge"]),
               default="auto", show_default=True, help="Live mode: how answers are scored against the reference.")
 @click.option("--judge", "judge_model", default=None,
               help="Live mode, --score judge: the model that rates answers 1-10, a LiteLLM model id or a model group "

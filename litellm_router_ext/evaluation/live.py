@@ -9,8 +9,10 @@ changed item never keeps a stale score: a kept answer to the same messages is sc
 is asked again.
 
 Answers are scored against the item's ``reference``: ``choice`` (a letter A-J), ``numeric`` (the final
-number, GSM8K-style ``#### N`` first), ``exact`` (normalised text), ``auto`` (picks one of those from the
-reference's shape), or ``judge`` (an LLM rates the answer; the adapter supplies the judge).
+number, GSM8K-style ``#### N`` first), ``json`` (the same JSON value: key order free, types strict, a
+```json fence allowed; tool calls are compared as ``[{"name", "arguments"}]``), ``exact`` (normalised
+text), ``auto`` (picks one of those from the reference's shape), or ``judge`` (an LLM rates the answer;
+the adapter supplies the judge).
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Literal
 
+from ..cascade.validators.structured import extract_json_text
 from ..errors import DatasetError
 from .dataset import EvalItem
 
-ScoreMode = Literal["auto", "exact", "numeric", "choice", "judge"]
+ScoreMode = Literal["auto", "exact", "numeric", "choice", "json", "judge"]
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 _FINAL = re.compile(r"####\s*\$?\s*(-?\d[\d,]*(?:\.\d+)?)|answer is[:\s]*\$?\s*(-?\d[\d,]*(?:\.\d+)?)", re.IGNORECASE)
 _CHOICE = re.compile(r"(?:answer is|answer:)\s*\(?([A-J])\b|^\s*\(?([A-J])[).:]?\s*$|\(([A-J])\)", re.I | re.M)
@@ -101,8 +104,27 @@ def _normalise(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s.-]", " ", text.lower()).split()).rstrip(".")
 
 
+def _json_value(text: str) -> tuple[bool, object]:
+    """(True, value) when ``text`` is JSON (inside a ```json fence, too), else (False, None)."""
+    try:
+        return True, json.loads(extract_json_text(text))
+    except ValueError:
+        return False, None
+
+
+def same_json(a: object, b: object) -> bool:
+    """Equal JSON values with strict types: key order is free, but "42" is not 42 and true is not 1."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_json(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, bool) or isinstance(b, bool) or isinstance(a, str) or isinstance(b, str):
+        return type(a) is type(b) and a == b
+    return a == b  # numbers (42 == 42.0) and null
+
+
 def resolve_mode(reference: str, mode: ScoreMode) -> ScoreMode:
-    """The concrete mode for one reference (``auto`` looks at its shape)."""
+    """The concrete mode for one reference (``auto`` looks at its shape: a JSON object or array is ``json``)."""
     if mode != "auto":
         return mode
     ref = reference.strip()
@@ -110,6 +132,8 @@ def resolve_mode(reference: str, mode: ScoreMode) -> ScoreMode:
         return "choice"
     if _as_number(ref) is not None:
         return "numeric"
+    if ref.startswith(("{", "[")) and _json_value(ref)[0]:
+        return "json"
     return "exact"
 
 
@@ -121,6 +145,9 @@ def score_answer(answer: str, reference: str, mode: ScoreMode = "auto") -> float
     if concrete == "numeric":
         got, want = final_number(answer), _as_number(reference.strip())
         return 1.0 if got is not None and want is not None and abs(got - want) <= 1e-6 * max(1.0, abs(want)) else 0.0
+    if concrete == "json":
+        (parsed, value), (_, expected) = _json_value(answer), _json_value(reference)
+        return 1.0 if parsed and same_json(value, expected) else 0.0
     if concrete == "exact":
         return 1.0 if _normalise(answer) == _normalise(reference) else 0.0
     raise ValueError("judge scoring needs a judge; use LiveRun with a judge callable")

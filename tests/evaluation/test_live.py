@@ -32,6 +32,16 @@ from litellm_router_ext.evaluation.live import (
         ("C. Because it is", "B", 0.0),
         ("Paris.", "paris", 1.0),
         ("Lyon", "Paris", 0.0),
+        # JSON references (a walk-through found them scored as normalised text: right answers 0, wrong ones 1)
+        ('{"unit": "f", "city": "Tokyo"}', '{"city": "Tokyo", "unit": "f"}', 1.0),  # key order is free
+        ('```json\n{"city": "Tokyo"}\n```', '{"city": "Tokyo"}', 1.0),  # a fence, as the schema check allows
+        ('{"age": "42"}', '{"age": 42}', 0.0),  # a string is not a number
+        ('{"ok": 1}', '{"ok": true}', 0.0),  # nor is 1 true
+        ('{"n": 2.0}', '{"n": 2}', 1.0),
+        ('{"city": "Tokyo", "extra": null}', '{"city": "Tokyo"}', 0.0),
+        ('[{"name": "pay", "arguments": "{amount: 5"}]', '[{"name": "pay", "arguments": {"amount": 5}}]', 0.0),
+        ('[{"name": "pay", "arguments": {"amount": 5}}]', '[{"name": "pay", "arguments": {"amount": 5}}]', 1.0),
+        ("Sure! city: Tokyo", '{"city": "Tokyo"}', 0.0),  # no JSON at all
     ],
 )
 def test_score_answer(answer: str, reference: str, score: float) -> None:
