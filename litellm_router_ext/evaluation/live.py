@@ -201,8 +201,15 @@ def asked_digest(item: EvalItem, answerer: str = "") -> str:
 
 
 def fingerprint(item: EvalItem, mode: ScoreMode, tag: str = "") -> str:
-    """A short digest of the item's request and reference and of the scoring (``tag``: e.g. the judge model)."""
-    payload = json.dumps([_asked(item), item.reference, mode, tag], sort_keys=True, default=str)
+    """A short digest of the item's request and reference and of the scoring (``tag``: e.g. the judge model).
+
+    A JSON reference under ``auto`` digests as ``auto/json``: such answers were compared as text before the
+    ``json`` mode existed, so their records are scored again (from the kept answer, when there is one).
+    """
+    scoring: str = mode
+    if mode == "auto" and item.reference is not None and resolve_mode(item.reference, mode) == "json":
+        scoring = "auto/json"
+    payload = json.dumps([_asked(item), item.reference, scoring, tag], sort_keys=True, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from collections import Counter
 from pathlib import Path
@@ -235,6 +236,32 @@ def test_cli_collect_keeps_the_judge_within_concurrency_however_many_models_answ
     answering = sum(script.peak_in_flight[f"m-{m}"] for m in "abc")
     assert answering > 2 and script.peak_in_flight["grader"] <= 2  # three models at once, one judge at two
     assert {i.outcomes["openai/m-a"].score for i in load_eval_set(out).items} == {7 / 9}
+
+
+def test_json_answers_scored_as_text_by_an_earlier_version_are_rescored_not_bought_again(tmp_path: Path) -> None:
+    data, out = tmp_path / "p.jsonl", tmp_path / "o.jsonl"
+    data.write_text(json.dumps({"id": "j", "source": "mine", "messages": [{"role": "user", "content": "Tokyo?"}],
+                                "reference": '{"city": "Tokyo", "unit": "c"}'}) + "\n")
+    calls = Counter()
+
+    def ask_for(model: str) -> Ask:
+        async def ask(item: EvalItem) -> LiveAnswer:
+            calls[model] += 1
+            return LiveAnswer(text='{"unit": "c", "city": "Tokyo"}', model=model, cost_usd=0.01)
+        return ask
+
+    items = load_eval_set(data, require_outcomes=False)
+    asyncio.run(collect(items, ["m"], ask_for, out))
+    part = part_path(out, "m")
+    record = json.loads(part.read_text())
+    messages = [{"role": "user", "content": "Tokyo?"}]
+    reference = '{"city": "Tokyo", "unit": "c"}'
+    old = hashlib.sha256(json.dumps([messages, reference, "auto", ""], sort_keys=True).encode()).hexdigest()[:16]
+    record.update(score=0.0, fingerprint=old)  # as the text comparison of an earlier version left it
+    part.write_text(json.dumps(record) + "\n")
+    again = asyncio.run(collect(items, ["m"], ask_for, out))
+    assert calls["m"] == 1 and again.by_model["m"]["quality"] == 1.0  # scored again from the kept answer
+    assert load_eval_set(out).items[0].outcomes["m"].score == 1.0
 
 
 # ------------------------------------------------------------- resume and merge rules (from a review)
