@@ -119,10 +119,11 @@ def build_router(spec: str, items: Sequence[EvalItem], tiers: Sequence[str], *,
 
         return ReplayRouter(spec, litellm_baseline_scores(spec, [i.prompt_text for i in items]), kind="baseline")
     if all(part in BUILTIN_SCORERS for part in spec.split("+")):  # one name, or several joined by +
-        return ReplayRouter(spec, config_scores(scorer_router_config(spec, tiers), items))
+        config = scorer_router_config(spec, tiers)
+        return ReplayRouter(spec, config_scores(config, items), notes=in_sample_notes(config, items))
     if spec.startswith(LEARNED_PREFIX):
         config = scorer_router_config("learned", tiers, params={"artifact": spec[len(LEARNED_PREFIX):]})
-        return ReplayRouter(spec, config_scores(config, items))
+        return ReplayRouter(spec, config_scores(config, items), notes=in_sample_notes(config, items))
     if not is_file_spec(spec):
         raise ConfigError(f"unknown router {spec!r}: not a built-in name and not a config file", key="--router",
                           allowed=dict.fromkeys([*BUILTIN_SCORERS, *LITELLM_NAMES, "heuristic+litellm-heuristic",
@@ -138,7 +139,25 @@ def build_router(spec: str, items: Sequence[EvalItem], tiers: Sequence[str], *,
     notes = (f"router '{config.alias}' is replayed with --tiers' outcomes by position: {', '.join(renamed)}; "
              "check that the order matches",) if renamed else ()
     return ReplayRouter(config.alias, config_scores(config, items), tuple(config.thresholds), config, path,
-                        notes=notes)
+                        notes=(*notes, *in_sample_notes(config, items)))
+
+
+def in_sample_notes(config: RouterConfig, items: Sequence[EvalItem]) -> tuple[str, ...]:
+    """A note for each learned scorer of ``config`` that was trained on some of ``items``' prompts: its figures
+    on them are in-sample, better than it will do on traffic it never saw."""
+    from ..scorers.learned import LearnedScorer
+
+    notes = []
+    for scorer in config.scorers:
+        if scorer.name != "learned":
+            continue
+        learned = LearnedScorer(scorer.params.get("artifact"))
+        seen = learned.model.count_seen([item.prompt_text for item in items])
+        if seen:
+            notes.append(f"the learned scorer's artifact {learned.artifact.name} was trained on {seen} of these "
+                         f"{len(items)} prompts, so its figures here are in-sample (better than on traffic it "
+                         "never saw); score it on prompts it was not trained on")
+    return tuple(notes)
 
 
 def setup_warnings(table: OutcomeTable, routers: Sequence[ReplayRouter], *, tiers_given: bool) -> list[str]:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import zlib
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -144,6 +145,7 @@ class DifficultyModel:
     vectors: np.ndarray | None = None  # (len(vocab), dim) word vectors the trees read; None without trees
     prior: Prior | None = None
     ngrams: NgramModel | None = None  # the n-gram form: then raw = bias + its prediction, nothing else
+    seen: np.ndarray | None = None  # sorted CRC-32 of each training prompt (``prompt_digests``), for in-sample notes
 
     def __post_init__(self) -> None:
         if len(self.coef) != len(DENSE_NAMES):
@@ -227,6 +229,12 @@ class DifficultyModel:
         prior = self.prior
         return np.array([prior.blend_raw(u, p) for u, p in zip(units, prior_raw.tolist(), strict=True)])
 
+    def count_seen(self, texts: Sequence[str]) -> int | None:
+        """How many of ``texts`` were training prompts of this model (``None``: the artifact does not say)."""
+        if self.seen is None:
+            return None
+        return int(np.isin(prompt_digests(texts, unique=False), self.seen).sum())
+
     def add_prior(self, rules: LiteLLMRules, weight: float, feats: Featurized, prior_raw: np.ndarray) -> None:
         """Blend ``rules`` in with ``weight``; ``feats``/``prior_raw``: the prompts this model was fitted on."""
         self.prior = None  # the blend table is built from the learned scores alone
@@ -253,6 +261,7 @@ class DifficultyModel:
             **self._tree_arrays(),
             **self._prior_arrays(),
             **({"ngram_idf": self.ngrams.idf, "ngram_weighted": self.ngrams.weighted} if self.ngrams else {}),
+            **({"train_prompt_crc32": self.seen.astype(np.uint32)} if self.seen is not None else {}),
         }
         with p.open("wb") as fh:
             np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
@@ -311,6 +320,7 @@ class DifficultyModel:
                                 data["prior_blend_knots"].tolist()) if has_prior else None,
                     ngrams=NgramModel(data["ngram_idf"].astype(np.float32), data["ngram_weighted"].astype(np.float32))
                     if version == NGRAM_FORMAT_VERSION else None,
+                    seen=data["train_prompt_crc32"].astype(np.uint32) if "train_prompt_crc32" in data.files else None,
                 )
         except FileNotFoundError:
             raise ArtifactError(f"{p}: artifact not found; pass the .npz written by `litellm-router train`") from None
@@ -417,6 +427,13 @@ def fit_tree_model(
     knots = _knots(bias + trees.predict(x))  # the linear part is zero: raw is bias + trees
     return DifficultyModel([0.0] * len(DENSE_NAMES), bias, list(vectors.words),
                            np.zeros(len(vectors.words), dtype=np.float32), knots, trees=trees, vectors=vec16)
+
+
+def prompt_digests(texts: Sequence[str], *, unique: bool = True) -> np.ndarray:
+    """CRC-32 of each text's UTF-8 (sorted and unique unless ``unique=False``): which prompts an artifact was
+    trained on, in 4 bytes each (a chance match is about one in 4 billion per prompt)."""
+    digests = np.fromiter((zlib.crc32(t.encode("utf-8")) for t in texts), dtype=np.uint32, count=len(texts))
+    return np.unique(digests) if unique else digests
 
 
 def fit_ngram_model(

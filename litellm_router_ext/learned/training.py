@@ -58,6 +58,7 @@ from .model import (
     fit,
     fit_ngram_model,
     fit_tree_model,
+    prompt_digests,
     subset,
 )
 from .ngrams import DEFAULT_NGRAMS, MAX_CHARS, NgramParams
@@ -313,6 +314,7 @@ def train(
             report.lodo_apgr[s] = round(apgr(pred, weak[te], strong[te]), 4)
 
     fitted = fit_kind(report.model, np.arange(len(examples)))
+    fitted.seen = prompt_digests([e.text for e in examples])  # so eval can say when it scores these prompts again
     trees, ngrams = report.model == "trees", report.model == "ngrams"
     report.seconds = time.perf_counter() - start
     fitted.manifest = {

@@ -49,7 +49,7 @@ def test_piped_report_keeps_every_column():
     assert result.exit_code == 0, result.output
     header = next(line for line in result.output.splitlines() if "quality" in line and "router" in line)
     assert "saved95" in header and "saved99" in header
-    regression_header = next(line for line in result.output.splitlines() if "difficulty" in line)
+    regression_header = next(line for line in result.output.splitlines() if " difficulty " in line)
     assert "tier" in regression_header and "prompt" in regression_header
 
 

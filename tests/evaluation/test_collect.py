@@ -182,7 +182,8 @@ def test_cli_collects_from_real_http_models_then_trains_and_evaluates(tmp_path: 
                                           "--router", f"learned:{tmp_path / 'mine.npz'}", "--json", "-", "--quiet"],
                                    catch_exceptions=False)
     assert evaluated.exit_code == 0, evaluated.output
-    routers = {r["router"]: r for r in json.loads(evaluated.output)["results"]}
+    routers = {r["router"]: r for r in json.loads(evaluated.stdout)["results"]}
+    assert "mine.npz was trained on 24 of these 24 prompts" in " ".join(evaluated.stderr.split())  # in-sample
     assert routers["oracle"]["quality"] == 1.0  # every prompt has one model that is right
 
 

@@ -368,6 +368,40 @@ def test_eval_takes_a_trained_artifact_as_router(synthetic: Path, tmp_path: Path
     assert bad.exit_code != 0 and "artifact not found" in bad.output
 
 
+def test_eval_says_when_an_artifact_is_scored_on_prompts_it_was_trained_on(synthetic: Path, tmp_path: Path) -> None:
+    from litellm_router_ext.cli.evaluate import eval_command as evaluate
+
+    model, _ = train([synthetic], parse_tiers("small,big"), folds=0)
+    artifact = model.save(tmp_path / "mine.npz")
+    assert DifficultyModel.load(artifact).count_seen(["Say hello to my friend number 3.", "unseen"]) == 1
+    prices = tmp_path / "prices.json"
+    prices.write_text(json.dumps({"small": {"input_usd_per_mtok": 0.1, "output_usd_per_mtok": 0.1},
+                                  "big": {"input_usd_per_mtok": 5.0, "output_usd_per_mtok": 15.0}}))
+    args = ["--tiers", "small,big", "--prices", str(prices), "--router", f"learned:{artifact}", "--bootstrap", "0"]
+    same = CliRunner().invoke(evaluate, ["--data", str(synthetic), *args])
+    assert same.exit_code == 0, same.output
+    assert "mine.npz was trained on 120 of these 120 prompts" in " ".join(same.output.split())
+    fresh = tmp_path / "fresh.jsonl"
+    fresh.write_text(synthetic.read_text().replace("Say hello to my friend", "Wave at my pal"))
+    other = CliRunner().invoke(evaluate, ["--data", str(fresh), *args])
+    assert other.exit_code == 0 and "trained on 60 of these 120" in " ".join(other.output.split())  # the rest
+
+
+def test_the_shipped_artifact_knows_the_llmrouter_test_prompts_it_was_trained_on(shared_data: Path) -> None:
+    # 119 of llmrouter-test's 500 prompts also occur in llmrouter-train, and some more in the RouteLLM sets: the
+    # shipped model was trained on all four files.
+    from litellm_router_ext.evaluation.dataset import load_eval_set
+    from litellm_router_ext.evaluation.routers import build_router
+
+    items = load_eval_set(shared_data / "llmrouter-test.jsonl").items
+    trained = {i.prompt_text for name in DifficultyModel.load(default_artifact_path()).manifest["training_data"]
+               for i in load_eval_set(shared_data / name).items}
+    expected = sum(item.prompt_text in trained for item in items)
+    assert expected >= 119
+    router = build_router("learned", items, ["gemma-2-9b-it", "llama-3.1-nemotron-51b-instruct"])
+    assert any(f"difficulty.npz was trained on {expected} of these 500 prompts" in note for note in router.notes)
+
+
 def test_trees_trained_on_llmrouter_train_beat_litellm_heuristic_on_its_test(shared_data: Path) -> None:
     # The user path: `train --model trees` on one pair's recorded traffic, scored on held-out prompts of it.
     # LiteLLM's heuristic scores 0.791 APGR on this test file (0.710 on the 381 prompts not in train).
