@@ -234,6 +234,10 @@ def calibrate_command(data: Path | None, prices: Path | None, tiers: str | None,
                            confidence=confidence)
         warnings = setup_warnings(loaded.table, [router], tiers_given=loaded.tiers_given)
         result.notes.extend(warnings)
+        if router.config is not None and router.config.cascade is not None:  # gate and eval do replay it
+            result.notes.append(f"router '{router.config.alias}' has a cascade: these thresholds are set on routing "
+                                "alone, and its escalations add quality and cost on top; `gate` and `eval` "
+                                "replay both")
         thresholds = result.thresholds
         if result.reached and thresholds is not None:
             heldout = split_stats(test_table, scores[~loaded.calib], np.asarray(thresholds), bootstrap,

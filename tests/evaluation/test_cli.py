@@ -108,6 +108,17 @@ def test_calibrate_without_resamples_says_it_used_the_point_estimate(small_set: 
     assert json.loads((tmp_path / "c.json").read_text())["confidence"] is None
 
 
+def test_calibrate_says_a_cascade_is_left_out_of_its_thresholds(small_set: Path, tmp_path: Path):
+    config = tmp_path / "router.yaml"
+    for cascade, said in ((None, False), ({"validators": [{"name": "refusal"}]}, True)):
+        router = {**ROUTER["routers"][0], **({"cascade": cascade} if cascade else {})}
+        config.write_text(yaml.safe_dump({"routers": [router]}))
+        result = _run("calibrate", "--data", str(small_set), "--bootstrap", "0", "--router", str(config),
+                      "--target", "0.9")
+        assert result.exit_code == 0, result.output
+        assert ("has a cascade: these thresholds are set on routing alone" in " ".join(result.output.split())) == said
+
+
 def test_a_ladder_the_config_does_not_fit_says_where_the_ladder_came_from(small_set: Path, tmp_path: Path):
     three = {"routers": [{**ROUTER["routers"][0], "thresholds": [0.3, 0.6],
                           "tiers": [{"name": n, "model": n} for n in ("a", "b", "c")]}]}
