@@ -36,7 +36,7 @@ def train(data: tuple[str, ...], tiers: str, out: str, folds: int, leave_one_out
           litellm_prior: float) -> None:
     """Train the `learned` scorer on DATA and write an artifact a router config can point to."""
     from ..learned.model import manifest_path
-    from ..learned.training import parse_tiers
+    from ..learned.training import AUTO_MIN_EXAMPLES, parse_tiers
     from ..learned.training import train as run_training
 
     try:
@@ -48,7 +48,7 @@ def train(data: tuple[str, ...], tiers: str, out: str, folds: int, leave_one_out
         raise click.ClickException(str(exc)) from None
     console = make_console()
     table = Table(title=f"APGR ({'+'.join(tier_spec[0])} -> {'+'.join(tier_spec[-1])}; random = 0.50)")
-    kinds = list(report.cv_apgr_by_model) or [report.model]
+    kinds = list(report.cv_apgr_by_model)  # none without folds
     for col in ("source", "prompts", *(f"{folds}-fold CV, {k}" for k in kinds), "left out of training"):
         table.add_column(col, justify="right" if col != "source" else "left")
     for source, n in report.sources.items():
@@ -66,6 +66,13 @@ def train(data: tuple[str, ...], tiers: str, out: str, folds: int, leave_one_out
         console.print(f"LiteLLM prior ({report.litellm_prior:g}) on {source}: "
                       f"{_with_interval(diff, ci, signed=True)} (paired, {report.model})")
     console.print(f"model kept: {report.model}")
+    if report.n_examples < AUTO_MIN_EXAMPLES:
+        console.print(f"[yellow]{report.n_examples} prompts, fewer than {AUTO_MIN_EXAMPLES}:[/] "
+                      + ("auto tried the linear form alone; " if model_kind == "auto" else "")
+                      + "figures on so few prompts swing widely (see the intervals)", soft_wrap=True)
+    if report.skipped:
+        console.print(f"[yellow]{report.skipped} record(s) left out:[/] no score for some tier of --tiers {tiers}",
+                      soft_wrap=True)
     console.print(f"trained on {report.n_examples} prompts in {report.seconds:.1f} s; wrote {path} "
                   f"({Path(path).stat().st_size // 1024} KiB) and {manifest_path(path)}")
     absolute = Path(path).resolve()

@@ -88,7 +88,14 @@ def parse_tiers(spec: str | Sequence[str]) -> tuple[tuple[str, ...], ...]:
 
 def read_examples(paths: Sequence[str | Path], tiers: tuple[tuple[str, ...], ...]) -> list[Example]:
     """Records with a score for at least one model of every tier; ``DatasetError`` on malformed lines."""
+    return count_examples(paths, tiers)[0]
+
+
+def count_examples(paths: Sequence[str | Path],
+                   tiers: tuple[tuple[str, ...], ...]) -> tuple[list[Example], int]:
+    """``read_examples``, and how many records it left out (no score for some tier)."""
     out: list[Example] = []
+    skipped = 0
     for path in paths:
         p = Path(path)
         try:
@@ -114,11 +121,12 @@ def read_examples(paths: Sequence[str | Path], tiers: tuple[tuple[str, ...], ...
                 vals = [float(outcomes[m]["score"]) for m in tier
                         if isinstance(outcomes.get(m), dict) and outcomes[m].get("score") is not None]
                 if not vals:
+                    skipped += 1
                     break
                 scores.append(sum(vals) / len(vals))
             else:
                 out.append(Example(str(rec.get("source") or p.stem), text, tuple(scores)))
-    return out
+    return out, skipped
 
 
 def _last_user_text(messages: object, file: str, line: int) -> str:
@@ -205,6 +213,8 @@ class TrainReport:
     """Per source, for the kept form: CV APGR with the prior minus without, with its paired 95% interval."""
     lodo_apgr: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
+    skipped: int = 0
+    """Records left out: no score for some tier."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"n_examples": self.n_examples, "sources": self.sources, "model": self.model,
@@ -212,7 +222,8 @@ class TrainReport:
                 "cv_apgr_95ci_by_model": self.cv_ci_by_model,
                 "cv_minus_linear_95ci": self.cv_minus_linear,
                 "litellm_prior": self.litellm_prior, "cv_prior_effect_95ci": self.cv_prior_effect,
-                "leave_one_source_out_apgr": self.lodo_apgr, "train_seconds": round(self.seconds, 1)}
+                "leave_one_source_out_apgr": self.lodo_apgr, "train_seconds": round(self.seconds, 1),
+                "skipped_records": self.skipped}
 
 
 def train(
@@ -244,7 +255,7 @@ def train(
     if not 0.0 <= litellm_prior <= 1.0:
         raise ValueError(f"litellm_prior must be in [0, 1]; got {litellm_prior}")
     start = time.perf_counter()
-    examples = read_examples(paths, tiers)
+    examples, skipped = count_examples(paths, tiers)
     if len(examples) < max(10, folds):
         raise DatasetError(f"only {len(examples)} usable records (each needs a score for every tier "
                            f"{'/'.join('+'.join(t) for t in tiers)}); check --tiers against the outcome model ids",
@@ -257,7 +268,7 @@ def train(
     src = np.array([e.source for e in examples])
     w = source_weights(src)
     report = TrainReport(len(examples), {str(s): int((src == s).sum()) for s in np.unique(src)},
-                         litellm_prior=litellm_prior)
+                         litellm_prior=litellm_prior, skipped=skipped)
     y_gain = standardized_gain(strong - weak, src)
     rules = load_rules()[0] if litellm_prior else None
     prior_raw = np.array([rules.raw(e.text) for e in examples]) if rules is not None else np.zeros(0)

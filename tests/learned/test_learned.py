@@ -140,6 +140,21 @@ def test_cli_train(synthetic: Path, tmp_path: Path) -> None:
     assert bad.exit_code == 1 and "file not found" in bad.output and "Traceback" not in bad.output
 
 
+def test_cli_train_says_what_it_left_out_and_why_auto_tried_one_form(synthetic: Path, tmp_path: Path) -> None:
+    partial = json.dumps({"id": "p", "source": "math", "messages": [{"role": "user", "content": "2 + 2?"}],
+                          "outcomes": {"small": {"score": 1.0}}})  # no score for the big tier
+    data = tmp_path / "d.jsonl"
+    data.write_text(synthetic.read_text() + partial + "\n")
+    result = CliRunner().invoke(train_command, ["--data", str(data), "--tiers", "small,big", "--folds", "0",
+                                                "--out", str(tmp_path / "a.npz")])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "1 record(s) left out: no score for some tier of --tiers small,big" in said
+    assert "120 prompts, fewer than 500: auto tried the linear form alone" in said
+    assert "fold CV" not in said  # --folds 0: no empty CV column
+    assert json.loads(manifest_path(tmp_path / "a.npz").read_text())["metrics"]["skipped_records"] == 1
+
+
 def test_cv_interval_brackets_the_estimate_and_narrows_with_more_prompts(synthetic: Path) -> None:
     _, report = train([synthetic], parse_tiers("small,big"), folds=3, leave_one_out=False, model="linear")
     for source, value in report.cv_apgr_by_model["linear"].items():
