@@ -140,7 +140,8 @@ class SchemaValidator(JsonValidator):
 
 
 class ToolArgsParams(Params):
-    require_call: bool = Field(default=False, description="Reject a plain-text answer to a request with tools")
+    require_call: bool = Field(default=False, description="Reject a plain-text answer to any request with tools, "
+                               "whatever its tool_choice: for traffic where every such request needs a call")
 
 
 class ToolArgsValidator:
