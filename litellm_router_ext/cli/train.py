@@ -66,6 +66,12 @@ def train(data: tuple[str, ...], tiers: str, out: str, folds: int, leave_one_out
         console.print(f"LiteLLM prior ({report.litellm_prior:g}) on {source}: "
                       f"{_with_interval(diff, ci, signed=True)} (paired, {report.model})")
     console.print(f"model kept: {report.model}")
+    below = [s for s, ci in report.cv_ci_by_model.get(report.model, {}).items() if ci is not None and ci[1] < 0.5]
+    if below:
+        console.print(f"[yellow]worse than random on {', '.join(below)}:[/] the whole CV interval is below 0.50, "
+                      "so on prompts it did not see this model ranks that traffic backwards; check that --tiers "
+                      "is cheapest first and that the same prompts do not carry conflicting outcomes, and do not "
+                      "route that traffic on it as it is", soft_wrap=True)
     if report.n_examples < AUTO_MIN_EXAMPLES:
         console.print(f"[yellow]{report.n_examples} prompts, fewer than {AUTO_MIN_EXAMPLES}:[/] "
                       + ("auto tried the linear form alone; " if model_kind == "auto" else "")

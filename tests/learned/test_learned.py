@@ -155,6 +155,34 @@ def test_cli_train_says_what_it_left_out_and_why_auto_tried_one_form(synthetic: 
     assert json.loads(manifest_path(tmp_path / "a.npz").read_text())["metrics"]["skipped_records"] == 1
 
 
+def test_cli_train_warns_when_cross_validation_ranks_a_source_backwards(tmp_path: Path) -> None:
+    # Triples of one prompt with conflicting outcomes (two hard and one easy, or the reverse): whichever one is
+    # held out, its twins in training say the opposite, so CV ranks the held-out prompts backwards.
+    rows = []
+    for g in range(150):
+        for j, hard in enumerate((1, 1, 0) if g % 2 else (0, 0, 1)):
+            rows.append(json.dumps({"id": f"{g}-{j}", "source": "mine", "messages": [
+                {"role": "user", "content": f"g{g}x"}], "outcomes": {"small": {"score": 1.0 - hard},
+                                                                     "big": {"score": 1.0}}}))
+    data = tmp_path / "conflicting.jsonl"
+    data.write_text("\n".join(rows) + "\n")
+    args = ["--data", str(data), "--tiers", "small,big", "--out", str(tmp_path / "c.npz"), "--model", "ngrams"]
+    result = CliRunner().invoke(train_command, args)
+    assert result.exit_code == 0, result.output
+    assert "worse than random on mine: the whole CV interval is below 0.50" in " ".join(result.output.split())
+    fine = CliRunner().invoke(train_command, [*args[:1], str(_order_set_file(tmp_path)), *args[2:]])
+    assert fine.exit_code == 0 and "worse than random" not in fine.output
+
+
+def _order_set_file(folder: Path) -> Path:
+    lines = [json.dumps({"id": f"o{i}", "source": "mine", "messages": [{"role": "user", "content": text}],
+                         "outcomes": {"small": {"score": 0.0 if i % 2 == 0 else 1.0}, "big": {"score": 1.0}}})
+             for i, text in enumerate(("the clerk paid the bank", "the bank paid the clerk") * 100)]
+    path = folder / "order.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def test_cv_interval_brackets_the_estimate_and_narrows_with_more_prompts(synthetic: Path) -> None:
     _, report = train([synthetic], parse_tiers("small,big"), folds=3, leave_one_out=False, model="linear")
     for source, value in report.cv_apgr_by_model["linear"].items():
