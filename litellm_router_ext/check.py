@@ -320,11 +320,29 @@ def _check_scorers(router: RouterConfig, r: int, source: str, report: Report) ->
     for i, scorer in enumerate(router.scorers):
         key = f"routers[{r}].scorers[{i}]"
         try:
-            build_scorer(scorer, key=key)
+            built = build_scorer(scorer, key=key)
         except ConfigError as exc:
             report.error(exc.reason, key=exc.key or key, value=exc.value, allowed=exc.allowed, file=source)
         except RouterExtError as exc:  # e.g. ArtifactError: its message names the artifact file
             report.error(str(exc), file=source, key=f"{key}.params")
+        else:
+            _check_artifact_ladder(router, scorer.params, getattr(built, "manifest", None), source, f"{key}.params",
+                                   report)
+
+
+def _check_artifact_ladder(router: RouterConfig, params: Mapping[str, Any], manifest: object, source: str, key: str,
+                           report: Report) -> None:
+    """A warning when a learned artifact of the user's was trained on a ladder sharing no model with the router's:
+    what it predicts is what going up *that* ladder gains (the shipped one is meant for any ladder)."""
+    if "artifact" not in params or not isinstance(manifest, Mapping):
+        return
+    trained = [str(t) for t in manifest.get("tiers") or ()]
+    models = {m for tier in trained for m in tier.split("+")}
+    if trained and not models & {tier.model for tier in router.tiers}:
+        report.warn(f"artifact {Path(str(params['artifact'])).name} was trained for the ladder "
+                    f"{' -> '.join(trained)}, which shares no model with this router's tiers "
+                    f"({' -> '.join(t.model for t in router.tiers)}): it scores what going up that ladder gains; "
+                    "train one on this ladder's outcomes (litellm-router collect, then train)", file=source, key=key)
 
 
 def _check_validators(

@@ -183,6 +183,27 @@ def _order_set_file(folder: Path) -> Path:
     return path
 
 
+def test_check_warns_when_an_artifact_was_trained_for_another_ladder(synthetic: Path, tmp_path: Path) -> None:
+    from litellm_router_ext.adapters.proxy import litellm_facts
+    from litellm_router_ext.check import check_config
+
+    model, _ = train([synthetic], parse_tiers("small,big"), folds=0)
+    model.save(tmp_path / "mine.npz")
+    for tiers, warned in ((("small", "big"), False), (("gpt-4o-mini", "gpt-4o"), True)):
+        config = tmp_path / "router.yaml"
+        config.write_text(
+            "model_list:\n" + "".join(f"  - {{model_name: {m}, litellm_params: {{model: gpt-4o-mini}}}}\n"
+                                      for m in tiers)
+            + "routers:\n  - alias: r\n    tiers: [" + ", ".join(f"{{name: t{i}, model: {m}}}" for i, m in
+                                                          enumerate(tiers))
+            + "]\n    scorers: [{name: learned, params: {artifact: mine.npz}}]\n    thresholds: [0.5]\n")
+        report = check_config(config, env={}, facts=litellm_facts())
+        warnings = [p.message for p in report.problems if p.severity == "warning"]
+        assert report.ok, report.problems
+        assert any("mine.npz was trained for the ladder small -> big, which shares no model" in w
+                   for w in warnings) == warned
+
+
 def test_cv_interval_brackets_the_estimate_and_narrows_with_more_prompts(synthetic: Path) -> None:
     _, report = train([synthetic], parse_tiers("small,big"), folds=3, leave_one_out=False, model="linear")
     for source, value in report.cv_apgr_by_model["linear"].items():
