@@ -99,6 +99,14 @@ def _write_json(target: Path | None, payload: dict[str, Any]) -> None:
         target.write_text(text + "\n", encoding="utf-8")
 
 
+def _write_trace(target: Path, results: Sequence[Any]) -> None:
+    """One JSON line per item of every cascade row (``+cascade``), named by router; none: an empty file."""
+    with target.open("w", encoding="utf-8") as handle:
+        for result in results:
+            for entry in result.trace or ():
+                handle.write(json.dumps({"router": result.router, **entry}) + "\n")
+
+
 def _console(quiet: bool) -> Console:
     return make_console(stderr=quiet, quiet=quiet)
 
@@ -122,6 +130,9 @@ def _warn_when_quiet(warnings: Sequence[str], quiet: bool) -> None:
                    "Single tiers, random and oracle are always included.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the results as JSON to this file ('-' for stdout).")
+@click.option("--trace", "trace_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write each cascade's per-item trace as JSONL: the tier routed to, every attempt's verdict and "
+                   "reason (and whether the recorded answer was right), the tier it ended on.")
 @click.option("--plot", "plots", type=click.Path(dir_okay=False, path_type=Path), multiple=True,
               help="Write a cost-quality plot (.html or .svg; .png needs matplotlib). Repeatable.")
 @click.option("--categories", type=click.IntRange(min=0), default=10, show_default=True,
@@ -144,7 +155,8 @@ def _warn_when_quiet(warnings: Sequence[str], quiet: bool) -> None:
                    "of the router file's model_list (checked before any call).")
 def eval_command(data: Path | None, prices: Path | None, tiers: str | None, output_tokens: int | None,
                  split: str, calib_fraction: float, split_seed: int, bootstrap: int, seed: int,
-                 routers: Sequence[str], baselines: bool, json_out: Path | None, plots: Sequence[Path],
+                 routers: Sequence[str], baselines: bool, json_out: Path | None, trace_out: Path | None,
+                 plots: Sequence[Path],
                  categories: int, worst: int, quiet: bool, live: bool, live_out: Path | None, concurrency: int,
                  score_mode: str, judge_model: str | None) -> None:
     """Replay routers and baselines over an eval set's recorded outcomes (no model calls), or run one live."""
@@ -180,6 +192,8 @@ def eval_command(data: Path | None, prices: Path | None, tiers: str | None, outp
         render_eval(report, _console(quiet or str(json_out) == "-"), categories=categories)
         _warn_when_quiet(warnings, quiet or str(json_out) == "-")
         _write_json(json_out, report.to_dict())
+        if trace_out is not None:
+            _write_trace(trace_out, report.results)
         for plot in plots:
             write_plot(report, plot)
 

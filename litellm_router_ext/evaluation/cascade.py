@@ -11,6 +11,9 @@ Diagnostics:
 - ``false_accept_rate``: wrong answers accepted / wrong answers checked (the key risk), and
   ``accepted_wrong_share``: wrong answers among those accepted;
 - ``wasted_usd``: spend on attempts that were rejected and escalated away from, and its share of the total.
+
+``trace`` holds one entry per item: the tier it was routed to, each attempt (its verdict and reason, and
+whether the recorded answer was correct) and where it ended. No prompt or answer text.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..config import RouterConfig
+from ..types import Attempt
 from .metrics import auroc
 from .outcomes import OutcomeTable
 
@@ -35,6 +39,7 @@ class CascadeReplay:
     quality: np.ndarray
     cost: np.ndarray
     diagnostics: dict[str, Any]
+    trace: list[dict[str, Any]]
 
 
 def has_responses(table: OutcomeTable) -> bool:
@@ -58,6 +63,7 @@ def replay(table: OutcomeTable, config: RouterConfig, start: np.ndarray) -> Casc
     checked_scores: list[float] = []
     checked_correct: list[bool] = []
     accepted_wrong = accepted = 0
+    trace: list[dict[str, Any]] = []
     for i, item in enumerate(table.items):
         finished = replay_cascade(
             item.request(), [r[i] for r in responses], tiers=config.tiers, validators=validators,
@@ -66,6 +72,9 @@ def replay(table: OutcomeTable, config: RouterConfig, start: np.ndarray) -> Casc
         final[i] = index
         spent[i] = finished.cost_usd
         escalated[i] = finished.escalations > 0
+        trace.append({"id": item.id, "routed": config.tiers[int(start[i])].name, "final": config.tiers[index].name,
+                      "cost_usd": float(finished.cost_usd), "attempts": [_traced(a, table.quality[i, config.tier_index(
+                          a.tier)]) for a in finished.attempts]})
         for attempt in finished.attempts:
             tier = config.tier_index(attempt.tier)
             if attempt.verdict is None or tier == top:
@@ -91,4 +100,15 @@ def replay(table: OutcomeTable, config: RouterConfig, start: np.ndarray) -> Casc
         "wasted_usd": wasted, "wasted_share": wasted / total if total > 0 else None,
         "final_shares": (np.bincount(final, minlength=len(table.tiers)) / n).tolist(),
     }
-    return CascadeReplay(final, quality, spent, diagnostics)
+    return CascadeReplay(final, quality, spent, diagnostics, trace)
+
+
+def _traced(attempt: Attempt, recorded_quality: float) -> dict[str, Any]:
+    """One attempt as the trace shows it: the verdict (or the failure) and whether the answer was right."""
+    out: dict[str, Any] = {"tier": attempt.tier, "correct": bool(recorded_quality >= CORRECT)}
+    if attempt.verdict is not None:
+        out.update(accepted=attempt.verdict.accepted, validator=attempt.verdict.validator,
+                   score=attempt.verdict.score, reason=attempt.verdict.reason)
+    if attempt.error is not None:
+        out["error"] = attempt.error
+    return out

@@ -51,9 +51,11 @@ class RouterResult:
     cascade: dict[str, Any] | None = None
     assignment: np.ndarray | None = field(default=None, repr=False)
     """Tier index per item at the operating point (``None`` for mixtures such as ``random``)."""
+    trace: list[dict[str, Any]] | None = field(default=None, repr=False)
+    """A cascade row's per-item trace (``cascade.replay``); written by ``eval --trace``, not in ``to_dict``."""
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = _jsonable({k: v for k, v in self.__dict__.items() if k != "assignment"})
+        out: dict[str, Any] = _jsonable({k: v for k, v in self.__dict__.items() if k not in ("assignment", "trace")})
         return out
 
 
@@ -365,6 +367,7 @@ def evaluate_cascade(ctx: _Context, router: ReplayRouter, routed: RouterResult) 
                           saved_at_95=saved[0], saved_at_99=saved[1], thresholds=routed.thresholds,
                           cascade=run.diagnostics)
     result.assignment = run.final_tier
+    result.trace = run.trace
     routed.cascade = run.diagnostics
     return result
 

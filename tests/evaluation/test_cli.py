@@ -119,6 +119,31 @@ def test_calibrate_says_a_cascade_is_left_out_of_its_thresholds(small_set: Path,
         assert ("has a cascade: these thresholds are set on routing alone" in " ".join(result.output.split())) == said
 
 
+def test_eval_trace_says_why_each_item_escalated(tmp_path: Path):
+    records = [record(i, "hi", 1.0, 1.0, response="Sure, here it is.") for i in range(4)]
+    records += [record(i, "hi", 0.0, 1.0, response="I cannot help with that.") for i in range(4, 8)]
+    for r in records:
+        r["outcomes"]["strong"]["response"] = "Here is the answer."
+    data = write_set(tmp_path, records)
+    config = tmp_path / "router.yaml"
+    config.write_text(yaml.safe_dump({"routers": [{**ROUTER["routers"][0], "thresholds": [0.99],
+                                                   "cascade": {"validators": [{"name": "refusal"}]}}]}))
+    trace = tmp_path / "trace.jsonl"
+    result = _run("eval", "--data", str(data), "--router", str(config), "--bootstrap", "0", "--trace", str(trace))
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in trace.read_text().splitlines()]
+    assert len(lines) == 8 and {line["router"] for line in lines} == {"r+cascade"}
+    refused = next(line for line in lines if line["id"] == "t-5")
+    first = refused["attempts"][0]
+    assert (refused["routed"], refused["final"]) == ("small", "large") and len(refused["attempts"]) == 2
+    assert first["accepted"] is False and first["validator"] == "refusal" and first["correct"] is False
+    assert "refus" in first["reason"]
+    kept = next(line for line in lines if line["id"] == "t-1")
+    assert kept["final"] == "small" and kept["attempts"][0]["accepted"] is True
+    written = trace.read_text()
+    assert not any(text in written for text in ("Sure, here it is.", "I cannot help with that.", "Here is the answer."))
+
+
 def test_a_ladder_the_config_does_not_fit_says_where_the_ladder_came_from(small_set: Path, tmp_path: Path):
     three = {"routers": [{**ROUTER["routers"][0], "thresholds": [0.3, 0.6],
                           "tiers": [{"name": n, "model": n} for n in ("a", "b", "c")]}]}
