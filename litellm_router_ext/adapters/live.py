@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -133,17 +134,22 @@ class LLMJudge:
         self._complete = router.acompletion if router is not None and model in groups else litellm.acompletion
         self.model, self.params = model, params
         self.calls, self.failed, self.cost_usd, self.unpriced = 0, 0, 0.0, 0
-        self._gate = asyncio.Semaphore(concurrency) if concurrency else None  # binds to a loop on first use
+        self._limit = concurrency
+        self._gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary())  # one per event loop that calls, gone with it
 
     async def __call__(self, item: EvalItem, answer: str) -> float:
         reference = f"\nA reference answer: {item.reference}" if item.reference else ""
         prompt = JUDGE_PROMPT.format(reference=reference, question=item.prompt_text, answer=answer)
         self.calls += 1
         try:
-            if self._gate is None:
+            if not self._limit:
                 response = await self._ask(prompt)
             else:
-                async with self._gate:
+                # a semaphore serves only the loop it first waited in: a judge reused by a second asyncio.run
+                # (a script that collects twice) gets a gate of its own there
+                loop = asyncio.get_running_loop()
+                async with self._gates.setdefault(loop, asyncio.Semaphore(self._limit)):
                     response = await self._ask(prompt)
         except Exception:
             self.failed += 1

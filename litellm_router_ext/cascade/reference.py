@@ -49,17 +49,27 @@ VALIDATORS: Mapping[str, tuple[type[Any], type[Params]]] = {
 }
 """Each built-in validator's class and params model, by config name."""
 
-_MAX_DEFAULT = 60
-
-
 def _type_name(annotation: Any) -> str:
     text = annotation.__name__ if isinstance(annotation, type) else str(annotation)
     return re.sub(r"\b(typing|collections\.abc)\.", "", text).replace("NoneType", "None")
 
 
 def _default(info: FieldInfo) -> str:
-    text = repr(info.default)
-    return text if len(text) <= _MAX_DEFAULT else text[: _MAX_DEFAULT - 3] + "..."
+    return _yaml(info.default)
+
+
+def _yaml(value: Any) -> str:
+    """A default as it would be written in a router config: strings single-quoted, so a regex's backslashes
+    read as they are typed; lists in full (setting the param replaces the whole list)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_yaml(v) for v in value) + "]"
+    return repr(value)
 
 
 def reference() -> str:

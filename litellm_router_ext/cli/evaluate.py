@@ -99,12 +99,17 @@ def _write_json(target: Path | None, payload: dict[str, Any]) -> None:
         target.write_text(text + "\n", encoding="utf-8")
 
 
-def _write_trace(target: Path, results: Sequence[Any]) -> None:
-    """One JSON line per item of every cascade row (``+cascade``), named by router; none: an empty file."""
-    with target.open("w", encoding="utf-8") as handle:
-        for result in results:
-            for entry in result.trace or ():
-                handle.write(json.dumps({"router": result.router, **entry}) + "\n")
+def _write_trace(target: Path, results: Sequence[Any], console: Console) -> None:
+    """One JSON line per item of every cascade row (``+cascade``), named by router; ``-``: stdout."""
+    lines = [json.dumps({"router": r.router, **entry}) for r in results for entry in r.trace or ()]
+    if not lines:
+        console.print("[yellow]--trace: no router here has a cascade replayed on recorded answers[/], so there is "
+                      "nothing to trace" + ("" if str(target) == "-" else f" ({target} is empty)"), soft_wrap=True)
+    if str(target) == "-":
+        for line in lines:
+            click.echo(line)
+        return
+    target.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 
 
 def _console(quiet: bool) -> Console:
@@ -131,8 +136,8 @@ def _warn_when_quiet(warnings: Sequence[str], quiet: bool) -> None:
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the results as JSON to this file ('-' for stdout).")
 @click.option("--trace", "trace_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write each cascade's per-item trace as JSONL: the tier routed to, every attempt's verdict and "
-                   "reason (and whether the recorded answer was right), the tier it ended on.")
+              help="Write each cascade's per-item trace as JSONL ('-' for stdout): the tier routed to, every "
+                   "attempt's verdict and reason (and whether the recorded answer was right), the tier it ended on.")
 @click.option("--plot", "plots", type=click.Path(dir_okay=False, path_type=Path), multiple=True,
               help="Write a cost-quality plot (.html or .svg; .png needs matplotlib). Repeatable.")
 @click.option("--categories", type=click.IntRange(min=0), default=10, show_default=True,
@@ -160,9 +165,14 @@ def eval_command(data: Path | None, prices: Path | None, tiers: str | None, outp
                  categories: int, worst: int, quiet: bool, live: bool, live_out: Path | None, concurrency: int,
                  score_mode: str, judge_model: str | None) -> None:
     """Replay routers and baselines over an eval set's recorded outcomes (no model calls), or run one live."""
+    if str(trace_out) == "-" and str(json_out) == "-":
+        raise click.UsageError("--json - and --trace - would share stdout; write one of them to a file")
     if live:
         from .live import run_live
 
+        if trace_out is not None:
+            raise click.UsageError("--trace replays cascades on recorded answers; a --live run's results file "
+                                   "(--out) has each item's tier and escalations instead")
         with user_errors():
             run_live(data=data, routers=routers, out=live_out, concurrency=concurrency, score_mode=score_mode,
                      judge_model=judge_model, split=split, calib_fraction=calib_fraction, split_seed=split_seed,
@@ -193,7 +203,7 @@ def eval_command(data: Path | None, prices: Path | None, tiers: str | None, outp
         _warn_when_quiet(warnings, quiet or str(json_out) == "-")
         _write_json(json_out, report.to_dict())
         if trace_out is not None:
-            _write_trace(trace_out, report.results)
+            _write_trace(trace_out, report.results, make_console(stderr=True))
         for plot in plots:
             write_plot(report, plot)
 

@@ -82,10 +82,15 @@ def run_live(
         fresh, reused = asyncio.run(run.run(items))
         progress.update(task, completed=len(items))
     summary = summarise([*reused, *fresh])
-    summary.update(router=alias, data=str(source), out=str(target), reused=len(reused), rescored=run.rescored)
+    summary.update(router=alias, data=str(source), out=str(target), reused=len(reused), rescored=run.rescored,
+                   text_scored=run.text_scored)
     if judge is not None:
         summary["judge"] = judge.spend()
     _render(summary, console)
+    if run.text_scored:
+        console.print(f"[yellow]{run.text_scored} reused answer(s) to JSON references were scored as text by an "
+                      f"earlier version[/] (no answer kept to score again); to score them as JSON, rerun with "
+                      "another --out, which asks them again", soft_wrap=True)
     if judge is not None:
         console.print(judge.describe())
     if json_out is not None:

@@ -75,7 +75,8 @@ def train(data: tuple[str, ...], tiers: str, out: str, folds: int, leave_one_out
     if report.n_examples < AUTO_MIN_EXAMPLES:
         console.print(f"[yellow]{report.n_examples} prompts, fewer than {AUTO_MIN_EXAMPLES}:[/] "
                       + ("auto tried the linear form alone; " if model_kind == "auto" else "")
-                      + "figures on so few prompts swing widely (see the intervals)", soft_wrap=True)
+                      + "figures on so few prompts swing widely" + (" (see the intervals)" if folds >= 2 else ""),
+                      soft_wrap=True)
     if report.skipped:
         console.print(f"[yellow]{report.skipped} record(s) left out:[/] no score for some tier of --tiers {tiers}",
                       soft_wrap=True)

@@ -104,8 +104,10 @@ def replay(table: OutcomeTable, config: RouterConfig, start: np.ndarray) -> Casc
 
 
 def _traced(attempt: Attempt, recorded_quality: float) -> dict[str, Any]:
-    """One attempt as the trace shows it: the verdict (or the failure) and whether the answer was right."""
-    out: dict[str, Any] = {"tier": attempt.tier, "correct": bool(recorded_quality >= CORRECT)}
+    """One attempt as the trace shows it: the verdict and whether the answer was right, or the failure."""
+    out: dict[str, Any] = {"tier": attempt.tier}
+    if attempt.error is None:  # an answer was recorded: was it right?
+        out["correct"] = bool(recorded_quality >= CORRECT)
     if attempt.verdict is not None:
         out.update(accepted=attempt.verdict.accepted, validator=attempt.verdict.validator,
                    score=attempt.verdict.score, reason=attempt.verdict.reason)

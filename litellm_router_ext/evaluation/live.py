@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Literal
 
+from ..cascade.base import tool_calls_text
 from ..cascade.validators.structured import extract_json_text
 from ..errors import DatasetError
 from .dataset import EvalItem
@@ -105,15 +106,41 @@ def _normalise(text: str) -> str:
 
 
 def _json_value(text: str) -> tuple[bool, object]:
-    """(True, value) when ``text`` is JSON (inside a ```json fence, too), else (False, None)."""
+    """(True, value) when ``text`` is JSON (inside a ```json fence, too), else (False, None); tool calls
+    (``[{"name", "arguments"}]``) come with their arguments decoded, as ``tool_calls_text`` writes them."""
     try:
-        return True, json.loads(extract_json_text(text))
-    except ValueError:
+        value = json.loads(extract_json_text(text))
+    except (ValueError, RecursionError):  # RecursionError: thousands of nested brackets
         return False, None
+    return True, _decoded_calls(value)
+
+
+def _calls(value: object) -> bool:
+    return isinstance(value, list) and bool(value) and all(
+        isinstance(c, dict) and set(c) == {"name", "arguments"} for c in value)
+
+
+def _decoded_calls(value: object) -> object:
+    """Tool calls with JSON-string arguments decoded (OpenAI sends them as strings), by the rule answers are
+    written with (``tool_calls_text``); anything else as it is."""
+    if not _calls(value):
+        return value
+    assert isinstance(value, list)
+    return json.loads(tool_calls_text((c["name"], c["arguments"]) for c in value))
 
 
 def same_json(a: object, b: object) -> bool:
-    """Equal JSON values with strict types: key order is free, but "42" is not 42 and true is not 1."""
+    """Equal JSON values with strict types: key order is free, but "42" is not 42 and true is not 1. Two lists
+    of tool calls are equal in any order (parallel calls have none)."""
+    if _calls(a) and _calls(b):
+        assert isinstance(a, list) and isinstance(b, list)
+        rest = list(b)
+        for call in a:
+            match = next((i for i, other in enumerate(rest) if same_json(call, other)), None)
+            if match is None:
+                return False
+            rest.pop(match)
+        return not rest
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(same_json(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
@@ -124,7 +151,8 @@ def same_json(a: object, b: object) -> bool:
 
 
 def resolve_mode(reference: str, mode: ScoreMode) -> ScoreMode:
-    """The concrete mode for one reference (``auto`` looks at its shape: a JSON object or array is ``json``)."""
+    """The concrete mode for one reference (``auto`` looks at its shape: a JSON object, or a list of objects
+    such as tool calls, is ``json``; a list of plain values stays text)."""
     if mode != "auto":
         return mode
     ref = reference.strip()
@@ -132,8 +160,11 @@ def resolve_mode(reference: str, mode: ScoreMode) -> ScoreMode:
         return "choice"
     if _as_number(ref) is not None:
         return "numeric"
-    if ref.startswith(("{", "[")) and _json_value(ref)[0]:
-        return "json"
+    if ref.startswith(("{", "[")):
+        parsed, value = _json_value(ref)
+        if parsed and (isinstance(value, dict) or (isinstance(value, list) and value
+                                                    and all(isinstance(v, dict) for v in value))):
+            return "json"
     return "exact"
 
 
@@ -146,8 +177,8 @@ def score_answer(answer: str, reference: str, mode: ScoreMode = "auto") -> float
         got, want = final_number(answer), _as_number(reference.strip())
         return 1.0 if got is not None and want is not None and abs(got - want) <= 1e-6 * max(1.0, abs(want)) else 0.0
     if concrete == "json":
-        (parsed, value), (_, expected) = _json_value(answer), _json_value(reference)
-        return 1.0 if parsed and same_json(value, expected) else 0.0
+        (parsed, value), (valid, expected) = _json_value(answer), _json_value(reference)
+        return 1.0 if parsed and valid and same_json(value, expected) else 0.0
     if concrete == "exact":
         return 1.0 if _normalise(answer) == _normalise(reference) else 0.0
     raise ValueError("judge scoring needs a judge; use LiveRun with a judge callable")
@@ -206,9 +237,22 @@ def fingerprint(item: EvalItem, mode: ScoreMode, tag: str = "") -> str:
     A JSON reference under ``auto`` digests as ``auto/json``: such answers were compared as text before the
     ``json`` mode existed, so their records are scored again (from the kept answer, when there is one).
     """
-    scoring: str = mode
+    return _digest(item, _scoring(item, mode), tag)
+
+
+def text_scored_fingerprint(item: EvalItem, mode: ScoreMode, tag: str = "") -> str | None:
+    """The fingerprint an earlier version gave a JSON reference under ``auto`` (compared as text then);
+    ``None`` for every other item, whose fingerprint did not change."""
+    return _digest(item, mode, tag) if _scoring(item, mode) != mode else None
+
+
+def _scoring(item: EvalItem, mode: ScoreMode) -> str:
     if mode == "auto" and item.reference is not None and resolve_mode(item.reference, mode) == "json":
-        scoring = "auto/json"
+        return "auto/json"
+    return mode
+
+
+def _digest(item: EvalItem, scoring: str, tag: str) -> str:
     payload = json.dumps([_asked(item), item.reference, scoring, tag], sort_keys=True, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
@@ -253,6 +297,7 @@ class LiveRun:
         self.on_done = on_done
         self.keep_responses, self.answerer = keep_responses, answerer
         self.rescored = 0  # kept answers the last run scored again: among its fresh records, asked of nobody
+        self.text_scored = 0  # reused records of JSON references an earlier version scored as text (no answer kept)
         self.tag = f"{answerer}|{tag}" if answerer else tag
         self._write_lock = asyncio.Lock()
 
@@ -261,11 +306,14 @@ class LiveRun:
 
         A record is reused for the same id and fingerprint. Otherwise a kept answer to the same messages (the
         judge failed on it, or the reference or judge changed since) is scored again instead of asked again.
+        A JSON reference's record that an earlier version scored as text, with no answer kept to score again,
+        is reused as it is rather than bought again (counted in ``text_scored``).
         """
         records = read_records(self.out)
         todo: list[EvalItem] = []
         rescore: list[LiveRecord] = []
         reused: list[LiveRecord] = []
+        self.text_scored = 0
         for item in items:
             rows = records.get(item.id, [])[::-1]  # latest first
             current = fingerprint(item, self.mode, self.tag)
@@ -273,10 +321,15 @@ class LiveRun:
             asked = asked_digest(item, self.answerer)
             kept = next((r for r in rows if r.response is not None and r.asked == asked
                          and (r.error is None or r.error.startswith(JUDGE_FAILED))), None)
+            earlier = text_scored_fingerprint(item, self.mode, self.tag)
+            as_text = next((r for r in rows if r.error is None and earlier and r.fingerprint == earlier), None)
             if done is not None:
                 reused.append(done)
             elif kept is not None:
                 rescore.append(kept)
+            elif as_text is not None:
+                reused.append(as_text)
+                self.text_scored += 1
             else:
                 todo.append(item)
         return todo, rescore, reused
