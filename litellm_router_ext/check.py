@@ -22,7 +22,7 @@ import contextlib
 import difflib
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -310,11 +310,12 @@ def _check_router_semantics(
                         file=source,
                         key=f"routers[{r}].tiers[{i}].model",
                     )
-        _check_scorers(router, r, source, report)
+        _check_scorers(router, r, source, deployments, report)
         _check_validators(router, r, source, deployments, report, facts)
 
 
-def _check_scorers(router: RouterConfig, r: int, source: str, report: Report) -> None:
+def _check_scorers(router: RouterConfig, r: int, source: str, deployments: Mapping[str, Sequence[Mapping[str, Any]]],
+                   report: Report) -> None:
     from .scorers import build_scorer  # a learned artifact loads numpy: only when there is a config to check
 
     for i, scorer in enumerate(router.scorers):
@@ -326,23 +327,32 @@ def _check_scorers(router: RouterConfig, r: int, source: str, report: Report) ->
         except RouterExtError as exc:  # e.g. ArtifactError: its message names the artifact file
             report.error(str(exc), file=source, key=f"{key}.params")
         else:
-            _check_artifact_ladder(router, scorer.params, getattr(built, "manifest", None), source, f"{key}.params",
-                                   report)
+            _check_artifact_ladder(router, scorer.params, getattr(built, "manifest", None), deployments, source,
+                                   f"{key}.params", report)
 
 
-def _check_artifact_ladder(router: RouterConfig, params: Mapping[str, Any], manifest: object, source: str, key: str,
+def _check_artifact_ladder(router: RouterConfig, params: Mapping[str, Any], manifest: object,
+                           deployments: Mapping[str, Sequence[Mapping[str, Any]]], source: str, key: str,
                            report: Report) -> None:
-    """A warning when a learned artifact of the user's was trained on a ladder sharing no model with the router's:
-    what it predicts is what going up *that* ladder gains (the shipped one is meant for any ladder)."""
+    """A warning when a learned artifact of the user's was trained on a ladder sharing no model with the router's
+    (its tier names, the models their groups serve, with or without a provider prefix): what it predicts is what
+    going up *that* ladder gains (the shipped one is meant for any ladder)."""
     if "artifact" not in params or not isinstance(manifest, Mapping):
         return
     trained = [str(t) for t in manifest.get("tiers") or ()]
-    models = {m for tier in trained for m in tier.split("+")}
-    if trained and not models & {tier.model for tier in router.tiers}:
+    served = [str((d.get("litellm_params") or {}).get("model", "")) for tier in router.tiers
+              for d in deployments.get(tier.model, ())]
+    ours = _model_names([tier.model for tier in router.tiers] + served)
+    if trained and not _model_names(m for tier in trained for m in tier.split("+")) & ours:
         report.warn(f"artifact {Path(str(params['artifact'])).name} was trained for the ladder "
                     f"{' -> '.join(trained)}, which shares no model with this router's tiers "
                     f"({' -> '.join(t.model for t in router.tiers)}): it scores what going up that ladder gains; "
                     "train one on this ladder's outcomes (litellm-router collect, then train)", file=source, key=key)
+
+
+def _model_names(ids: Iterable[str]) -> set[str]:
+    """Each model id as written and without its provider prefix (``openai/gpt-4o`` and ``gpt-4o``)."""
+    return {name for model in ids if model for name in (model, model.split("/", 1)[-1])}
 
 
 def _check_validators(

@@ -432,7 +432,9 @@ def fit_tree_model(
 def prompt_digests(texts: Sequence[str], *, unique: bool = True) -> np.ndarray:
     """CRC-32 of each text's UTF-8 (sorted and unique unless ``unique=False``): which prompts an artifact was
     trained on, in 4 bytes each (a chance match is about one in 4 billion per prompt)."""
-    digests = np.fromiter((zlib.crc32(t.encode("utf-8")) for t in texts), dtype=np.uint32, count=len(texts))
+    # surrogatepass: a prompt may hold half an emoji ("\ud83d" in its JSON); valid text encodes the same
+    digests = np.fromiter((zlib.crc32(t.encode("utf-8", "surrogatepass")) for t in texts), dtype=np.uint32,
+                          count=len(texts))
     return np.unique(digests) if unique else digests
 
 
