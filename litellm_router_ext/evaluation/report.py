@@ -46,12 +46,12 @@ def render_eval(report: EvalReport, console: Console, *, categories: int = 10) -
     two = len(report.tiers) == 2
     table = Table(title="Replay results", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     # Numbers keep their width; in a narrow terminal the router name is shortened instead (kinds are in --json).
-    table.add_column("router", overflow="ellipsis", no_wrap=True, max_width=22)
+    table.add_column("router", overflow="ellipsis", no_wrap=True, max_width=_NAME_WIDTH)
     for column, width in (("quality", 7), ("cost", 7), ("top", 6), *((("APGR", 5), ("CPT50", 6), ("CPT80", 6))
                           if two else ()), ("AIQ", 5), ("saved95", 7), ("saved99", 7)):
         table.add_column(column, justify="right", no_wrap=True, min_width=width)
     for r in report.results:
-        row = [r.router, _num(r.quality), _money(r.cost_usd), _pct(r.shares[-1])]
+        row = [_label(r.router), _num(r.quality), _money(r.cost_usd), _pct(r.shares[-1])]
         if two:
             row += [_num(r.apgr, 2), _pct(r.cpt50), _pct(r.cpt80)]
         row += [_num(r.aiq), _pct(r.saved_at_95), _pct(r.saved_at_99)]
@@ -62,10 +62,10 @@ def render_eval(report: EvalReport, console: Console, *, categories: int = 10) -
                           box=box.SIMPLE_HEAD, pad_edge=False)
         for column in ("router", "quality", *(("APGR",) if two else ()), "AIQ", "saved@95", "saved@99"):
             intervals.add_column(column, justify="left" if column == "router" else "right", no_wrap=True,
-                                 overflow="ellipsis", max_width=22 if column == "router" else None,
+                                 overflow="ellipsis", max_width=_NAME_WIDTH if column == "router" else None,
                                  min_width=None if column == "router" else 13)
         for r in report.results:
-            intervals.add_row(r.router, _interval(r.ci.get("quality")),
+            intervals.add_row(_label(r.router), _interval(r.ci.get("quality")),
                               *((_interval(r.ci.get("apgr"), "{:.2f}"),) if two else ()),
                               _interval(r.ci.get("aiq")), _interval(r.ci.get("saved_at_95"), "{:.1%}"),
                               _interval(r.ci.get("saved_at_99"), "{:.1%}"))
@@ -75,6 +75,18 @@ def render_eval(report: EvalReport, console: Console, *, categories: int = 10) -
     for r in report.results:
         if r.kind in ("router", "baseline", "cascade") and r.regressions and r.regressions.get("worst"):
             _render_regressions(r, console)
+
+
+_NAME_WIDTH = 22
+
+
+def _label(name: str) -> str:
+    """A router name that fits its column. A path (``learned:runs/mine.npz+cascade``, a config file) is cut at
+    the front, keeping the file name and suffix that tell rows apart; a model id is cut at the end by the
+    table (the full names are in --json)."""
+    if len(name) <= _NAME_WIDTH or not any(mark in name for mark in ("/", ":", "\\")):
+        return name
+    return "…" + name[-(_NAME_WIDTH - 1):]
 
 
 def _render_cascades(results: Sequence[RouterResult], console: Console) -> None:

@@ -445,6 +445,8 @@ def test_eval_says_when_an_artifact_is_scored_on_prompts_it_was_trained_on(synth
     same = CliRunner().invoke(evaluate, ["--data", str(synthetic), *args])
     assert same.exit_code == 0, same.output
     assert "mine.npz was trained on 120 of these 120 prompts" in " ".join(same.output.split())
+    # the table cuts a long artifact path at the front, so the file name that tells rows apart stays
+    assert any(line.strip().startswith("…") and "mine.npz" in line for line in same.output.splitlines())
     fresh = tmp_path / "fresh.jsonl"
     fresh.write_text(synthetic.read_text().replace("Say hello to my friend", "Wave at my pal"))
     other = CliRunner().invoke(evaluate, ["--data", str(fresh), *args])
