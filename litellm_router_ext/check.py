@@ -372,8 +372,9 @@ def _check_validators(
 
     try:
         validators = build_validators(router.cascade, ask=_no_judge, key=f"routers[{r}].cascade")
-    except ConfigError as exc:
-        report.error(str(exc).removeprefix("<config>: "), file=source)
+    except ConfigError as exc:  # rebuilt with the file: the validator's own error names no file
+        report.error(exc.reason, key=exc.key or f"routers[{r}].cascade", value=exc.value, allowed=exc.allowed,
+                     file=source)
         return
     needing = [v.name for v in validators if getattr(v, "needs_logprobs", False)]
     if not needing:

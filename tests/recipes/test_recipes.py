@@ -203,6 +203,18 @@ def test_check_builds_each_scorer_as_the_proxy_would(tmp_path: Path) -> None:
     assert "scorers[1]" in only
 
 
+def test_check_names_the_file_of_a_bad_validator_param(tmp_path: Path) -> None:
+    # It read "router.yaml: <config>, key ..." (the validator's own error had no file to name).
+    router = tmp_path / "router.yaml"
+    router.write_text(
+        "routers:\n  - alias: a\n    tiers: [{name: s, model: gpt-4o-mini}, {name: l, model: gpt-4o}]\n"
+        "    thresholds: [0.5]\n    cascade: {validators: [{name: tool_args, params: {require_calls: true}}]}\n"
+    )
+    (problem,) = messages(router, {})
+    assert problem.startswith(f"{router}, key 'routers[0].cascade.validators[0].params.require_calls'")
+    assert "<config>" not in problem and "allowed: require_call" in problem
+
+
 def test_check_imports_custom_scorers_beside_the_config_and_reports_one_that_fails(tmp_path: Path) -> None:
     # A proxy started in the config's folder imports modules kept there; check must see them the same way.
     module = f"my_scorers_{tmp_path.name.replace('-', '_')}"
