@@ -35,7 +35,7 @@ class Script:
     strict: bool = False
     """Refuse (400) a request whose tools are malformed, as OpenAI does, instead of answering anyway."""
     peak_in_flight: dict[str, int] = field(default_factory=dict)
-    """The most requests for each model name that were being answered at once."""
+    """The most requests for each model name held at once (during ``delay_s``, before any answer left)."""
     _in_flight: dict[str, int] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -148,18 +148,20 @@ def make_handler(script: Script) -> type[BaseHTTPRequestHandler]:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
             script.requests.append(body)
             name = str(body.get("model", "stub"))
+            # Counted while the answer is held back, and no longer once it leaves: a client that got its answer
+            # may send the next request before this thread would get to count the last one done.
             with script._lock:
                 script._in_flight[name] = script._in_flight.get(name, 0) + 1
                 script.peak_in_flight[name] = max(script.peak_in_flight.get(name, 0), script._in_flight[name])
             try:
-                self._answer(body)
+                if script.delay_s:
+                    time.sleep(script.delay_s)
             finally:
                 with script._lock:
                     script._in_flight[name] -= 1
+            self._answer(body)
 
         def _answer(self, body: dict[str, Any]) -> None:
-            if script.delay_s:
-                time.sleep(script.delay_s)
             if script.status != 200:
                 self._send(
                     script.status,
