@@ -67,6 +67,11 @@ class Report:
     def warn(self, message: str, **where: Any) -> None:
         self.problems.append(Problem("warning", str(ConfigError(message, **where))))
 
+    def error_in(self, exc: ConfigError, *, file: str, key: str) -> None:
+        """``exc`` from a builder that knows no file (a scorer, the validators), reported in ``file``; ``key``
+        when it names none."""
+        self.error(exc.reason, key=exc.key or key, value=exc.value, allowed=exc.allowed, file=file)
+
 
 def _read(path: Path, report: Report) -> Any:
     try:
@@ -323,7 +328,7 @@ def _check_scorers(router: RouterConfig, r: int, source: str, deployments: Mappi
         try:
             built = build_scorer(scorer, key=key)
         except ConfigError as exc:
-            report.error(exc.reason, key=exc.key or key, value=exc.value, allowed=exc.allowed, file=source)
+            report.error_in(exc, file=source, key=key)
         except RouterExtError as exc:  # e.g. ArtifactError: its message names the artifact file
             report.error(str(exc), file=source, key=f"{key}.params")
         else:
@@ -372,9 +377,8 @@ def _check_validators(
 
     try:
         validators = build_validators(router.cascade, ask=_no_judge, key=f"routers[{r}].cascade")
-    except ConfigError as exc:  # rebuilt with the file: the validator's own error names no file
-        report.error(exc.reason, key=exc.key or f"routers[{r}].cascade", value=exc.value, allowed=exc.allowed,
-                     file=source)
+    except ConfigError as exc:
+        report.error_in(exc, file=source, key=f"routers[{r}].cascade")
         return
     needing = [v.name for v in validators if getattr(v, "needs_logprobs", False)]
     if not needing:
