@@ -240,10 +240,11 @@ def fingerprint(item: EvalItem, mode: ScoreMode, tag: str = "") -> str:
     return _digest(item, _scoring(item, mode), tag)
 
 
-def text_scored_fingerprint(item: EvalItem, mode: ScoreMode, tag: str = "") -> str | None:
-    """The fingerprint an earlier version gave a JSON reference under ``auto`` (compared as text then);
-    ``None`` for every other item, whose fingerprint did not change."""
-    return _digest(item, mode, tag) if _scoring(item, mode) != mode else None
+def _fingerprints(item: EvalItem, mode: ScoreMode, tag: str) -> tuple[str, str | None]:
+    """(``fingerprint``, the one an earlier version gave a JSON reference under ``auto``, compared as text
+    then; ``None`` for every other item, whose fingerprint did not change), reading the reference once."""
+    scoring = _scoring(item, mode)
+    return _digest(item, scoring, tag), (_digest(item, mode, tag) if scoring != mode else None)
 
 
 def _scoring(item: EvalItem, mode: ScoreMode) -> str:
@@ -316,12 +317,11 @@ class LiveRun:
         self.text_scored = 0
         for item in items:
             rows = records.get(item.id, [])[::-1]  # latest first
-            current = fingerprint(item, self.mode, self.tag)
+            current, earlier = _fingerprints(item, self.mode, self.tag)
             done = next((r for r in rows if r.error is None and r.fingerprint in (None, current)), None)
             asked = asked_digest(item, self.answerer)
             kept = next((r for r in rows if r.response is not None and r.asked == asked
                          and (r.error is None or r.error.startswith(JUDGE_FAILED))), None)
-            earlier = text_scored_fingerprint(item, self.mode, self.tag)
             as_text = next((r for r in rows if r.error is None and earlier and r.fingerprint == earlier), None)
             if done is not None:
                 reused.append(done)
