@@ -72,11 +72,10 @@ def replay(table: OutcomeTable, config: RouterConfig, start: np.ndarray) -> Casc
         final[i] = index
         spent[i] = finished.cost_usd
         escalated[i] = finished.escalations > 0
-        trace.append({"id": item.id, "routed": config.tiers[int(start[i])].name, "final": config.tiers[index].name,
-                      "cost_usd": float(finished.cost_usd), "attempts": [_traced(a, table.quality[i, config.tier_index(
-                          a.tier)]) for a in finished.attempts]})
+        attempts = []
         for attempt in finished.attempts:
             tier = config.tier_index(attempt.tier)
+            attempts.append(_traced(attempt, table.quality[i, tier]))
             if attempt.verdict is None or tier == top:
                 continue
             correct = bool(table.quality[i, tier] >= CORRECT)
@@ -88,6 +87,8 @@ def replay(table: OutcomeTable, config: RouterConfig, start: np.ndarray) -> Casc
                 accepted_wrong += not correct
             elif tier != index:
                 wasted += attempt.cost_usd
+        trace.append({"id": item.id, "routed": config.tiers[int(start[i])].name, "final": config.tiers[index].name,
+                      "cost_usd": float(finished.cost_usd), "attempts": attempts})
     labels = np.array(checked_correct, dtype=bool)
     wrong = int((~labels).sum())
     quality = table.quality[np.arange(n), final]
