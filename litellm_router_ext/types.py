@@ -15,6 +15,7 @@ from typing import Any, Literal
 from .errors import RequestError
 
 Cause = Literal["threshold", "constraint", "override", "sticky"]
+ToolChoice = Literal["auto", "none", "required", "function"]
 _IMAGE_PART_TYPES = frozenset({"image_url", "input_image", "image"})
 _TEXT_PART_TYPES = frozenset({"text", "input_text"})
 
@@ -90,6 +91,10 @@ class RequestView:
     wants_json: bool = False
     response_schema: Mapping[str, Any] | None = None
     tools: tuple[Mapping[str, Any], ...] = ()
+    tool_choice: ToolChoice = "auto"
+    """The request's ``tool_choice``: "auto" (also when absent or in a form not known here), "none",
+    "required", or "function" (a named function, ``required_tool``, must be called)."""
+    required_tool: str | None = None
     min_tier: str | int | None = None
     force_tier: str | int | None = None
     history_key: str | None = None
@@ -110,6 +115,7 @@ class RequestView:
         messages: object,
         *,
         tools: object = None,
+        tool_choice: object = None,
         response_format: object = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> RequestView:
@@ -137,6 +143,7 @@ class RequestView:
                 has_system = True
         tool_list = _parse_tools(tools)
         schema, wants_json = _parse_response_format(response_format)
+        choice, required_tool = _parse_tool_choice(tool_choice)
         meta = metadata or {}
         history = messages[:answered + 1]  # the conversation up to its last answer
         return cls(
@@ -150,6 +157,8 @@ class RequestView:
             wants_json=wants_json,
             response_schema=schema,
             tools=tool_list,
+            tool_choice=choice,
+            required_tool=required_tool,
             min_tier=meta.get("min_tier"),
             force_tier=meta.get("force_tier"),
             history_key=conversation_key(history) if history else None,
@@ -165,6 +174,20 @@ def _parse_tools(tools: object) -> tuple[Mapping[str, Any], ...]:
         if not isinstance(tool, Mapping) or not isinstance(tool.get("function", {}), Mapping):
             raise RequestError(f"tools[{i}] must be an object like {{'type': 'function', 'function': {{...}}}}")
     return tuple(tools)
+
+
+def _parse_tool_choice(tool_choice: object) -> tuple[ToolChoice, str | None]:
+    """Lenient on purpose: a form a provider accepts but this does not know routes as "auto", it is not refused."""
+    if tool_choice == "none":
+        return "none", None
+    if tool_choice == "required":
+        return "required", None
+    if isinstance(tool_choice, Mapping) and tool_choice.get("type") == "function":
+        function = tool_choice.get("function")
+        name = function.get("name") if isinstance(function, Mapping) else None
+        if isinstance(name, str):
+            return "function", name
+    return "auto", None
 
 
 def _parse_response_format(response_format: object) -> tuple[Mapping[str, Any] | None, bool]:

@@ -326,6 +326,7 @@ def check_chat_request(data: Mapping[str, Any]) -> RequestView:
     return RequestView.from_openai(
         messages,
         tools=data.get("tools"),
+        tool_choice=data.get("tool_choice"),
         response_format=data.get("response_format"),
         metadata=metadata if isinstance(metadata, Mapping) else None,
     )

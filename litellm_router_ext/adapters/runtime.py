@@ -158,7 +158,11 @@ class TieredRouter:
         self, messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any], metadata: Mapping[str, Any] | None
     ) -> tuple[_Run, CascadeFlow]:
         request = RequestView.from_openai(
-            messages, tools=params.get("tools"), response_format=params.get("response_format"), metadata=metadata
+            messages,
+            tools=params.get("tools"),
+            tool_choice=params.get("tool_choice"),
+            response_format=params.get("response_format"),
+            metadata=metadata,
         )
         decision = self.policy.decide(request)
         run = _Run(

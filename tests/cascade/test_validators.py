@@ -12,7 +12,7 @@ from litellm_router_ext.cascade.validators.arithmetic import evaluate
 from litellm_router_ext.cascade.validators.judge import parse_score
 from litellm_router_ext.cascade.validators.structured import extract_json_text
 from litellm_router_ext.errors import ConfigError
-from litellm_router_ext.types import Verdict
+from litellm_router_ext.types import RequestView, Verdict
 
 from .conftest import answer, cascade, request
 
@@ -161,6 +161,30 @@ def test_tool_args_validator() -> None:
     assert "unknown tool" in v.check(answer("", req, tool_calls=(call("sub", "{}"),))).reason
     assert v.check(answer("no call", req)).accepted
     assert not one("tool_args", {"require_call": True}).check(answer("no call", req)).accepted
+
+
+def test_tool_args_follows_the_requests_tool_choice() -> None:
+    tools = [{"type": "function", "function": {"name": "add", "parameters": SCHEMA}},
+             {"type": "function", "function": {"name": "sub"}}]
+    add = {"id": "1", "type": "function", "function": {"name": "add", "arguments": '{"n": 2}'}}
+
+    def verdict(tool_choice: object, *calls: dict[str, Any], require_call: bool = False) -> Any:
+        req = RequestView.from_openai([{"role": "user", "content": "2 + 2?"}], tools=tools, tool_choice=tool_choice)
+        return one("tool_args", {"require_call": require_call}).check(answer("four", req, tool_calls=calls))
+
+    # a call demanded by the request: a plain answer fails the request, whatever require_call says
+    assert "'required'" in verdict("required").reason and not verdict("required").accepted
+    named = {"type": "function", "function": {"name": "sub"}}
+    assert not verdict(named).accepted
+    assert "names 'sub'" in verdict(named, add).reason  # calls a tool, but not the one asked for
+    assert verdict({"type": "function", "function": {"name": "add"}}, add).accepted
+    # auto (or absent, or a form not known here): a plain answer is a valid answer unless require_call says not
+    for choice in ("auto", None, {"type": "any"}):
+        assert verdict(choice).accepted and verdict(choice, add).accepted
+        assert not verdict(choice, require_call=True).accepted
+    # none: a plain answer is what was asked for, even with require_call; a call is not
+    assert verdict("none", require_call=True).accepted
+    assert not verdict("none", add).accepted
 
 
 # ------------------------------------------------------------------------------------------ format

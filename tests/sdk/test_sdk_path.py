@@ -115,6 +115,22 @@ def test_tool_calls_pass_through() -> None:
     assert (call.function.name, json.loads(call.function.arguments)) == ("lookup", {"q": "x"})
 
 
+def test_a_plain_answer_to_a_required_tool_call_escalates() -> None:
+    # tool_choice reaches the check through LiteLLM's optional_params: "required" makes the small tier's plain
+    # answer a failure, "auto" keeps it
+    config = ladder(cascade={"validators": [{"name": "tool_args"}]})
+    config["tiers"][1]["litellm_params"]["mock_tool_calls"] = [CALL]
+    lre.install(config)
+    try:
+        required, auto = ask(EASY, tools=[TOOL], tool_choice="required"), ask(EASY, tools=[TOOL], tool_choice="auto")
+    finally:
+        lre.uninstall()
+    assert required.choices[0].message.tool_calls[0].function.name == "lookup"
+    assert lre.decision_of(required)["escalations"] == 1  # type: ignore[index]
+    assert auto.choices[0].message.content == "small answer"
+    assert lre.decision_of(auto)["escalations"] == 0  # type: ignore[index]
+
+
 def test_streamed_tool_calls_from_an_openai_compatible_upstream() -> None:
     with StubServer(Script(reply="", tool_calls=[CALL])) as stub:
         lre.install(

@@ -140,12 +140,17 @@ class SchemaValidator(JsonValidator):
 
 
 class ToolArgsParams(Params):
-    require_call: bool = Field(default=False, description="Reject a plain-text answer to any request with tools, "
-                               "whatever its tool_choice: for traffic where every such request needs a call")
+    require_call: bool = Field(default=False, description="Also reject a plain-text answer to a request with tools "
+                               "whose tool_choice is auto or absent: for traffic where every such request needs a "
+                               "call. Without it, only tool_choice required or a named function demands a call")
 
 
 class ToolArgsValidator:
-    """Accepts tool calls that name an offered tool and whose arguments match its parameter schema."""
+    """Accepts tool calls that name an offered tool and whose arguments match its parameter schema.
+
+    The request's ``tool_choice`` is kept: with "required" or a named function a plain answer fails (and a
+    call to another function does), with "none" a call fails.
+    """
 
     needs_logprobs: ClassVar[bool] = False
     needs_samples: ClassVar[int] = 1
@@ -156,16 +161,25 @@ class ToolArgsValidator:
         self.name = name
 
     def check(self, answer: Answer) -> Verdict:
+        request = answer.request
         if not answer.tool_calls:
-            if self.params.require_call and answer.request.needs_tools:
+            if request.needs_tools and request.tool_choice in ("required", "function"):
+                return Verdict(False, self.name, 0.0, f"no tool call, but the request's tool_choice is "
+                                                      f"{request.required_tool or request.tool_choice!r}")
+            if self.params.require_call and request.needs_tools and request.tool_choice == "auto":
                 return Verdict(False, self.name, 0.0, "no tool call in answer to a request with tools")
             return Verdict(True, self.name, None, "no tool calls, skipped")
-        offered = _tool_schemas(answer.request.tools)
+        if request.tool_choice == "none":
+            return Verdict(False, self.name, 0.0, "tool call in answer to a request whose tool_choice is 'none'")
+        offered = _tool_schemas(request.tools)
         for i, call in enumerate(answer.tool_calls):
             fn = call.get("function") or {}
             tool = fn.get("name") if isinstance(fn, Mapping) else None
             if offered and tool not in offered:
                 return Verdict(False, self.name, 0.0, f"tool_calls[{i}] names unknown tool {tool!r}")
+            if request.required_tool is not None and tool != request.required_tool:
+                return Verdict(False, self.name, 0.0, f"tool_calls[{i}] calls {tool!r}, but the request's "
+                                                      f"tool_choice names {request.required_tool!r}")
             raw = fn.get("arguments", "") if isinstance(fn, Mapping) else ""
             try:
                 args = json.loads(raw) if isinstance(raw, str) else raw
