@@ -126,7 +126,8 @@ def _render_regressions(r: RouterResult, console: Console) -> None:
                         "and the routed answer wrong)", title_justify="left")
     table.add_column("id", no_wrap=True, min_width=18)
     table.add_column("tier", overflow="ellipsis", min_width=8, max_width=18)
-    table.add_column("difficulty", justify="right", min_width=10)
+    # A LiteLLM baseline's number is its own weighted score (unbounded, may be below 0), not a difficulty in [0, 1].
+    table.add_column("LiteLLM score" if r.kind == "baseline" else "difficulty", justify="right", min_width=10)
     table.add_column("prompt", overflow="ellipsis", no_wrap=True, max_width=70)
     for w in r.regressions["worst"][:5]:
         table.add_row(w["id"], w["tier"], f"{w['difficulty']:.3f}", w["prompt"].replace("\n", " "))

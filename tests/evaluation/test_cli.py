@@ -53,6 +53,15 @@ def test_piped_report_keeps_every_column():
     assert "tier" in regression_header and "prompt" in regression_header
 
 
+def test_a_litellm_baselines_regressions_show_its_score_not_a_difficulty():
+    # LiteLLM's heuristic scores are unbounded (below 0 for short prompts): under "difficulty" they read as a bug
+    result = _run("eval", "--router", "litellm-heuristic", "--router", "heuristic", "--bootstrap", "0",
+                  "--categories", "0", "--worst", "1")
+    assert result.exit_code == 0, result.output
+    headers = [line for line in result.output.splitlines() if " prompt " in line and " tier " in line]
+    assert len(headers) == 2 and "LiteLLM score" in headers[0] and " difficulty " in headers[1]
+
+
 def test_malformed_line_is_one_clean_error_with_its_line_number(tmp_path: Path):
     path = write_set(tmp_path, [record(0, "a", 1, 1), record(1, "b", 0, 1)])
     path.write_text(path.read_text() + '{"id": "t-2", "messages": [\n')
