@@ -221,7 +221,8 @@ class TrainReport:
                 "cv_apgr": self.cv_apgr, "cv_apgr_by_model": self.cv_apgr_by_model,
                 "cv_apgr_95ci_by_model": self.cv_ci_by_model,
                 "cv_minus_linear_95ci": self.cv_minus_linear,
-                "litellm_prior": self.litellm_prior, "cv_prior_effect_95ci": self.cv_prior_effect,
+                "litellm_prior": self.litellm_prior or None,  # as the manifest's own key: null when off
+                "cv_prior_effect_95ci": self.cv_prior_effect,
                 "leave_one_source_out_apgr": self.lodo_apgr, "train_seconds": round(self.seconds, 1),
                 "skipped_records": self.skipped}
 

@@ -488,5 +488,6 @@ def test_two_artifacts_in_one_folder_keep_their_own_manifests(synthetic: Path, t
     prior, _ = train([synthetic], parse_tiers("small,big"), folds=0, leave_one_out=False, litellm_prior=0.5)
     a, b = plain.save(tmp_path / "a.npz"), prior.save(tmp_path / "b.npz")
     assert json.loads(manifest_path(a).read_text())["litellm_prior"] is None
+    assert json.loads(manifest_path(a).read_text())["metrics"]["litellm_prior"] is None  # the same word for off
     assert json.loads(manifest_path(b).read_text())["litellm_prior"]["weight"] == 0.5
     assert manifest_path(a).name == "a.manifest.json"
