@@ -46,6 +46,15 @@ def _content_text(content: object, where: str) -> tuple[str, bool]:
     raise RequestError(f"{where}.content must be a string or a list of parts, got {type(content).__name__}")
 
 
+def content_text(content: object) -> str:
+    """A message content's text as routing reads it: text parts joined by newlines, image and other parts skipped.
+
+    Training, eval and the live router all read a prompt through this, so a scorer sees at run time the text it
+    was trained on. A malformed content raises ``RequestError``.
+    """
+    return _content_text(content, "message")[0]
+
+
 def conversation_key(messages: Sequence[Mapping[str, Any]]) -> str:
     """Stable digest of a conversation prefix (roles, text, tool-call ids), used for multi-turn stability.
 

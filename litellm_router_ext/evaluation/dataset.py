@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DatasetError, RequestError
-from ..types import RequestView
+from ..types import RequestView, content_text
 
 REQUEST_KEYS = ("tools", "tool_choice", "response_format")
 """Request parameters a record may carry beside its messages (OpenAI names)."""
@@ -69,15 +69,13 @@ class EvalItem:
         """Text of the last user message: what prompt-only scorers read."""
         for message in reversed(self.messages):
             if message.get("role") == "user":
-                content = message.get("content")
-                return content if isinstance(content, str) else _parts_text(content)
+                return _parts_text(message.get("content"))
         return ""
 
     @property
     def input_text(self) -> str:
         """All message text concatenated: what the price rule counts as input tokens."""
-        parts = [m.get("content") for m in self.messages]
-        return "\n".join(p if isinstance(p, str) else _parts_text(p) for p in parts)
+        return "\n".join(_parts_text(m.get("content")) for m in self.messages)
 
 
 @dataclass(slots=True)
@@ -126,9 +124,10 @@ def _unit_hash(text: str, seed: int) -> float:
 
 
 def _parts_text(content: object) -> str:
-    if isinstance(content, list):
-        return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, Mapping))
-    return ""
+    try:
+        return content_text(content)
+    except RequestError:
+        return ""  # parse_record has refused such a record already; an item built in code reads as no text
 
 
 def _number(value: object) -> float | None:

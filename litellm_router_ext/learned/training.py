@@ -45,8 +45,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DatasetError
+from ..errors import DatasetError, RequestError
 from ..evaluation.metrics import interval
+from ..types import content_text
 from .features import DENSE_NAMES
 from .litellm_rules import load_rules
 from .model import (
@@ -134,11 +135,10 @@ def _last_user_text(messages: object, file: str, line: int) -> str:
         raise DatasetError("'messages' must be a non-empty list", file=file, line=line, field="messages")
     for m in reversed(messages):
         if isinstance(m, dict) and m.get("role") == "user":
-            content = m.get("content")
-            if isinstance(content, str):
-                return content
-            if isinstance(content, list):
-                return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+            try:
+                return content_text(m.get("content"))
+            except RequestError as exc:
+                raise DatasetError(f"the last user message: {exc}", file=file, line=line, field="messages") from None
     raise DatasetError("no user message", file=file, line=line, field="messages")
 
 

@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from litellm_router_ext.errors import DatasetError
 from litellm_router_ext.evaluation.dataset import load_eval_set
 from litellm_router_ext.learned.model import DifficultyModel, prompt_digests
 from litellm_router_ext.learned.training import count_examples, parse_tiers, train
 from litellm_router_ext.scorers.learned import default_artifact_path
+from litellm_router_ext.types import RequestView
 
 
 def _rows(small: str = "small", big: str = "big", content=lambda text: text, extra: str = "") -> list[str]:
@@ -47,10 +49,23 @@ def test_count_seen_matches_training_for_content_part_prompts(tmp_path: Path) ->
     model, _ = train([data], parse_tiers("small,big"), folds=0, model="linear")
     items = load_eval_set(data).items
     assert model.count_seen([item.prompt_text for item in items]) == len(items) == 120
+    # and the live router reads the same text (it once had no blank line where the image part was)
+    live = [RequestView.from_openai(list(item.messages)).text for item in items]
+    assert model.count_seen(live) == 120 and live[0].endswith("\nthanks") and "\n\n" not in live[0]
     saved = DifficultyModel.load(model.save(tmp_path / "a.npz"))
     assert saved.seen is not None and saved.seen.dtype == np.uint32
     assert saved.count_seen([item.prompt_text for item in items]) == 120
     assert saved.count_seen(["never seen"]) == 0
+
+
+def test_train_names_the_line_of_a_content_part_it_cannot_read(tmp_path: Path) -> None:
+    rows = _rows()
+    record = json.loads(_rows()[7])
+    record["messages"][1]["content"] = ["a bare string where a part object belongs"]
+    rows[7] = json.dumps(record)
+    with pytest.raises(DatasetError) as caught:
+        train([_write(tmp_path / "bad.jsonl", rows)], parse_tiers("small,big"), folds=0, model="linear")
+    assert caught.value.line == 8 and "content[0] must be an object" in str(caught.value)
 
 
 def test_the_shipped_digests_are_exactly_its_training_prompts(shared_data: Path) -> None:
