@@ -113,12 +113,20 @@ def _translated(model: str) -> Iterator[None]:
         raise litellm.ServiceUnavailableError(str(exc), model=model, llm_provider="tiered") from exc
 
 
-def _generic_chunks(chunk: Any, extra: dict[str, Any] | None) -> Iterator[GenericStreamingChunk]:
-    """One LiteLLM stream chunk as the GenericStreamingChunk(s) a CustomLLM must yield."""
-    choice = chunk.choices[0] if getattr(chunk, "choices", None) else None
+def _generic_chunks(chunk: Any, extra: dict[str, Any] | None) -> list[GenericStreamingChunk]:
+    """One LiteLLM stream chunk as the GenericStreamingChunk(s) a CustomLLM must yield: choice 0's part of it.
+
+    LiteLLM reads every generic chunk as choice 0 (their ``index`` is ignored), so with ``n > 1`` another choice's
+    delta would be spliced into choice 0's text, and its finish would end choice 0's stream: a chunk that carries
+    only other choices yields nothing, unless it has the usage or the decision to deliver.
+    """
+    choices = getattr(chunk, "choices", None) or ()
+    choice = next((c for c in choices if (getattr(c, "index", 0) or 0) == 0), None)
+    usage = getattr(chunk, "usage", None)
+    if choice is None and choices and usage is None and not extra:
+        return []
     delta = getattr(choice, "delta", None)
     finish = getattr(choice, "finish_reason", None)
-    usage = getattr(chunk, "usage", None)
     usage_block = (
         {
             "prompt_tokens": usage.prompt_tokens or 0,
@@ -154,7 +162,7 @@ def _generic_chunks(chunk: Any, extra: dict[str, Any] | None) -> Iterator[Generi
     ]
     if extra:
         outs[0]["provider_specific_fields"] = extra
-    yield from outs
+    return outs
 
 
 def _replayed_chunks(response: Any, extra: dict[str, Any] | None) -> Iterator[GenericStreamingChunk]:
@@ -276,7 +284,7 @@ class TieredProvider(CustomLLM):  # type: ignore[misc]  # LiteLLM ships no type 
             return
         for chunk in chunks:
             yield from _generic_chunks(chunk, extra)
-            extra = None
+            extra = None  # delivered: a chunk yields nothing only when it has no decision to carry
         # The streamed attempt is priced once its last chunk is in: log the final record.
         _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision, runtime)
 

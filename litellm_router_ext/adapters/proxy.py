@@ -38,7 +38,7 @@ from ..errors import ConfigError, RequestError
 from ..types import Attempt, Decision, RequestView
 from .capabilities import quiet_litellm, supports_logprobs
 from .provider import DECISION_KEY, TieredProvider, _translated, decision_headers
-from .runtime import TieredRouter, answer_tool_call_ids, delta_text, delta_tool_call_ids
+from .runtime import TieredRouter, response_answers, stream_answers
 
 CONFIG_ENV = "LITELLM_ROUTER_EXT_CONFIG"
 _PRECALL_KEY = "tiered_precall_id"
@@ -207,9 +207,8 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
         if _is_stream(response):  # its text is known once it has passed: the streaming hook remembers it
             _put_bounded(self._direct_streams, call_id, (runtime, decision, messages), self._MAX_PENDING)
         else:
-            with contextlib.suppress(AttributeError, IndexError):
-                message = response.choices[0].message  # type: ignore[attr-defined]
-                runtime.remember(messages, message.content or "", decision, answer_tool_call_ids(message))
+            with contextlib.suppress(AttributeError):
+                runtime.remember(messages, response_answers(response), decision)
         return decision_headers(decision.to_dict())
 
     async def async_post_call_response_headers_hook(
@@ -260,13 +259,11 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
         hidden = self._pending.pop(str(request_data.get("litellm_call_id")), None)
         key = _precall_key(request_data)
         direct = self._direct_streams.pop(key, None) if key else None
-        text: list[str] = []
-        tool_ids: list[str] = []
+        seen: list[Any] = []
         sent = False
         async for chunk in response:
             if direct is not None:
-                text.append(delta_text(chunk))
-                tool_ids.extend(delta_tool_call_ids(chunk))
+                seen.append(chunk)
             _drop_top_level_decision(chunk)
             if _chunk_decision(chunk) is not None:
                 if sent:
@@ -282,7 +279,7 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
             yield chunk
         if direct is not None:  # the whole answer went out: pin its conversation, as for a non-streamed one
             runtime, decision, messages = direct
-            runtime.remember(messages, "".join(text), decision, tool_ids)
+            runtime.remember(messages, stream_answers(seen), decision)
 
 
 def _put_bounded(table: OrderedDict[str, _V], key: str, value: _V, limit: int) -> None:

@@ -20,7 +20,7 @@ import contextvars
 import dataclasses
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -307,16 +307,20 @@ class TieredRouter:
         response = run.responses[index]
         if self._samples > 1 and "n" not in run.params:
             response.choices = response.choices[:1]  # extra samples were for the checks, not the caller
-        message = response.choices[0].message
-        self.remember(run.messages, message.content or "", run.decision, answer_tool_call_ids(message))
+        self.remember(run.messages, response_answers(response), run.decision)
         return response
 
-    def remember(self, messages: Sequence[Mapping[str, Any]], answer_text: str, decision: Decision,
-                 tool_call_ids: Sequence[str] = ()) -> None:
-        """Let the conversation's next turn (or tool-loop step) start no lower than the tier that answered this one."""
+    def remember(self, messages: Sequence[Mapping[str, Any]], answers: Iterable[tuple[str, Sequence[str]]],
+                 decision: Decision) -> None:
+        """Let the conversation's next turn (or tool-loop step) start no lower than the tier that answered this one.
+
+        ``answers``: (text, tool-call ids) of every choice delivered; with ``n > 1`` the client may continue from
+        any of them, so each is remembered.
+        """
         if self.policy.memory is not None:
-            answer = {"role": "assistant", "content": answer_text, "tool_calls": [{"id": i} for i in tool_call_ids]}
-            self.policy.remember(conversation_key([*messages, answer]), decision.tier_index)
+            for text, call_ids in answers:
+                answer = {"role": "assistant", "content": text, "tool_calls": [{"id": i} for i in call_ids]}
+                self.policy.remember(conversation_key([*messages, answer]), decision.tier_index)
 
     # ------------------------------------------------------------------ judge calls
 
@@ -480,8 +484,7 @@ class TieredRouter:
             decision.attempts[-1], cost_usd=_stream_cost(seen, run, self.config.tiers[index])
         )
         self.observe(decision)
-        self.remember(run.messages, "".join(delta_text(c) for c in seen), decision,
-                      [i for c in seen for i in delta_tool_call_ids(c)])
+        self.remember(run.messages, stream_answers(seen), decision)
 
 
 def _judged(response: Any) -> str:
@@ -516,23 +519,38 @@ async def _aclose(stream: Any) -> None:
         _close(stream)
 
 
-def _first_delta(chunk: Any) -> Any:
-    """The delta of choice 0 (with ``n > 1`` a chunk may carry another choice's delta, or several)."""
+def _deltas(chunk: Any) -> Iterator[tuple[int, Any]]:
+    """(choice index, delta) of each choice a stream chunk carries (with ``n > 1``, any of them, or several)."""
     for choice in getattr(chunk, "choices", None) or ():
-        if (getattr(choice, "index", 0) or 0) == 0:
-            return getattr(choice, "delta", None)
-    return None
+        yield getattr(choice, "index", 0) or 0, getattr(choice, "delta", None)
+
+
+def _call_ids(delta: Any) -> list[str]:
+    """Ids of the tool calls a delta opens (each call's id comes in its first delta)."""
+    calls = getattr(delta, "tool_calls", None) or ()
+    return [call.id for call in calls if isinstance(getattr(call, "id", None), str)]
 
 
 def delta_text(chunk: Any) -> str:
-    """The answer text a stream chunk adds to choice 0."""
-    return getattr(_first_delta(chunk), "content", None) or ""
+    """The answer text a stream chunk adds to choice 0: what a cascade checks."""
+    return "".join(getattr(delta, "content", None) or "" for k, delta in _deltas(chunk) if k == 0)
 
 
-def delta_tool_call_ids(chunk: Any) -> list[str]:
-    """Ids of tool calls a stream chunk opens in choice 0 (each call's id comes in its first delta)."""
-    calls = getattr(_first_delta(chunk), "tool_calls", None) or ()
-    return [call.id for call in calls if isinstance(getattr(call, "id", None), str)]
+def stream_answers(chunks: Iterable[Any]) -> list[tuple[str, list[str]]]:
+    """(text, tool-call ids) of every choice a stream delivered, in choice order (one empty answer for none)."""
+    texts: dict[int, list[str]] = {}
+    ids: dict[int, list[str]] = {}
+    for chunk in chunks:
+        for k, delta in _deltas(chunk):
+            texts.setdefault(k, []).append(getattr(delta, "content", None) or "")
+            ids.setdefault(k, []).extend(_call_ids(delta))
+    return [("".join(texts[k]), ids[k]) for k in sorted(texts)] or [("", [])]
+
+
+def response_answers(response: Any) -> list[tuple[str, list[str]]]:
+    """(text, tool-call ids) of every choice of a whole response."""
+    return [(getattr(c.message, "content", None) or "", answer_tool_call_ids(c.message))
+            for c in getattr(response, "choices", None) or ()]
 
 
 def answer_tool_call_ids(message: Any) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -279,26 +280,57 @@ def test_given_router_must_have_the_tier_groups() -> None:
 
 
 def test_a_streamed_tool_call_pins_its_loop_too() -> None:
-    from tests.stubs.openai_stub import Script, StubServer
-
     call = {"id": "call_streamed", "type": "function", "function": {"name": "lookup", "arguments": "{}"}}
-    with StubServer(Script(reply="", tool_calls=[call])) as stub:
+    with stub_ladder(Script(reply="", tool_calls=[call])):
+        opening = [{"role": "user", "content": EASY}]
+        chunks = list(litellm.completion(model="tiered/t", messages=opening, tools=[TOOL], stream=True,
+                                         metadata={"min_tier": "large"}))
+        text = "".join(c.choices[0].delta.content or "" for c in chunks)  # what the client assembles
+        ids = [tc.id for c in chunks for tc in (c.choices[0].delta.tool_calls or []) if tc.id]
+        assert ids == ["call_streamed"]
+        step = litellm.completion(model="tiered/t", tools=[TOOL], messages=[
+            *opening, {"role": "assistant", "content": text, "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": "call_streamed", "content": "found it"}])
+        decision = lre.decision_of(step)
+        assert isinstance(decision, dict) and (decision["tier"], decision["cause"]) == ("large", "sticky")
+
+
+def test_a_conversation_continued_from_another_choice_keeps_its_tier() -> None:
+    # With n=2 the client may carry on from choice 1: that answer pins the conversation's tier as choice 0 does
+    with stub_ladder(Script(reply="first take", other_choices=["second take"])):
+        opening = [{"role": "user", "content": EASY}]
+        answer = litellm.completion(model="tiered/t", messages=opening, n=2, metadata={"min_tier": "large"})
+        second = answer.choices[1].message.content
+        assert second == "second take"
+        step = litellm.completion(model="tiered/t", messages=[
+            *opening, {"role": "assistant", "content": second}, {"role": "user", "content": "thanks!"}])
+        decision = lre.decision_of(step)
+        assert isinstance(decision, dict) and (decision["tier"], decision["cause"]) == ("large", "sticky")
+
+
+def test_a_stream_with_two_choices_delivers_choice_zero_whole() -> None:
+    # LiteLLM reads a custom provider's stream as one choice: choice 1's text was spliced into choice 0's, and its
+    # finish could end choice 0 early. Choice 0 now arrives as it was written, the others are not delivered.
+    with stub_ladder(Script(reply="first take", other_choices=["second take"])):
+        chunks = list(litellm.completion(model="tiered/t", messages=[{"role": "user", "content": EASY}], n=2,
+                                         stream=True))
+    texts: dict[int, str] = {}
+    for c in chunks:
+        for choice in c.choices:
+            texts[choice.index] = texts.get(choice.index, "") + (choice.delta.content or "")
+    assert texts == {0: "first take "} and lre.decision_of(chunks[0])["tier"] == "small"  # type: ignore[index]
+
+
+@contextlib.contextmanager
+def stub_ladder(script: Script) -> Iterator[StubServer]:
+    """The two-tier ladder installed on an OpenAI-compatible stub answering by ``script``."""
+    with StubServer(script) as stub:
         config = ladder()
         for tier, model in zip(config["tiers"], ("openai/gpt-4o-mini", "openai/gpt-4o"), strict=True):
             tier["model"] = model
             tier["litellm_params"] = {"api_base": stub.base_url, "api_key": "sk-test-not-a-real-key"}
         lre.install(config)
         try:
-            opening = [{"role": "user", "content": EASY}]
-            chunks = list(litellm.completion(model="tiered/t", messages=opening, tools=[TOOL], stream=True,
-                                             metadata={"min_tier": "large"}))
-            text = "".join(c.choices[0].delta.content or "" for c in chunks)  # what the client assembles
-            ids = [tc.id for c in chunks for tc in (c.choices[0].delta.tool_calls or []) if tc.id]
-            assert ids == ["call_streamed"]
-            step = litellm.completion(model="tiered/t", tools=[TOOL], messages=[
-                *opening, {"role": "assistant", "content": text, "tool_calls": [call]},
-                {"role": "tool", "tool_call_id": "call_streamed", "content": "found it"}])
-            decision = lre.decision_of(step)
-            assert isinstance(decision, dict) and (decision["tier"], decision["cause"]) == ("large", "sticky")
+            yield stub
         finally:
             lre.uninstall()

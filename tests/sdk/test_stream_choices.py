@@ -1,10 +1,10 @@
-"""With n > 1 a stream interleaves choices: what is checked and remembered is choice 0 alone."""
+"""With n > 1 a stream interleaves choices: what is checked is choice 0 alone, what is remembered is each choice."""
 
 from __future__ import annotations
 
 from litellm.types.utils import ChatCompletionDeltaToolCall, Delta, Function, ModelResponseStream, StreamingChoices
 
-from litellm_router_ext.adapters.runtime import delta_text, delta_tool_call_ids
+from litellm_router_ext.adapters.runtime import delta_text, stream_answers
 
 
 def chunk(*deltas: tuple[int, Delta]) -> ModelResponseStream:
@@ -20,6 +20,7 @@ def test_only_choice_zero_adds_to_the_answer() -> None:
         chunk((1, Delta(content=None, tool_calls=[call]))),
     ]
     assert "".join(delta_text(c) for c in stream) == "first answer"
-    assert [i for c in stream for i in delta_tool_call_ids(c)] == []
-    assert delta_tool_call_ids(chunk((0, Delta(content=None, tool_calls=[call])))) == ["call_b"]
     assert delta_text(ModelResponseStream(choices=[])) == ""
+    # the client may continue from any choice: each is remembered with its own text and tool calls
+    assert stream_answers(stream) == [("first answer", []), ("other sample", ["call_b"])]
+    assert stream_answers([]) == [("", [])]

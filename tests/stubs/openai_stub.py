@@ -32,6 +32,8 @@ class Script:
     """Token log-prob by requested model name (overrides ``logprob`` for that model)."""
     replies_if: dict[str, str] = field(default_factory=dict)
     """Reply text, without tool calls, when the last message contains the key (overrides every other reply)."""
+    other_choices: list[str] = field(default_factory=list)
+    """Texts of choices 1, 2, ... of a request with ``n`` > 1 (choice 0 is the reply); without them one choice."""
     strict: bool = False
     """Refuse (400) a request whose tools are malformed, as OpenAI does, instead of answering anyway."""
     peak_in_flight: dict[str, int] = field(default_factory=dict)
@@ -48,10 +50,11 @@ class Script:
             reply=marked if marked is not None else self.replies.get(model, self.reply),
             tool_calls=self.tool_calls if marked is None else [],
             logprob=self.logprobs.get(model, self.logprob),
+            other_choices=self.other_choices,
         )
 
 
-def _completion(script: Script, model: str) -> dict[str, Any]:
+def _completion(script: Script, model: str, n: int) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": script.reply}
     if script.tool_calls:
         message["tool_calls"] = script.tool_calls
@@ -71,12 +74,13 @@ def _completion(script: Script, model: str) -> dict[str, Any]:
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
-        "choices": [choice],
+        "choices": [choice, *({"index": k, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+                              for k, text in enumerate(script.other_choices[:n - 1], 1))],
         "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
     }
 
 
-def _chunks(script: Script, model: str) -> list[dict[str, Any]]:
+def _chunks(script: Script, model: str, n: int) -> list[dict[str, Any]]:
     base = {"id": "chatcmpl-stub", "object": "chat.completion.chunk", "created": int(time.time()), "model": model}
     out = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}]
     for word in script.reply.split(" "):
@@ -106,6 +110,9 @@ def _chunks(script: Script, model: str) -> list[dict[str, Any]]:
                 ],
             }
         )
+    for k, text in enumerate(script.other_choices[:n - 1], 1):
+        out.append({**base, "choices": [{"index": k, "delta": {"role": "assistant", "content": text},
+                                         "finish_reason": "stop"}]})
     finish = "tool_calls" if script.tool_calls else "stop"
     out.append(
         {
@@ -179,13 +186,13 @@ def make_handler(script: Script) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Connection", "close")
                 self.end_headers()
-                for chunk in _chunks(scripted, model):
+                for chunk in _chunks(scripted, model, int(body.get("n") or 1)):
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
                 self.close_connection = True
                 return
-            self._send(200, _completion(scripted, model))
+            self._send(200, _completion(scripted, model, int(body.get("n") or 1)))
 
         def _send(self, status: int, payload: dict[str, Any]) -> None:
             data = json.dumps(payload).encode()
