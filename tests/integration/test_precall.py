@@ -19,7 +19,8 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def stubs(module_tmp: Path, processes: list[Process]) -> tuple[Stub, Stub]:
     local = start_stub(module_tmp, "precall-local", "--reply", "local answer")
-    frontier = start_stub(module_tmp, "precall-frontier", "--reply", "frontier answer")
+    frontier = start_stub(module_tmp, "precall-frontier", "--reply", "frontier answer",
+                          "--other-choice", "frontier second take")
     processes.extend([local.process, frontier.process])
     return local, frontier
 
@@ -56,17 +57,18 @@ def test_streaming_gets_the_headers(precall: Proxy) -> None:
         assert response.headers.get("x-router-tier") == "local"
 
 
-def _ask(proxy: Proxy, messages: list[dict[str, str]], stream: bool) -> tuple[str, str]:
-    """(answer text as the client got it, x-router-tier)."""
-    body = {"model": "local-slm", "messages": messages, "stream": stream}
+def _ask(proxy: Proxy, messages: list[dict[str, str]], stream: bool, *, n: int = 1, choice: int = 0) -> tuple[str, str]:
+    """(text of answer ``choice`` as the client got it, x-router-tier)."""
+    body = {"model": "local-slm", "messages": messages, "stream": stream, "n": n}
     if not stream:
         response = httpx.post(f"{proxy.url}/v1/chat/completions", json=body, headers=proxy.headers, timeout=60)
-        return content(response), response.headers["x-router-tier"]
+        assert response.status_code == 200, response.text[:300]
+        return response.json()["choices"][choice]["message"]["content"], response.headers["x-router-tier"]
     with httpx.stream("POST", f"{proxy.url}/v1/chat/completions", json=body, headers=proxy.headers,
                       timeout=60) as response:
         assert response.status_code == 200
         events = [line[6:] for line in response.iter_lines() if line.startswith("data: ") and line != "data: [DONE]"]
-        deltas = [json.loads(e)["choices"][0]["delta"] for e in events if json.loads(e)["choices"]]
+        deltas = [c["delta"] for e in events for c in json.loads(e)["choices"] if c.get("index", 0) == choice]
         return "".join(d.get("content") or "" for d in deltas), response.headers["x-router-tier"]
 
 
@@ -78,6 +80,15 @@ def test_a_follow_up_stays_on_the_tier_its_conversation_reached(precall: Proxy, 
     follow_up = [*opening, {"role": "assistant", "content": answer}, {"role": "user", "content": EASY}]
     assert _ask(precall, follow_up, stream)[1] == "frontier"  # sticky: the easy follow-up is not downgraded
     assert _ask(precall, [{"role": "user", "content": EASY}], stream)[1] == "local"  # alone, it is easy
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
+def test_a_conversation_continued_from_choice_one_keeps_its_tier(precall: Proxy, stream: bool) -> None:
+    opening = [{"role": "user", "content": f"{HARD} (n=2, stream={stream})"}]
+    answer, tier = _ask(precall, opening, stream, n=2, choice=1)
+    assert tier == "frontier" and answer.strip() == "frontier second take"
+    follow_up = [*opening, {"role": "assistant", "content": answer}, {"role": "user", "content": EASY}]
+    assert _ask(precall, follow_up, stream)[1] == "frontier"
 
 
 def test_bottom_upstream_down_falls_back_to_the_tier_above(precall: Proxy, stubs: tuple[Stub, Stub]) -> None:

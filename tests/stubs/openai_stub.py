@@ -247,6 +247,8 @@ def main() -> None:
     parser.add_argument("--logprob-for", action="append", default=[], metavar="MODEL=LP", help="log-prob by model")
     parser.add_argument("--reply-if", action="append", default=[], metavar="MARKER=TEXT", help="reply by prompt marker")
     parser.add_argument("--strict", action="store_true", help="400 for malformed tools, as OpenAI does")
+    parser.add_argument("--other-choice", action="append", default=[], metavar="TEXT",
+                        help="text of choice 1, 2, ... when a request asks n > 1")
     args = parser.parse_args()
     script = Script(
         reply=args.reply,
@@ -257,6 +259,7 @@ def main() -> None:
         logprobs={k: float(v) for k, v in (item.split("=", 1) for item in args.logprob_for)},
         replies_if=dict(item.split("=", 1) for item in args.reply_if),
         strict=args.strict,
+        other_choices=args.other_choice,
     )
     _Server(("127.0.0.1", args.port), make_handler(script)).serve_forever()
 
