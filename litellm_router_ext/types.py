@@ -127,8 +127,14 @@ class RequestView:
         tool_choice: object = None,
         response_format: object = None,
         metadata: Mapping[str, Any] | None = None,
+        functions: object = None,
+        function_call: object = None,
     ) -> RequestView:
-        """Parse OpenAI-style chat arguments; a malformed request raises ``RequestError`` (a 4xx)."""
+        """Parse OpenAI-style chat arguments; a malformed request raises ``RequestError`` (a 4xx).
+
+        ``functions`` / ``function_call``, the deprecated spelling of ``tools`` / ``tool_choice`` that LiteLLM still
+        forwards, are read as those when the new ones are absent.
+        """
         if not isinstance(messages, Sequence) or isinstance(messages, str) or not messages:
             raise RequestError("messages must be a non-empty list of {'role': ..., 'content': ...} objects")
         last_user = ""
@@ -150,6 +156,11 @@ class RequestView:
                 last_user = text
             elif role in ("system", "developer"):
                 has_system = True
+        if tools is None and isinstance(functions, list):
+            tools = [{"type": "function", "function": f} for f in functions]
+        if tool_choice is None and function_call is not None:
+            name = function_call.get("name") if isinstance(function_call, Mapping) else None
+            tool_choice = {"type": "function", "function": {"name": name}} if name is not None else function_call
         tool_list = _parse_tools(tools)
         schema, wants_json = _parse_response_format(response_format)
         choice, required_tool = _parse_tool_choice(tool_choice)

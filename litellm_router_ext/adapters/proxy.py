@@ -326,6 +326,8 @@ def check_chat_request(data: Mapping[str, Any]) -> RequestView:
         tool_choice=data.get("tool_choice"),
         response_format=data.get("response_format"),
         metadata=metadata if isinstance(metadata, Mapping) else None,
+        functions=data.get("functions"),
+        function_call=data.get("function_call"),
     )
 
 

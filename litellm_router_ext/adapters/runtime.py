@@ -163,6 +163,8 @@ class TieredRouter:
             tool_choice=params.get("tool_choice"),
             response_format=params.get("response_format"),
             metadata=metadata,
+            functions=params.get("functions"),
+            function_call=params.get("function_call"),
         )
         decision = self.policy.decide(request)
         run = _Run(
@@ -218,6 +220,10 @@ class TieredRouter:
         content = logprobs.get("content") if isinstance(logprobs, dict) else getattr(logprobs, "content", None)
         tokens = tuple(float(t["logprob"] if isinstance(t, dict) else t.logprob) for t in content) if content else None
         calls = tuple(c.model_dump() if hasattr(c, "model_dump") else dict(c) for c in (message.tool_calls or []))
+        legacy = getattr(message, "function_call", None)  # the answer to a request with deprecated `functions`
+        if not calls and legacy is not None:
+            calls = ({"type": "function", "function": legacy.model_dump() if hasattr(legacy, "model_dump")
+                      else dict(legacy)},)
         return Answer(
             text=message.content or "",
             request=run.request,

@@ -185,6 +185,29 @@ def test_tool_args_follows_the_requests_tool_choice() -> None:
     # none: a plain answer is what was asked for, even with require_call; a call is not
     assert verdict("none", require_call=True).accepted
     assert not verdict("none", add).accepted
+    # a named function the request does not offer: no tier can call it, so the name is not held against a call
+    assert verdict({"type": "function", "function": {"name": "nope"}}, add).accepted
+
+
+def test_a_providers_own_tool_is_an_offered_tool() -> None:
+    # Anthropic's server tools (named at the top level) come back from LiteLLM as tool_calls: not "unknown"
+    tools = [{"type": "function", "function": {"name": "add", "parameters": SCHEMA}},
+             {"type": "web_search_20250305", "name": "web_search", "max_uses": 2}]
+    search = {"id": "srvtoolu_1", "type": "function", "function": {"name": "web_search", "arguments": '{"query": "x"}'}}
+    req = RequestView.from_openai([{"role": "user", "content": "news on x?"}], tools=tools, tool_choice="required")
+    assert one("tool_args").check(answer("", req, tool_calls=(search,))).accepted
+    other = {"id": "2", "type": "function", "function": {"name": "browse", "arguments": "{}"}}
+    assert "unknown tool" in one("tool_args").check(answer("", req, tool_calls=(other,))).reason
+
+
+def test_legacy_functions_are_read_as_tools() -> None:
+    # functions / function_call, the deprecated spelling LiteLLM still forwards, are tools / a named tool_choice
+    req = RequestView.from_openai([{"role": "user", "content": "2 + 2?"}],
+                                  functions=[{"name": "add", "parameters": SCHEMA}], function_call={"name": "add"})
+    assert req.needs_tools and (req.tool_choice, req.required_tool) == ("function", "add")
+    assert not one("tool_args").check(answer("four", req)).accepted
+    assert RequestView.from_openai([{"role": "user", "content": "hi"}], functions=[{"name": "add"}],
+                                   function_call="none").tool_choice == "none"
 
 
 # ------------------------------------------------------------------------------------------ format

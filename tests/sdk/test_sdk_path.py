@@ -132,6 +132,31 @@ def test_a_plain_answer_to_a_required_tool_call_escalates() -> None:
     assert lre.decision_of(auto)["escalations"] == 0  # type: ignore[index]
 
 
+def test_a_named_tool_choice_the_request_does_not_offer_pays_for_one_tier() -> None:
+    # No tier can call "nope": the small tier's valid call to the offered tool is kept, not escalated
+    config = ladder(cascade={"validators": [{"name": "tool_args"}]})
+    for tier in config["tiers"]:
+        tier["litellm_params"]["mock_tool_calls"] = [CALL]
+    lre.install(config)
+    try:
+        response = ask(EASY, tools=[TOOL], tool_choice={"type": "function", "function": {"name": "nope"}})
+    finally:
+        lre.uninstall()
+    assert lre.decision_of(response)["escalations"] == 0  # type: ignore[index]
+
+
+@pytest.mark.parametrize("arguments, escalations", [('{"q": "x"}', 0), ('{"q": 1}', 1)])
+def test_a_legacy_function_call_answer_is_checked(arguments: str, escalations: int) -> None:
+    # functions + function_call (deprecated, still forwarded by LiteLLM): the answer's message.function_call is
+    # the call tool_args checks; a plain answer would fail the named function_call
+    with stub_ladder(Script(reply="", function_call={"name": "lookup", "arguments": arguments}),
+                     cascade={"validators": [{"name": "tool_args"}]}):
+        response = ask(EASY, functions=[TOOL["function"]], function_call={"name": "lookup"})
+    decision = lre.decision_of(response)
+    assert isinstance(decision, dict) and decision["escalations"] == escalations
+    assert response.choices[0].message.function_call.name == "lookup"
+
+
 def test_streamed_tool_calls_from_an_openai_compatible_upstream() -> None:
     with StubServer(Script(reply="", tool_calls=[CALL])) as stub:
         lre.install(
@@ -322,10 +347,10 @@ def test_a_stream_with_two_choices_delivers_choice_zero_whole() -> None:
 
 
 @contextlib.contextmanager
-def stub_ladder(script: Script) -> Iterator[StubServer]:
-    """The two-tier ladder installed on an OpenAI-compatible stub answering by ``script``."""
+def stub_ladder(script: Script, **router: Any) -> Iterator[StubServer]:
+    """The two-tier ladder (with ``router`` settings) installed on an OpenAI-compatible stub answering by ``script``."""
     with StubServer(script) as stub:
-        config = ladder()
+        config = ladder(**router)
         for tier, model in zip(config["tiers"], ("openai/gpt-4o-mini", "openai/gpt-4o"), strict=True):
             tier["model"] = model
             tier["litellm_params"] = {"api_base": stub.base_url, "api_key": "sk-test-not-a-real-key"}

@@ -32,6 +32,8 @@ class Script:
     """Token log-prob by requested model name (overrides ``logprob`` for that model)."""
     replies_if: dict[str, str] = field(default_factory=dict)
     """Reply text, without tool calls, when the last message contains the key (overrides every other reply)."""
+    function_call: dict[str, Any] | None = None
+    """A deprecated ``function_call`` in the (non-streamed) answer, as to a request with ``functions``."""
     other_choices: list[str] = field(default_factory=list)
     """Texts of choices 1, 2, ... of a request with ``n`` > 1 (choice 0 is the reply); without them one choice."""
     strict: bool = False
@@ -49,6 +51,7 @@ class Script:
         return Script(
             reply=marked if marked is not None else self.replies.get(model, self.reply),
             tool_calls=self.tool_calls if marked is None else [],
+            function_call=self.function_call if marked is None else None,
             logprob=self.logprobs.get(model, self.logprob),
             other_choices=self.other_choices,
         )
@@ -58,6 +61,8 @@ def _completion(script: Script, model: str, n: int) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": script.reply}
     if script.tool_calls:
         message["tool_calls"] = script.tool_calls
+    if script.function_call:
+        message["function_call"] = script.function_call
     choice: dict[str, Any] = {
         "index": 0,
         "message": message,

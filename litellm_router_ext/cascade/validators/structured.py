@@ -146,10 +146,11 @@ class ToolArgsParams(Params):
 
 
 class ToolArgsValidator:
-    """Accepts tool calls that name an offered tool and whose arguments match its parameter schema.
+    """Accepts tool calls that name an offered tool and whose arguments match its parameter schema, as the
+    request's tool_choice allows: with "required" or a named function a plain answer fails (and so does a call to
+    another function than the named one), with "none" any call fails.
 
-    The request's ``tool_choice`` is kept: with "required" or a named function a plain answer fails (and a
-    call to another function does), with "none" a call fails.
+    A named function the request does not offer is ignored (no tier can call it), as a broken schema is.
     """
 
     needs_logprobs: ClassVar[bool] = False
@@ -162,24 +163,25 @@ class ToolArgsValidator:
 
     def check(self, answer: Answer) -> Verdict:
         request = answer.request
+        offered = _tool_schemas(request.tools)
+        named = request.required_tool if request.required_tool in offered else None
         if not answer.tool_calls:
-            if request.needs_tools and request.tool_choice in ("required", "function"):
+            if request.needs_tools and (request.tool_choice == "required" or named is not None):
                 return Verdict(False, self.name, 0.0, f"no tool call, but the request's tool_choice is "
-                                                      f"{request.required_tool or request.tool_choice!r}")
+                                                      f"{named or request.tool_choice!r}")
             if self.params.require_call and request.needs_tools and request.tool_choice == "auto":
                 return Verdict(False, self.name, 0.0, "no tool call in answer to a request with tools")
             return Verdict(True, self.name, None, "no tool calls, skipped")
         if request.tool_choice == "none":
             return Verdict(False, self.name, 0.0, "tool call in answer to a request whose tool_choice is 'none'")
-        offered = _tool_schemas(request.tools)
         for i, call in enumerate(answer.tool_calls):
             fn = call.get("function") or {}
             tool = fn.get("name") if isinstance(fn, Mapping) else None
             if offered and tool not in offered:
                 return Verdict(False, self.name, 0.0, f"tool_calls[{i}] names unknown tool {tool!r}")
-            if request.required_tool is not None and tool != request.required_tool:
+            if named is not None and tool != named:
                 return Verdict(False, self.name, 0.0, f"tool_calls[{i}] calls {tool!r}, but the request's "
-                                                      f"tool_choice names {request.required_tool!r}")
+                                                      f"tool_choice names {named!r}")
             raw = fn.get("arguments", "") if isinstance(fn, Mapping) else ""
             try:
                 args = json.loads(raw) if isinstance(raw, str) else raw
@@ -199,10 +201,14 @@ class ToolArgsValidator:
 
 
 def _tool_schemas(tools: tuple[Mapping[str, Any], ...]) -> dict[str, Mapping[str, Any] | None]:
+    """Parameter schema by offered tool name; a provider's own tool (Anthropic's web search, named at the top
+    level) is offered too, with arguments it checks itself (None)."""
     out: dict[str, Mapping[str, Any] | None] = {}
     for tool in tools:
         fn = tool.get("function")
         if isinstance(fn, Mapping) and isinstance(fn.get("name"), str):
             params = fn.get("parameters")
             out[fn["name"]] = params if isinstance(params, Mapping) else None
+        elif fn is None and isinstance(tool.get("name"), str):
+            out[tool["name"]] = None
     return out
