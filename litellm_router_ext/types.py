@@ -157,7 +157,7 @@ class RequestView:
             elif role in ("system", "developer"):
                 has_system = True
         if tools is None and isinstance(functions, list):
-            tools = [{"type": "function", "function": f} for f in functions]
+            tools = [{"type": "function", "function": f} for f in functions if isinstance(f, Mapping)] or None
         if tool_choice is None and function_call is not None:
             name = function_call.get("name") if isinstance(function_call, Mapping) else None
             tool_choice = {"type": "function", "function": {"name": name}} if name is not None else function_call
