@@ -10,7 +10,9 @@ Starts ``bench/stub_upstream.py`` and ONE ``litellm --config`` proxy (no databas
 - ``bench-cascade``: ``tiered/bench-cascade``, every request starts on the bottom tier (threshold 0.999)
   and a ``refusal`` validator checks its answer. The stub refuses when the bottom tier's model is asked a
   prompt carrying a marker, and every 5th prompt carries it, so exactly 20% of requests escalate (two
-  upstream calls); the client counts ``x-router-escalations`` to confirm.
+  upstream calls); the client counts ``x-router-escalations`` to confirm;
+- ``bench-precall-cascade``: that cascade with ``dispatch: precall``: the proxy calls the bottom tier
+  itself, the answer is checked in the post-call hook, and only the 20% that fail make a second call.
 
 Every deployment is priced through ``model_info`` (as a real priced model is), so cost lookups take their
 normal path. All scenarios send the same prompts (the shipped demo prompts, numbered).
@@ -56,7 +58,8 @@ LITELLM_BIN = Path(sys.executable).with_name("litellm")
 PROMPTS = ROOT / "litellm_router_ext" / "data" / "demo_prompts.jsonl"
 MARKER = "[[refuse]]"
 WEAK_MODEL = "bench-weak"
-SCENARIOS = {"plain": "plain", "tiered": "bench", "precall": "bench-precall", "cascade": "bench-cascade"}
+SCENARIOS = {"plain": "plain", "tiered": "bench", "precall": "bench-precall", "cascade": "bench-cascade",
+             "pcascade": "bench-precall-cascade"}
 
 
 def free_port() -> int:
@@ -80,6 +83,7 @@ def write_configs(folder: Path, stub_base: str) -> Path:
             {"model_name": "bench", "litellm_params": {"model": "tiered/bench"}},
             {"model_name": "bench-cascade", "litellm_params": {"model": "tiered/bench-cascade"}},
             {"model_name": "bench-precall", "litellm_params": {"model": "tiered/bench-precall"}},
+            {"model_name": "bench-precall-cascade", "litellm_params": {"model": "tiered/bench-precall-cascade"}},
         ],
         "router_settings": {"num_retries": 0, "timeout": 60},
         "litellm_settings": {
@@ -103,6 +107,13 @@ def write_configs(folder: Path, stub_base: str) -> Path:
                 "tiers": tiers(),
                 "thresholds": [0.999],
                 "cascade": {"validators": [{"name": "refusal"}], "max_escalations": 1},
+            },
+            {
+                "alias": "bench-precall-cascade",
+                "tiers": tiers(),
+                "thresholds": [0.999],
+                "cascade": {"validators": [{"name": "refusal"}], "max_escalations": 1},
+                "dispatch": "precall",
             },
         ]
     }
@@ -303,6 +314,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             cell["tiered_over_plain_rps"] = median_ratio(runs["tiered"], runs["plain"])
             cell["precall_over_plain_rps"] = median_ratio(runs["precall"], runs["plain"])
             cell["cascade_over_plain_rps"] = median_ratio(runs["cascade"], runs["plain"])
+            cell["pcascade_over_plain_rps"] = median_ratio(runs["pcascade"], runs["plain"])
             cell["tiered_added_p50_ms"] = round(cell["tiered"]["p50_ms"] - cell["plain"]["p50_ms"], 2)
             cell["precall_added_p50_ms"] = round(cell["precall"]["p50_ms"] - cell["plain"]["p50_ms"], 2)
             grid[str(concurrency)] = cell
@@ -314,7 +326,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=600, help="requests per scenario per round")
     parser.add_argument("--unloaded-requests", type=int, default=150, help="requests per scenario per round, 1 client")
     parser.add_argument("--concurrency", default="32,128", help="comma-separated client counts; the first is headline")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of the three scenarios")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of the scenarios")
     parser.add_argument("--warmup", type=int, default=200, help="warm-up requests per scenario")
     parser.add_argument("--start-timeout", type=float, default=180.0, help="seconds to wait for the proxy")
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
@@ -338,8 +350,10 @@ def main() -> None:
         "tiered_over_plain_rps": head["tiered_over_plain_rps"],
         "precall_over_plain_rps": head["precall_over_plain_rps"],
         "cascade_over_plain_rps": head["cascade_over_plain_rps"],
+        "pcascade_over_plain_rps": head["pcascade_over_plain_rps"],
         "tiered_added_p50_ms": head["tiered_added_p50_ms"],
         "cascade_escalation_rate": head["cascade"]["escalation_rate"],
+        "pcascade_escalation_rate": head["pcascade"]["escalation_rate"],
         "stub_direct_rps": head["stub_direct_rps"],
         **{f"unloaded_{name}_p50_ms": out["unloaded"][name]["p50_ms"] for name in SCENARIOS},
         "unloaded_tiered_added_p50_ms": round(unloaded["tiered"]["p50_ms"] - unloaded["plain"]["p50_ms"], 2),
@@ -361,11 +375,12 @@ def main() -> None:
         print(f"\n{level} concurrent clients ({args.rounds} x {args.requests} requests per scenario)")
         for name in SCENARIOS:
             c = cell[name]
-            esc = f"  escalated {c['escalation_rate']:.0%}" if name == "cascade" and c["escalation_rate"] else ""
+            esc = f"  escalated {c['escalation_rate']:.0%}" if "cascade" in name and c["escalation_rate"] else ""
             print(f"  {name:8s} {c['rps']:7.1f} rps  p50 {c['p50_ms']:7.2f} ms  p99 {c['p99_ms']:7.2f} ms{esc}")
         print(
             f"  tiered/plain rps {cell['tiered_over_plain_rps']:.3f}, added p50 {cell['tiered_added_p50_ms']:+.2f} ms;"
-            f" cascade/plain rps {cell['cascade_over_plain_rps']:.3f}; stub direct {cell['stub_direct_rps']:.0f} rps"
+            f" cascade/plain rps {cell['cascade_over_plain_rps']:.3f}, precall cascade/plain rps "
+            f"{cell['pcascade_over_plain_rps']:.3f}; stub direct {cell['stub_direct_rps']:.0f} rps"
         )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

@@ -183,7 +183,8 @@ class RouterConfig(_Frozen):
         default="provider",
         description="In the LiteLLM proxy: 'provider' runs every attempt through the tiered provider; 'precall' "
         "picks the tier in a pre-call hook and lets the proxy call it directly (one LiteLLM trip, provider outages "
-        "escalate through per-request LiteLLM fallbacks). 'precall' cannot check answers: no cascade.",
+        "escalate through per-request LiteLLM fallbacks). With a cascade, 'precall' checks the answer after the "
+        "proxy's call and climbs only when it fails; a stream still runs through the provider.",
     )
 
     @field_validator("thresholds", mode="before")
@@ -218,8 +219,6 @@ class RouterConfig(_Frozen):
             raise ValueError(f"thresholds must lie in [0, 1]; got {list(self.thresholds)}")
         if any(b <= a for a, b in zip(self.thresholds, self.thresholds[1:], strict=False)):
             raise ValueError(f"thresholds must be strictly increasing up the ladder; got {list(self.thresholds)}")
-        if self.dispatch == "precall" and self.cascade is not None:
-            raise ValueError("dispatch 'precall' cannot check answers; remove cascade or use dispatch: provider")
         judge = self.cascade.judge_tier if self.cascade else None
         # A judge may also be any LiteLLM model string; only a bare word that looks like a tier name is checked.
         if judge and judge not in names and "/" not in judge and "-" not in judge:

@@ -24,12 +24,15 @@ import contextlib
 import math
 import os
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from litellm import OPENAI_CHAT_COMPLETION_PARAMS
 from litellm.integrations.custom_logger import CustomLogger
 
 from ..check import ModelFacts
@@ -46,6 +49,25 @@ _V = TypeVar("_V")
 DEFAULT_ROUTER_FILE = "router.yaml"
 # LiteLLM's prefixed copies of the x-router-* values the provider leaves in ``additional_headers``.
 _PREFIXED_HEADERS = frozenset(f"llm_provider-{name}" for name in decision_headers({}))
+# What a precall cascade's later attempts send beside the messages: the client's chat parameters, not its
+# transport (credentials, endpoints, timeouts, retries are the proxy's deployments' business) nor streaming.
+_NOT_FORWARDED = frozenset({"stream", "stream_options", "api_base", "api_version", "api_key", "deployment_id",
+                            "organization", "base_url", "default_headers", "extra_headers", "request_timeout",
+                            "timeout", "max_retries"})
+_FORWARDED_PARAMS = frozenset(OPENAI_CHAT_COMPLETION_PARAMS) - _NOT_FORWARDED
+
+
+@dataclass
+class _Precall:
+    """A request dispatched before the call, between the pre-call hook and its response."""
+
+    runtime: TieredRouter
+    decision: Decision
+    messages: list[Any]
+    params: dict[str, Any]
+    """The client's chat parameters, before the pre-call hook added what the checks need."""
+    sent: float
+    """``perf_counter()`` when the pre-call hook let the request go."""
 
 
 def router_config_path() -> Path:
@@ -155,8 +177,10 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
     def __init__(self) -> None:
         super().__init__()
         self._pending: OrderedDict[str, dict[str, Any]] = OrderedDict()
-        self._direct: OrderedDict[str, tuple[TieredRouter, Decision, list[Any]]] = OrderedDict()
+        self._direct: OrderedDict[str, _Precall] = OrderedDict()
         self._direct_streams: OrderedDict[str, tuple[TieredRouter, Decision, list[Any]]] = OrderedDict()
+        self._checked: OrderedDict[str, Decision] = OrderedDict()
+        """Precall requests whose cascade ran in the success hook, until their headers are made."""
 
     async def async_pre_call_hook(
         self, user_api_key_dict: Any, cache: Any, data: dict[str, Any], call_type: str
@@ -178,29 +202,41 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
         return data
 
     def _dispatch_direct(self, runtime: TieredRouter, request: RequestView, data: dict[str, Any]) -> None:
+        if runtime.validators and data.get("stream"):
+            return  # a stream is checked as it passes: the tiered provider runs that cascade
         decision = runtime.policy.decide(request)
-        above = [runtime.config.tiers[i].model for i in runtime.policy.eligible_tiers(request, decision.tier_index + 1)]
+        above = runtime.policy.eligible_tiers(request, decision.tier_index + 1)
+        params = {k: v for k, v in data.items() if k in _FORWARDED_PARAMS}
         data["model"] = decision.model
         if above and "fallbacks" not in data:
-            data["fallbacks"] = above  # a provider outage escalates through LiteLLM's own fallbacks
+            # a provider outage escalates through LiteLLM's own fallbacks
+            data["fallbacks"] = [runtime.config.tiers[i].model for i in above]
+        if runtime.validators:
+            # What the checks need from the answer (log-probs, samples), asked of the first call; log-probs only
+            # when every fallback tier can give them, since an outage may hand the call to any of them.
+            extra = runtime.check_kwargs(decision.tier_index, params)
+            if any("logprobs" not in runtime.check_kwargs(i, params) for i in above):
+                extra.pop("logprobs", None)
+                extra.pop("top_logprobs", None)
+            data.update(extra)
         # Our own key, not litellm_call_id: clients may set that one (x-litellm-call-id) and collide.
         key = uuid.uuid4().hex
         if not isinstance(data.get("metadata"), dict):
             data["metadata"] = {}
         data["metadata"][_PRECALL_KEY] = key
-        _put_bounded(self._direct, key, (runtime, decision, list(data["messages"])), self._MAX_PENDING)
+        entry = _Precall(runtime, decision, list(data["messages"]), params, time.perf_counter())
+        _put_bounded(self._direct, key, entry, self._MAX_PENDING)
 
     def _finish_direct(self, call_id: str, hidden: Mapping[str, Any], response: object) -> dict[str, str] | None:
         """The decision of a precall-dispatched request, completed with the tier that answered and its cost."""
+        checked = self._checked.pop(call_id, None)
+        if checked is not None:
+            return decision_headers(checked.to_dict())
         entry = self._direct.pop(call_id, None)
         if entry is None:
             return None
-        runtime, decision, messages = entry
-        served = (hidden.get("additional_headers") or {}).get("x-litellm-model-group") or decision.model
-        models = [t.model for t in runtime.config.tiers]
-        index = models.index(served) if served in models else decision.tier_index
-        tier = runtime.config.tiers[index]
-        decision.tier, decision.tier_index, decision.model = tier.name, index, tier.model
+        runtime, decision, messages = entry.runtime, entry.decision, entry.messages
+        tier = _served(entry, hidden)
         cost = float(hidden.get("response_cost") or 0.0)
         decision.attempts = [Attempt(tier=tier.name, model=tier.model, cost_usd=cost)]
         runtime.observe(decision)
@@ -234,19 +270,35 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
             _put_bounded(self._pending, str(call_id), hidden, self._MAX_PENDING)
         return None
 
-    async def async_post_call_success_hook(self, data: dict[str, Any], user_api_key_dict: Any, response: Any) -> None:
-        """Drop LiteLLM's ``llm_provider-x-router-*`` copies of the headers (see ``provider.attach_decision``).
+    async def async_post_call_success_hook(self, data: dict[str, Any], user_api_key_dict: Any, response: Any) -> Any:
+        """Check a precall cascade's answer, climbing the ladder if it fails; drop LiteLLM's
+        ``llm_provider-x-router-*`` copies of the headers (see ``provider.attach_decision``).
 
-        The proxy turns the response's ``additional_headers`` into headers after this hook has run; the
-        unprefixed x-router-* headers come from ``async_post_call_response_headers_hook``.
+        Returns the response to send instead (the proxy adopts a hook's non-None return), else None. The proxy
+        turns the response's ``additional_headers`` into headers after this hook has run; the unprefixed
+        x-router-* headers come from ``async_post_call_response_headers_hook``.
         """
         hidden = getattr(response, "_hidden_params", None)
         if not isinstance(hidden, dict):
-            return
+            return None
         headers = hidden.get("additional_headers")
         if isinstance(headers, Mapping) and not _PREFIXED_HEADERS.isdisjoint(headers):
             # A new dict, not in-place: the old one may be shared (logging payload) and stays as it was.
             hidden["additional_headers"] = {k: v for k, v in headers.items() if k not in _PREFIXED_HEADERS}
+        key = _precall_key(data)
+        entry = self._direct.get(key) if key else None
+        if key is None or entry is None or not entry.runtime.validators or _is_stream(response):
+            return None
+        del self._direct[key]
+        _served(entry, hidden)
+        metadata = {k: v for k, v in data["metadata"].items() if k != _PRECALL_KEY}
+        with _translated(entry.decision.model):
+            checked, decision = await entry.runtime.acomplete(
+                entry.messages, entry.params, None, answered=(entry.decision, response, entry.sent),
+                call_metadata=metadata,
+            )
+        _put_bounded(self._checked, key, decision, self._MAX_PENDING)
+        return checked
 
     async def async_post_call_streaming_iterator_hook(
         self, user_api_key_dict: Any, response: Any, request_data: dict[str, Any]
@@ -287,6 +339,17 @@ def _put_bounded(table: OrderedDict[str, _V], key: str, value: _V, limit: int) -
     table[key] = value
     while len(table) > limit:
         table.popitem(last=False)
+
+
+def _served(entry: _Precall, hidden: Mapping[str, Any]) -> TierConfig:
+    """The tier that answered a precall request (an outage may have passed it to a fallback), set in its decision."""
+    decision = entry.decision
+    served = (hidden.get("additional_headers") or {}).get("x-litellm-model-group") or decision.model
+    models = [t.model for t in entry.runtime.config.tiers]
+    index = models.index(served) if served in models else decision.tier_index
+    tier = entry.runtime.config.tiers[index]
+    decision.tier, decision.tier_index, decision.model = tier.name, index, tier.model
+    return tier
 
 
 def _precall_key(data: Mapping[str, Any]) -> str | None:

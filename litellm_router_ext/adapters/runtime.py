@@ -107,6 +107,8 @@ class _Run:
     last_error: BaseException | None = None
     check_spend: list[float] = field(default_factory=list)
     """Judge-call costs, appended by ``_judged`` through a context variable."""
+    call_metadata: Mapping[str, Any] | None = None
+    """LiteLLM ``metadata`` sent with each attempt (the proxy's key fields, so its spend tracking sees them)."""
 
 
 class TieredRouter:
@@ -155,7 +157,11 @@ class TieredRouter:
     # ------------------------------------------------------------------ deciding
 
     def _start(
-        self, messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any], metadata: Mapping[str, Any] | None
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        params: Mapping[str, Any],
+        metadata: Mapping[str, Any] | None,
+        decided: Decision | None = None,
     ) -> tuple[_Run, CascadeFlow]:
         request = RequestView.from_openai(
             messages,
@@ -166,7 +172,7 @@ class TieredRouter:
             functions=params.get("functions"),
             function_call=params.get("function_call"),
         )
-        decision = self.policy.decide(request)
+        decision = decided or self.policy.decide(request)
         run = _Run(
             request, list(messages), {k: v for k, v in params.items() if k not in ("metadata", "stream")}, decision
         )
@@ -181,6 +187,16 @@ class TieredRouter:
             other_spend=lambda: sum(run.check_spend),  # judge calls count against cascade.budget_usd
         )
         return run, flow
+
+    def check_kwargs(self, index: int, params: Mapping[str, Any]) -> dict[str, Any]:
+        """What the checks of a whole answer need from tier ``index`` beyond the caller's ``params``: log-probs for
+        a log-prob check, extra samples for an agreement check."""
+        extra: dict[str, Any] = {}
+        if index in self._logprob_tiers and "logprobs" not in params:
+            extra.update(logprobs=True, top_logprobs=1)
+        if self._samples > 1 and "n" not in params:
+            extra["n"] = self._samples
+        return extra
 
     def _prompt_tokens_bound(self, run: _Run) -> int:
         # Budget arithmetic must not under-count: ~3 characters a token is a safe upper bound for prose.
@@ -199,11 +215,10 @@ class TieredRouter:
     def _kwargs(self, step: TryTier, run: _Run, *, stream: bool = False) -> dict[str, Any]:
         tier = self.config.tiers[step.index]
         kwargs: dict[str, Any] = {"model": tier.model, "messages": run.messages, **run.params}
-        # Log-probs and extra samples feed checks of a whole answer; a streamed attempt is judged on its prefix.
-        if step.index in self._logprob_tiers and "logprobs" not in run.params and not stream:
-            kwargs.update(logprobs=True, top_logprobs=1)
-        if self._samples > 1 and "n" not in run.params and not stream:
-            kwargs["n"] = self._samples
+        if not stream:  # a streamed attempt is judged on its prefix
+            kwargs.update(self.check_kwargs(step.index, run.params))
+        if run.call_metadata is not None:
+            kwargs["metadata"] = run.call_metadata
         price = self._prices[step.index]
         if self.cascade.budget_usd is not None and price is not None and price[1] > 0:
             # Cap the answer length so this attempt cannot spend past the request's budget.
@@ -365,13 +380,32 @@ class TieredRouter:
         return self._deliver(run, index), run.decision
 
     async def acomplete(
-        self, messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any], metadata: Mapping[str, Any] | None
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        params: Mapping[str, Any],
+        metadata: Mapping[str, Any] | None,
+        *,
+        answered: tuple[Decision, Any, float] | None = None,
+        call_metadata: Mapping[str, Any] | None = None,
     ) -> tuple[Any, Decision]:
-        run, flow = self._start(messages, params, metadata)
+        """Run the request's cascade; the delivered response and the decision.
+
+        ``answered``: a first attempt made elsewhere, (decision, response, ``perf_counter()`` when it was sent), as
+        the proxy's own call to the tier a ``dispatch: precall`` request was sent to: it is checked like any
+        attempt, and the cascade climbs from the decision's tier only if it fails. ``call_metadata``: LiteLLM
+        metadata for every further attempt.
+        """
+        run, flow = self._start(messages, params, metadata, answered[0] if answered else None)
+        run.call_metadata = call_metadata
+        first = answered[1:] if answered else None
 
         async def call(step: TryTier) -> Answered | ProviderFailed:
-            kwargs = self._kwargs(step, run)
+            nonlocal first
+            if first is not None and step.index == run.decision.tier_index:
+                (response, sent), first = first, None
+                return self._answered(step, run, response, sent)
             started = time.perf_counter()
+            kwargs = self._kwargs(step, run)
             try:
                 response = await self.router.acompletion(**kwargs)
             except Exception as exc:

@@ -26,6 +26,7 @@ class CaptureLogger(CustomLogger):  # type: ignore[misc]
             "response_cost": payload.get("response_cost"),
             "stream": payload.get("stream"),
             "spend_logs_metadata": metadata.get("spend_logs_metadata"),
+            "user_api_key_hash": metadata.get("user_api_key_hash"),  # what spend tracking charges the call to
         }
         with open(os.environ["LRE_CAPTURE_FILE"], "a", encoding="utf-8") as f:
             f.write(json.dumps(record, default=str) + "\n")

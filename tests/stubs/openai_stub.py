@@ -57,7 +57,8 @@ class Script:
         )
 
 
-def _completion(script: Script, model: str, n: int) -> dict[str, Any]:
+def _completion(script: Script, model: str, n: int, logprobs: bool) -> dict[str, Any]:
+    """The whole answer; token log-probs only when asked for (as OpenAI does) and scripted."""
     message: dict[str, Any] = {"role": "assistant", "content": script.reply}
     if script.tool_calls:
         message["tool_calls"] = script.tool_calls
@@ -68,7 +69,7 @@ def _completion(script: Script, model: str, n: int) -> dict[str, Any]:
         "message": message,
         "finish_reason": "tool_calls" if script.tool_calls else "stop",
     }
-    if script.logprob is not None:
+    if script.logprob is not None and logprobs:
         choice["logprobs"] = {
             "content": [
                 {"token": w, "logprob": script.logprob, "bytes": None, "top_logprobs": []} for w in script.reply.split()
@@ -197,7 +198,7 @@ def make_handler(script: Script) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
                 self.close_connection = True
                 return
-            self._send(200, _completion(scripted, model, int(body.get("n") or 1)))
+            self._send(200, _completion(scripted, model, int(body.get("n") or 1), bool(body.get("logprobs"))))
 
         def _send(self, status: int, payload: dict[str, Any]) -> None:
             data = json.dumps(payload).encode()
