@@ -19,7 +19,6 @@ module stays free of LiteLLM; ``adapters.proxy.litellm_facts`` supplies the real
 from __future__ import annotations
 
 import contextlib
-import difflib
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -27,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .config import RouterConfig, RouterFile, TierConfig, anchor_scorer_paths, parse_config, parse_yaml
-from .errors import ConfigError, RouterExtError
+from .config import RouterConfig, RouterFile, TierConfig, anchor_scorer_paths, config_problems, parse_yaml
+from .errors import ConfigError, RouterExtError, did_you_mean
 from .recipes import HEADERS_CALLBACK, PROVIDER_HANDLER, ROUTER_FILE, env_refs, walk
 
 CONFIG_ENV = "LITELLM_ROUTER_EXT_CONFIG"
@@ -84,11 +83,6 @@ def _read(path: Path, report: Report) -> Any:
     except ConfigError as exc:
         report.problems.append(Problem("error", str(exc)))
         return None
-
-
-def _closest(name: str, choices: Sequence[str]) -> str:
-    match = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f"; did you mean {match[0]!r}?" if match else ""
 
 
 def check_config(path: str | Path, *, env: Mapping[str, str] | None = None, facts: ModelFacts | None = None) -> Report:
@@ -154,11 +148,10 @@ def _check_env(data: object, source: str, env: Mapping[str, str], report: Report
 
 
 def _check_router_structure(data: Mapping[str, Any], source: str, report: Report) -> RouterFile | None:
-    try:
-        return parse_config(data, source)
-    except ConfigError as exc:
-        report.problems.append(Problem("error", str(exc)))
-    return None
+    """The parsed file (with misspelt keys left out, each reported), so the deeper checks still run."""
+    file, problems = config_problems(data, source)
+    report.problems.extend(Problem("error", str(exc)) for exc in problems)
+    return file
 
 
 def _router_path(proxy_path: Path, env: Mapping[str, str]) -> Path:
@@ -211,7 +204,7 @@ def _check_proxy(
             alias = model.removeprefix("tiered/")
             report.error(
                 f"deployment names router {alias!r}, which {router_path.name} does not define"
-                + _closest(alias, aliases),
+                + did_you_mean(alias, aliases),
                 file=source,
                 key=f"model_list[{i}].litellm_params.model",
                 allowed=aliases,
@@ -277,7 +270,7 @@ def _check_tier_groups(
             if model not in deployments:
                 report.error(
                     f"tier {tier.get('name')!r} names model group {model!r}, which the proxy's model_list lacks"
-                    + _closest(model, groups),
+                    + did_you_mean(model, groups),
                     file=source,
                     key=f"routers[{r}].tiers[{i}].model",
                     allowed=groups,
@@ -309,7 +302,7 @@ def _check_router_semantics(
                 if tier.model not in deployments and not facts.is_known_model(tier.model):
                     report.error(
                         f"tier {tier.name!r} names {tier.model!r}: neither a model_list group of this file nor a "
-                        "model LiteLLM knows" + _closest(tier.model, list(deployments))
+                        "model LiteLLM knows" + did_you_mean(tier.model, list(deployments))
                         + ("" if deployments else "; if a proxy serves this router, check the proxy's config.yaml, "
                            "whose model_list has the groups"),
                         file=source,
@@ -380,6 +373,13 @@ def _check_validators(
     except ConfigError as exc:
         report.error_in(exc, file=source, key=f"routers[{r}].cascade")
         return
+    blind = [v.name for v in validators if not v.can_stream]
+    if router.cascade.stream_mode == "early" and blind:
+        report.warn(
+            f"stream_mode 'early' checks a stream's first tokens, which {', '.join(map(repr, blind))} cannot judge: "
+            "streamed answers skip them and are reported verified: null; use stream_mode: buffer to check streams",
+            file=source, key=f"routers[{r}].cascade.stream_mode",
+        )
     needing = [v.name for v in validators if getattr(v, "needs_logprobs", False)]
     if not needing:
         return
@@ -418,7 +418,7 @@ def _check_fallbacks(
                     if target not in deployments:
                         report.error(
                             f"fallback names model group {target!r}, which model_list lacks"
-                            + _closest(str(target), list(deployments)),
+                            + did_you_mean(str(target), list(deployments)),
                             file=source,
                             key=f"router_settings.{kind}[{n}]",
                         )

@@ -18,6 +18,8 @@ Every model is frozen and rejects unknown keys; ``load_config`` turns any proble
 
 from __future__ import annotations
 
+import copy
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -25,7 +27,7 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import ConfigError
+from .errors import ConfigError, did_you_mean
 
 BUILTIN_SCORERS = ("heuristic", "learned", "litellm-heuristic")
 MAX_MONITOR_WINDOW_S = 4 * 3600  # shared (Redis) counters expire after this, so no window may be longer
@@ -179,6 +181,13 @@ class RouterConfig(_Frozen):
     sticky: bool = Field(default=True, description="A follow-up never drops below the tier its conversation reached")
     cascade: CascadeConfig | None = Field(default=None, description="Answer checks and escalation; off when absent")
     monitor: MonitorConfig = Field(default_factory=MonitorConfig, description="Escalation-rate monitor")
+    retry_before_escalating: bool = Field(
+        default=False,
+        description="A tier that fails at the provider while a tier above can take the request: false (default) "
+        "moves up at once, with LiteLLM's num_retries set to 0 for that attempt (the next tier is the retry; a dead "
+        "server costs milliseconds, not LiteLLM's back-off of seconds per retry); true keeps LiteLLM's retries on "
+        "every tier. The top tier always keeps them.",
+    )
     dispatch: Literal["provider", "precall"] = Field(
         default="provider",
         description="In the LiteLLM proxy: 'provider' runs every attempt through the tiered provider; 'precall' "
@@ -312,6 +321,9 @@ def _config_error(exc: ValidationError, data: object, source: str) -> ConfigErro
     first = errors[0]
     loc = tuple(first["loc"])
     message = first["msg"].removeprefix("Value error, ")
+    named = re.match(r"[a-z_]+", message)
+    if first["type"] == "value_error" and named and named[0] in (_known_keys(_value_at(data, loc)) or ()):
+        loc = (*loc, named[0])  # a whole-router check whose message starts with the key it is about
     allowed = None
     ctx = first.get("ctx") or {}
     if "expected" in ctx:
@@ -319,7 +331,7 @@ def _config_error(exc: ValidationError, data: object, source: str) -> ConfigErro
     if first["type"] == "extra_forbidden":
         parent = _value_at(data, loc[:-1])
         model_keys = _known_keys(parent)
-        message = f"unknown key {loc[-1]!r}; check its spelling"
+        message = f"unknown key {loc[-1]!r}" + (did_you_mean(str(loc[-1]), model_keys or ()) or "; check its spelling")
         allowed = model_keys
     value = first.get("input") if first["type"] != "missing" else None
     if isinstance(value, Mapping | list) and first["type"] != "extra_forbidden":
@@ -384,6 +396,38 @@ def parse_config(data: object, source: str = "<config>") -> RouterFile:
         return RouterFile.model_validate(data)
     except ValidationError as exc:
         raise _config_error(exc, data, source) from None
+
+
+def config_problems(data: object, source: str = "<config>") -> tuple[RouterFile | None, list[ConfigError]]:
+    """Every problem ``parse_config`` would stop at, as far as one run can see them: all misspelt keys at once
+    (each is left out and the rest validated again), then the first other problem. The file is what parses
+    once the misspelt keys are left out (so its deeper checks can run too), or None."""
+    problems: list[ConfigError] = []
+    if isinstance(data, Mapping) and "alias" in data and "routers" not in data:
+        data = {"routers": [data]}  # as parse_config reads one router's dict, so key paths match
+    current = copy.deepcopy(data)
+    while True:
+        try:
+            return parse_config(current, source), problems
+        except ConfigError as exc:
+            problems.append(exc)
+            path = _parse_key(exc.key) if exc.reason.startswith("unknown key") else None
+            parent: object = current
+            for part in (path or ())[:-1]:
+                try:
+                    parent = parent[part]  # type: ignore[index]
+                except (KeyError, IndexError, TypeError):
+                    return None, problems
+            if not path or not isinstance(parent, dict) or path[-1] not in parent:
+                return None, problems
+            del parent[path[-1]]
+
+
+def _parse_key(key: str | None) -> tuple[int | str, ...] | None:
+    """``routers[0].cascade.max_escalation`` -> ("routers", 0, "cascade", "max_escalation")."""
+    if not key:
+        return None
+    return tuple(int(part) if part.isdigit() else part for part in re.findall(r"[^.\[\]]+", key))
 
 
 def load_config(path: str | Path) -> RouterFile:

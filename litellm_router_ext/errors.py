@@ -17,6 +17,7 @@ carrying the last provider error as ``__cause__``.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Sequence
 
 
@@ -83,13 +84,11 @@ class UnknownRouterError(RequestError):
 
     status_code = 404
 
-    def __init__(self, alias: str, known: Sequence[str]) -> None:
+    def __init__(self, alias: str, known: Sequence[str],
+                 where: str = "the router config passed to litellm_router_ext.install(...)") -> None:
         self.alias = alias
         known_text = ", ".join(sorted(known)) or "none installed"
-        super().__init__(
-            f"no tiered router named '{alias}'; installed: {known_text}. "
-            "Add it to the router config passed to litellm_router_ext.install(...)"
-        )
+        super().__init__(f"no tiered router named '{alias}'; installed: {known_text}. Add it to {where}")
 
 
 class AllTiersFailedError(RouterExtError):
@@ -110,3 +109,9 @@ class AllTiersFailedError(RouterExtError):
         super().__init__(
             f"router '{alias}': every tier failed ({', '.join(tried) or 'none tried'}); last error: {detail}"
         )
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """"; did you mean 'x'?" for the choice closest to a misspelt ``name``, else "" (for error messages)."""
+    match = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {match[0]!r}?" if match else ""

@@ -105,7 +105,11 @@ class TierPolicy:
         return bisect.bisect_right(self.config.thresholds, difficulty)
 
     def eligible_tiers(self, request: RequestView, start: int = 0) -> list[int]:
-        """Every tier at or above ``start`` that can serve the request, cheapest first."""
+        """Every tier at or above ``start`` that can serve the request, cheapest first: with ``force_tier``, that
+        tier alone (a forced request neither escalates nor falls back)."""
+        if request.force_tier is not None:
+            index = self._override_index(request.force_tier, "force_tier")
+            return [index] if index >= start and self.profiles[index].refusal(request) is None else []
         return [i for i in range(start, len(self.profiles)) if self.profiles[i].refusal(request) is None]
 
     def eligible(self, request: RequestView, start: int) -> int | None:

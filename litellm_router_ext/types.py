@@ -18,6 +18,7 @@ Cause = Literal["threshold", "constraint", "override", "sticky"]
 ToolChoice = Literal["auto", "none", "required", "function"]
 _IMAGE_PART_TYPES = frozenset({"image_url", "input_image", "image"})
 _TEXT_PART_TYPES = frozenset({"text", "input_text"})
+_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 
 
 def _content_text(content: object, where: str) -> tuple[str, bool]:
@@ -145,6 +146,8 @@ class RequestView:
         for i, message in enumerate(messages):
             if not isinstance(message, Mapping) or "role" not in message:
                 raise RequestError(f"messages[{i}] must be an object with a 'role'")
+            if message["role"] not in _ROLES:
+                raise RequestError(f"messages[{i}].role must be one of {', '.join(sorted(_ROLES))}")
             text, image = _content_text(message.get("content"), f"messages[{i}]")
             chars += len(text)
             has_images = has_images or image

@@ -37,7 +37,7 @@ from litellm.integrations.custom_logger import CustomLogger
 
 from ..check import ModelFacts
 from ..config import TierConfig, load_config
-from ..errors import ConfigError, RequestError
+from ..errors import ConfigError, RequestError, UnknownRouterError
 from ..types import Attempt, Decision, RequestView
 from .capabilities import quiet_litellm, supports_logprobs
 from .provider import DECISION_KEY, TieredProvider, _translated, decision_headers
@@ -64,6 +64,8 @@ class _Precall:
     runtime: TieredRouter
     decision: Decision
     messages: list[Any]
+    requested: str
+    """The model name the client called (a precall answer says it, as every proxy answer does)."""
     params: dict[str, Any]
     """The client's chat parameters, before the pre-call hook added what the checks need."""
     sent: float
@@ -126,7 +128,12 @@ class ProxyTieredProvider(TieredProvider):
     def runtime(self, alias: str) -> TieredRouter:
         if not self._loaded:
             self.load()
-        return super().runtime(alias)
+        try:
+            return self.routers[alias]
+        except KeyError:
+            where = (f"the router file ${CONFIG_ENV} names" if os.environ.get(CONFIG_ENV)
+                     else f"the proxy's router file ({DEFAULT_ROUTER_FILE} beside its config.yaml, or ${CONFIG_ENV})")
+            raise UnknownRouterError(alias, list(self.routers), where) from None
 
 
 def _chunk_decision(chunk: Any) -> Mapping[str, Any] | None:
@@ -143,6 +150,18 @@ def _drop_top_level_decision(chunk: Any) -> None:
     extra = getattr(chunk, "model_extra", None)
     if isinstance(extra, dict) and DECISION_KEY in extra:
         delattr(chunk, DECISION_KEY)
+
+
+def _put_delta_decision(chunk: Any, decision: Decision) -> bool:
+    """Put the decision on the chunk's first delta, as the provider does on a tiered stream; False if it has none."""
+    try:
+        delta = chunk.choices[0].delta
+    except (AttributeError, IndexError):
+        return False
+    fields = getattr(delta, "provider_specific_fields", None)
+    kept = fields if isinstance(fields, Mapping) else {}
+    delta.provider_specific_fields = {**kept, DECISION_KEY: decision.to_dict()}
+    return True
 
 
 def _drop_delta_decision(chunk: Any) -> None:
@@ -178,7 +197,7 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
         super().__init__()
         self._pending: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._direct: OrderedDict[str, _Precall] = OrderedDict()
-        self._direct_streams: OrderedDict[str, tuple[TieredRouter, Decision, list[Any]]] = OrderedDict()
+        self._direct_streams: OrderedDict[str, _Precall] = OrderedDict()
         self._checked: OrderedDict[str, Decision] = OrderedDict()
         """Precall requests whose cascade ran in the success hook, until their headers are made."""
 
@@ -207,10 +226,13 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
         decision = runtime.policy.decide(request)
         above = runtime.policy.eligible_tiers(request, decision.tier_index + 1)
         params = {k: v for k, v in data.items() if k in _FORWARDED_PARAMS}
+        requested = str(data["model"])
         data["model"] = decision.model
         if above and "fallbacks" not in data:
-            # a provider outage escalates through LiteLLM's own fallbacks
+            # a provider outage escalates through LiteLLM's own fallbacks, at once unless retries are wanted first
             data["fallbacks"] = [runtime.config.tiers[i].model for i in above]
+            if not runtime.config.retry_before_escalating:
+                data.setdefault("num_retries", 0)
         if runtime.validators:
             # What the checks need from the answer (log-probs, samples), asked of the first call; log-probs only
             # when every fallback tier can give them, since an outage may hand the call to any of them.
@@ -224,7 +246,7 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
         if not isinstance(data.get("metadata"), dict):
             data["metadata"] = {}
         data["metadata"][_PRECALL_KEY] = key
-        entry = _Precall(runtime, decision, list(data["messages"]), params, time.perf_counter())
+        entry = _Precall(runtime, decision, list(data["messages"]), requested, params, time.perf_counter())
         _put_bounded(self._direct, key, entry, self._MAX_PENDING)
 
     def _finish_direct(self, call_id: str, hidden: Mapping[str, Any], response: object) -> dict[str, str] | None:
@@ -241,7 +263,7 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
         decision.attempts = [Attempt(tier=tier.name, model=tier.model, cost_usd=cost)]
         runtime.observe(decision)
         if _is_stream(response):  # its text is known once it has passed: the streaming hook remembers it
-            _put_bounded(self._direct_streams, call_id, (runtime, decision, messages), self._MAX_PENDING)
+            _put_bounded(self._direct_streams, call_id, entry, self._MAX_PENDING)
         else:
             with contextlib.suppress(AttributeError):
                 runtime.remember(messages, response_answers(response), decision)
@@ -287,7 +309,11 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
             hidden["additional_headers"] = {k: v for k, v in headers.items() if k not in _PREFIXED_HEADERS}
         key = _precall_key(data)
         entry = self._direct.get(key) if key else None
-        if key is None or entry is None or not entry.runtime.validators or _is_stream(response):
+        if key is None or entry is None or _is_stream(response):
+            return None
+        with contextlib.suppress(AttributeError):  # a fallback tier's answer names its upstream model
+            response.model = entry.requested
+        if not entry.runtime.validators:
             return None
         del self._direct[key]
         _served(entry, hidden)
@@ -297,6 +323,7 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
                 entry.messages, entry.params, None, answered=(entry.decision, response, entry.sent),
                 call_metadata=metadata,
             )
+        checked.model = entry.requested
         _put_bounded(self._checked, key, decision, self._MAX_PENDING)
         return checked
 
@@ -307,6 +334,8 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
 
         LiteLLM serializes the decision twice on the chunk that carries it (``delta.provider_specific_fields``
         and a top-level copy): the top-level copy is dropped, and the delta keeps it on the first chunk only.
+        A precall stream (no provider in the path) gets the decision put on its first chunk here. (Its chunks'
+        ``model`` is LiteLLM's to stamp after this hook: after a fallback, the fallback's group name.)
         """
         hidden = self._pending.pop(str(request_data.get("litellm_call_id")), None)
         key = _precall_key(request_data)
@@ -314,8 +343,11 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
         seen: list[Any] = []
         sent = False
         async for chunk in response:
-            if direct is not None:
+            if direct is not None:  # a precall stream: no provider put the decision on it
                 seen.append(chunk)
+                sent = sent or _put_delta_decision(chunk, direct.decision)
+                yield chunk
+                continue
             _drop_top_level_decision(chunk)
             if _chunk_decision(chunk) is not None:
                 if sent:
@@ -330,8 +362,7 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
                 hidden = None
             yield chunk
         if direct is not None:  # the whole answer went out: pin its conversation, as for a non-streamed one
-            runtime, decision, messages = direct
-            runtime.remember(messages, stream_answers(seen), decision)
+            direct.runtime.remember(direct.messages, stream_answers(seen), direct.decision)
 
 
 def _put_bounded(table: OrderedDict[str, _V], key: str, value: _V, limit: int) -> None:

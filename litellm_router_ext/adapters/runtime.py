@@ -108,6 +108,8 @@ class _Run:
     check_spend: list[float] = field(default_factory=list)
     """Judge-call costs, appended by ``_judged`` through a context variable."""
     call_metadata: Mapping[str, Any] | None = None
+    eligible: list[int] = field(default_factory=list)
+    """Tiers that may serve the request, cheapest first."""
     """LiteLLM ``metadata`` sent with each attempt (the proxy's key fields, so its spend tracking sees them)."""
 
 
@@ -149,6 +151,7 @@ class TieredRouter:
         self._logprob_tiers = {i for i, t in enumerate(config.tiers) if needs.logprobs and supports_logprobs(t, router)}
         self._samples = needs.samples
         self._stream_checks = needs.stream_checks
+        self._stream_verifies = needs.stream_verifies
         # Checks that neither await nor may block give the same verdicts from validate() as from avalidate();
         # decided once here, because avalidate's per-answer isinstance() on a runtime Protocol costs ~20 us.
         self._inline_checks = not any(isinstance(v, AsyncValidator) or _may_block(v) for v in self.validators)
@@ -177,12 +180,12 @@ class TieredRouter:
             request, list(messages), {k: v for k, v in params.items() if k not in ("metadata", "stream")}, decision
         )
         _CHECK_SPEND.set(run.check_spend)
-        eligible = self.policy.eligible_tiers(request)
+        run.eligible = self.policy.eligible_tiers(request)
         flow = CascadeFlow(
             self.config.tiers,
             self.cascade,
             start=decision.tier_index,
-            eligible=eligible,
+            eligible=run.eligible,
             estimate=lambda k: self._estimate(k, run),
             other_spend=lambda: sum(run.check_spend),  # judge calls count against cascade.budget_usd
         )
@@ -219,6 +222,8 @@ class TieredRouter:
             kwargs.update(self.check_kwargs(step.index, run.params))
         if run.call_metadata is not None:
             kwargs["metadata"] = run.call_metadata
+        if not self.config.retry_before_escalating and run.eligible and step.index < run.eligible[-1]:
+            kwargs.setdefault("num_retries", 0)  # a tier above is the retry: no back-off on this one
         price = self._prices[step.index]
         if self.cascade.budget_usd is not None and price is not None and price[1] > 0:
             # Cap the answer length so this attempt cannot spend past the request's budget.
@@ -303,8 +308,8 @@ class TieredRouter:
         tier = self.config.tiers[finished.index]
         decision.tier, decision.tier_index, decision.model = tier.name, finished.index, tier.model
         decision.verified = finished.verified if self.validators else None
-        if streaming and not self._stream_checks:
-            decision.verified = None  # nothing could judge the streamed prefix: unchecked, not verified
+        if streaming and not self._stream_verifies:
+            decision.verified = None  # some check could not judge the streamed prefix: unchecked, not verified
         if not streaming:
             self.observe(decision)
         return finished.index
@@ -328,6 +333,9 @@ class TieredRouter:
         response = run.responses[index]
         if self._samples > 1 and "n" not in run.params:
             response.choices = response.choices[:1]  # extra samples were for the checks, not the caller
+        if "logprobs" not in run.params and index in self._logprob_tiers:
+            for choice in response.choices:  # asked for the checks too: a client that did not ask gets none
+                choice.logprobs = None
         self.remember(run.messages, response_answers(response), run.decision)
         return response
 

@@ -8,7 +8,7 @@ from typing import Any, Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ...errors import ConfigError
+from ...errors import ConfigError, did_you_mean
 
 P = TypeVar("P", bound="Params")
 
@@ -31,7 +31,8 @@ def parse_params(model: type[P], params: Mapping[str, Any] | P | None, *, key: s
         where = f"{key}.{field}" if field else key
         if first["type"] == "extra_forbidden":
             raise ConfigError(
-                f"unknown param {first['loc'][-1]!r}", key=where, allowed=list(model.model_fields)
+                f"unknown param {first['loc'][-1]!r}" + did_you_mean(str(first["loc"][-1]), model.model_fields),
+                key=where, allowed=list(model.model_fields)
             ) from None
         allowed = _allowed(model, str(first["loc"][0])) if first["loc"] else None
         value = first.get("input") if first["type"] != "missing" else None

@@ -1,0 +1,63 @@
+"""What `litellm-router check` says about a user's mistakes: all misspelt keys in one run, with a close match."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from litellm_router_ext.adapters.proxy import litellm_facts
+from litellm_router_ext.check import check_config
+from litellm_router_ext.recipes import install_recipe, load_recipe
+
+
+@pytest.fixture
+def ladder(tmp_path: Path) -> Path:
+    return install_recipe("openai-ladder", tmp_path).proxy_config
+
+
+def _errors(config: Path) -> list[str]:
+    env = {var: "x" for var in ("LITELLM_MASTER_KEY", *load_recipe("openai-ladder").env_vars())}
+    return [p.message for p in check_config(config, env=env, facts=litellm_facts()).problems if p.severity == "error"]
+
+
+def _edit(path: Path, *pairs: str) -> None:
+    text = path.read_text()
+    for old, new in zip(pairs[::2], pairs[1::2], strict=True):
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    path.write_text(text)
+
+
+def test_check_reports_misspelt_keys_beside_the_other_mistakes(ladder: Path) -> None:
+    # docs/proxy.md: check "prints one line per problem". Each misspelt key is reported and left out, and the rest
+    # is checked again, so it hides no other mistake (a wrong thresholds count still stops that router's deeper
+    # checks: a validator's params are read only once its router is valid)
+    router = ladder.with_name("router.yaml")
+    original = router.read_text()
+    _edit(router, "max_escalations: 2", "max_escalation: 2", "thresholds: {large: 0.3, reasoning: 0.6}",
+          "thresholds: [0.3]")
+    problems = _errors(ladder)
+    assert len(problems) == 2 and "'routers[0].cascade.max_escalation'" in problems[0], problems
+    assert "key 'routers[0].thresholds': thresholds needs 2 value(s)" in problems[1]  # its own key, not the router
+    router.write_text(original)
+    _edit(router, "max_escalations: 2", "max_escalation: 2", "{name: refusal}",
+          "{name: refusal, params: {reject_hedge: false}}")
+    problems = _errors(ladder)
+    assert len(problems) == 2 and "max_escalation" in problems[0], problems
+    assert "unknown param 'reject_hedge'; did you mean 'reject_hedges'?" in problems[1]
+
+
+def test_check_suggests_the_close_key_for_a_misspelt_key(ladder: Path) -> None:
+    # as a misspelt tier model gets "did you mean 'openai-small'?"
+    _edit(ladder.with_name("router.yaml"), "max_escalations: 2", "max_escalation: 2")
+    (problem,) = _errors(ladder)
+    assert "did you mean 'max_escalations'" in problem, problem
+
+
+def test_check_warns_that_an_early_stream_skips_checks_that_cannot_judge_a_prefix(ladder: Path) -> None:
+    _edit(ladder.with_name("router.yaml"), "combine: all", "combine: all\n      stream_mode: early")
+    env = {var: "x" for var in ("LITELLM_MASTER_KEY", *load_recipe("openai-ladder").env_vars())}
+    warnings = [p.message for p in check_config(ladder, env=env, facts=litellm_facts()).problems
+                if p.severity == "warning" and "stream_mode" in p.message]
+    assert len(warnings) == 1 and "'logprob'" in warnings[0] and "'refusal'" not in warnings[0], warnings
