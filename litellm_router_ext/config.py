@@ -386,48 +386,44 @@ def parse_yaml(text: str, source: str = "<string>") -> Any:
 
 def parse_config(data: object, source: str = "<config>") -> RouterFile:
     """Validate already-parsed data (a dict with ``routers``, or one router's dict)."""
-    if isinstance(data, Mapping) and "alias" in data and "routers" not in data:
-        data = {"routers": [dict(data)]}
-    if not isinstance(data, Mapping):
-        raise ConfigError(
-            "a router config must be a mapping with a 'routers' list", file=source, value=type(data).__name__
-        )
+    data = _as_file(data, source)
     try:
         return RouterFile.model_validate(data)
     except ValidationError as exc:
         raise _config_error(exc, data, source) from None
 
 
-def config_problems(data: object, source: str = "<config>") -> tuple[RouterFile | None, list[ConfigError]]:
-    """Every problem ``parse_config`` would stop at, as far as one run can see them: all misspelt keys at once
-    (each is left out and the rest validated again), then the first other problem. The file is what parses
-    once the misspelt keys are left out (so its deeper checks can run too), or None."""
-    problems: list[ConfigError] = []
+def _as_file(data: object, source: str) -> Mapping[str, Any]:
+    """One router's dict as a file of one router; ``ConfigError`` for data that is no mapping."""
     if isinstance(data, Mapping) and "alias" in data and "routers" not in data:
-        data = {"routers": [data]}  # as parse_config reads one router's dict, so key paths match
-    current = copy.deepcopy(data)
+        data = {"routers": [dict(data)]}
+    if not isinstance(data, Mapping):
+        raise ConfigError(
+            "a router config must be a mapping with a 'routers' list", file=source, value=type(data).__name__
+        )
+    return data
+
+
+def config_problems(data: object, source: str = "<config>") -> tuple[RouterFile | None, list[ConfigError]]:
+    """Every problem ``parse_config`` would stop at, as far as one run can see them: all misspelt keys (each is
+    reported, left out, and the rest validated again), then the first other problem. The file is what parses
+    once the misspelt keys are left out (so its deeper checks can run too), or None."""
+    try:
+        current = copy.deepcopy(dict(_as_file(data, source)))
+    except ConfigError as exc:
+        return None, [exc]
+    problems: list[ConfigError] = []
     while True:
         try:
-            return parse_config(current, source), problems
-        except ConfigError as exc:
-            problems.append(exc)
-            path = _parse_key(exc.key) if exc.reason.startswith("unknown key") else None
-            parent: object = current
-            for part in (path or ())[:-1]:
-                try:
-                    parent = parent[part]  # type: ignore[index]
-                except (KeyError, IndexError, TypeError):
-                    return None, problems
-            if not path or not isinstance(parent, dict) or path[-1] not in parent:
+            return RouterFile.model_validate(current), problems
+        except ValidationError as exc:
+            problems.append(_config_error(exc, current, source))
+            extra = next((tuple(e["loc"]) for e in exc.errors() if e["type"] == "extra_forbidden"), None)
+            parent = _value_at(current, extra[:-1]) if extra else None
+            # the very key pydantic named (a path string would split a key such as 'cascade.combine')
+            if extra is None or not isinstance(parent, dict) or extra[-1] not in parent:
                 return None, problems
-            del parent[path[-1]]
-
-
-def _parse_key(key: str | None) -> tuple[int | str, ...] | None:
-    """``routers[0].cascade.max_escalation`` -> ("routers", 0, "cascade", "max_escalation")."""
-    if not key:
-        return None
-    return tuple(int(part) if part.isdigit() else part for part in re.findall(r"[^.\[\]]+", key))
+            del parent[extra[-1]]
 
 
 def load_config(path: str | Path) -> RouterFile:

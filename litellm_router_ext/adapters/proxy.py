@@ -228,19 +228,15 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
         params = {k: v for k, v in data.items() if k in _FORWARDED_PARAMS}
         requested = str(data["model"])
         data["model"] = decision.model
+        # What the checks need from the answer (log-probs, samples), asked of the first call.
+        extra = runtime.check_kwargs(decision.tier_index, params) if runtime.validators else {}
+        data.update(extra)
         if above and "fallbacks" not in data:
-            # a provider outage escalates through LiteLLM's own fallbacks, at once unless retries are wanted first
-            data["fallbacks"] = [runtime.config.tiers[i].model for i in above]
-            if not runtime.config.retry_before_escalating:
-                data.setdefault("num_retries", 0)
-        if runtime.validators:
-            # What the checks need from the answer (log-probs, samples), asked of the first call; log-probs only
-            # when every fallback tier can give them, since an outage may hand the call to any of them.
-            extra = runtime.check_kwargs(decision.tier_index, params)
-            if any("logprobs" not in runtime.check_kwargs(i, params) for i in above):
-                extra.pop("logprobs", None)
-                extra.pop("top_logprobs", None)
-            data.update(extra)
+            # A provider outage escalates through LiteLLM's own fallbacks, each with its own tier's settings.
+            quick = not runtime.config.retry_before_escalating and "num_retries" not in data
+            if quick:
+                data["num_retries"] = 0  # the tier above is the retry
+            data["fallbacks"] = _fallbacks(runtime, above, params, extra, quick)
         # Our own key, not litellm_call_id: clients may set that one (x-litellm-call-id) and collide.
         key = uuid.uuid4().hex
         if not isinstance(data.get("metadata"), dict):
@@ -253,7 +249,8 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
         """The decision of a precall-dispatched request, completed with the tier that answered and its cost."""
         checked = self._checked.pop(call_id, None)
         if checked is not None:
-            return decision_headers(checked.to_dict())
+            # The proxy read x-litellm-response-cost off the first call, before the cascade climbed: the total here.
+            return {**decision_headers(checked.to_dict()), "x-litellm-response-cost": str(checked.cost_usd)}
         entry = self._direct.pop(call_id, None)
         if entry is None:
             return None
@@ -317,15 +314,25 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
             return None
         del self._direct[key]
         _served(entry, hidden)
-        metadata = {k: v for k, v in data["metadata"].items() if k != _PRECALL_KEY}
+        metadata = {k: v for k, v in data["metadata"].items() if k != _PRECALL_KEY}  # also force_tier, min_tier
         with _translated(entry.decision.model):
             checked, decision = await entry.runtime.acomplete(
-                entry.messages, entry.params, None, answered=(entry.decision, response, entry.sent),
+                entry.messages, entry.params, metadata, answered=(entry.decision, response, entry.sent),
                 call_metadata=metadata,
             )
         checked.model = entry.requested
         _put_bounded(self._checked, key, decision, self._MAX_PENDING)
         return checked
+
+    async def async_post_call_failure_hook(
+        self, request_data: dict[str, Any], original_exception: Exception, user_api_key_dict: Any,
+        traceback_str: str | None = None,
+    ) -> None:
+        """A precall request whose call failed (every fallback too) gets no success or headers hook: forget it."""
+        key = _precall_key(request_data)
+        if key:
+            self._direct.pop(key, None)
+            self._checked.pop(key, None)
 
     async def async_post_call_streaming_iterator_hook(
         self, user_api_key_dict: Any, response: Any, request_data: dict[str, Any]
@@ -370,6 +377,21 @@ def _put_bounded(table: OrderedDict[str, _V], key: str, value: _V, limit: int) -
     table[key] = value
     while len(table) > limit:
         table.popitem(last=False)
+
+
+def _fallbacks(runtime: TieredRouter, above: Sequence[int], params: Mapping[str, Any], extra: Mapping[str, Any],
+               quick: bool) -> list[str | dict[str, Any]]:
+    """The tiers above the chosen one as LiteLLM fallbacks (which take the request's settings along): without
+    retries but the top one (``quick``), and not asked for log-probs a tier cannot give (None: LiteLLM's unset)."""
+    out: list[str | dict[str, Any]] = []
+    for i in above:
+        target: dict[str, Any] = {"model": runtime.config.tiers[i].model}
+        if quick:
+            target["num_retries"] = runtime.router_retries if i == above[-1] else 0
+        own = runtime.check_kwargs(i, params)
+        target.update({k: None for k in extra if k not in own})
+        out.append(target if len(target) > 1 else target["model"])
+    return out
 
 
 def _served(entry: _Precall, hidden: Mapping[str, Any]) -> TierConfig:

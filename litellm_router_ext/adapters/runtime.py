@@ -63,6 +63,8 @@ _MIN_USEFUL_OUTPUT_TOKENS = 32
 _MONITOR_REFRESH_S = 5.0
 # Spend of judge calls made while checking the current request's answers (judges are shared per router).
 _CHECK_SPEND: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("check_spend", default=None)
+# LiteLLM metadata for the judge's calls too (the proxy charges a call to a key through it), as for the attempts.
+_CALL_METADATA: contextvars.ContextVar[Mapping[str, Any] | None] = contextvars.ContextVar("call_metadata", default=None)
 
 
 def is_tier_failure(exc: BaseException) -> bool:
@@ -190,6 +192,11 @@ class TieredRouter:
             other_spend=lambda: sum(run.check_spend),  # judge calls count against cascade.budget_usd
         )
         return run, flow
+
+    @property
+    def router_retries(self) -> int:
+        """LiteLLM's ``num_retries`` for this runtime's router (what the top tier keeps)."""
+        return int(getattr(self.router, "num_retries", None) or 0)
 
     def check_kwargs(self, index: int, params: Mapping[str, Any]) -> dict[str, Any]:
         """What the checks of a whole answer need from tier ``index`` beyond the caller's ``params``: log-probs for
@@ -365,7 +372,11 @@ class TieredRouter:
         return _judged(response)
 
     async def _aask_judge(self, messages: Sequence[Mapping[str, Any]]) -> str:
-        response = await self.router.acompletion(model=self._judge_model(), messages=list(messages), temperature=0)
+        metadata = _CALL_METADATA.get()
+        extra = {"metadata": metadata} if metadata is not None else {}
+        response = await self.router.acompletion(
+            model=self._judge_model(), messages=list(messages), temperature=0, **extra
+        )
         return _judged(response)
 
     # ------------------------------------------------------------------ non-streaming
@@ -405,6 +416,7 @@ class TieredRouter:
         """
         run, flow = self._start(messages, params, metadata, answered[0] if answered else None)
         run.call_metadata = call_metadata
+        _CALL_METADATA.set(call_metadata)
         first = answered[1:] if answered else None
 
         async def call(step: TryTier) -> Answered | ProviderFailed:

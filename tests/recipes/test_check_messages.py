@@ -8,6 +8,7 @@ import pytest
 
 from litellm_router_ext.adapters.proxy import litellm_facts
 from litellm_router_ext.check import check_config
+from litellm_router_ext.config import config_problems
 from litellm_router_ext.recipes import install_recipe, load_recipe
 
 
@@ -61,3 +62,21 @@ def test_check_warns_that_an_early_stream_skips_checks_that_cannot_judge_a_prefi
     warnings = [p.message for p in check_config(ladder, env=env, facts=litellm_facts()).problems
                 if p.severity == "warning" and "stream_mode" in p.message]
     assert len(warnings) == 1 and "'logprob'" in warnings[0] and "'refusal'" not in warnings[0], warnings
+
+def test_config_problems_reports_each_misspelt_key_once_and_keeps_the_real_key() -> None:
+    # A dotted key ('cascade.combine', as Helm's --set spells paths) is reported at key path
+    # routers[0].cascade.combine; config_problems splits that path on dots and deletes the *real* cascade.combine,
+    # leaves the dotted key in place, reports it a second time and gives up: the other misspelt key ('tierz') is never
+    # reported and check's deeper checks do not run. Right: each unknown key reported once (every one of them).
+    data = {"routers": [{
+        "alias": "w", "thresholds": [0.5],
+        "tiers": [{"name": "a", "model": "m1"}, {"name": "b", "model": "m2"}],
+        "cascade": {"validators": [{"name": "refusal"}], "combine": "all"},
+        "cascade.combine": "any",
+        "tierz": 1,
+    }]}
+    _, problems = config_problems(data)
+    reasons = [p.reason for p in problems]
+    assert len(reasons) == len(set(reasons)), reasons
+    assert any("'tierz'" in r for r in reasons), reasons
+    assert data["routers"][0]["cascade"]["combine"] == "all"  # the caller's data is untouched (deep copy)

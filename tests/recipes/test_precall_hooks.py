@@ -1,0 +1,188 @@
+"""dispatch: precall with a cascade, hook by hook: force_tier, the judge's spend, log-probs, a failed call, retries.
+
+The proxy's hooks are driven directly (pre-call -> the proxy's call -> success hook -> headers hook) with a fake
+router standing in for the proxy's ``llm_router``; the retry test uses a real ``litellm.Router`` against in-process
+stub servers. tests/integration/test_precall_cascade.py runs the same flow in a real proxy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import litellm
+import pytest
+
+from litellm_router_ext.adapters.proxy import RouterHeaders, check_chat_request
+from litellm_router_ext.adapters.runtime import TieredRouter
+from litellm_router_ext.config import parse_config
+from litellm_router_ext.state import InMemoryConversationMemory
+from tests.stubs.openai_stub import Script, StubServer
+
+EASY = "What is the capital of France?"
+KEY = {"user_api_key_hash": "hash-of-the-clients-key", "user_api_key": "hash-of-the-clients-key"}
+
+
+class FakeProxyRouter:
+    """The proxy's llm_router: answers by model group, log-probs only when asked, records every call."""
+
+    def __init__(self, replies: dict[str, str], logprob: float = -0.1, cost: float = 0.001) -> None:
+        self.replies = replies
+        self.model_names = list(replies)
+        self.logprob = logprob
+        self.cost = cost
+        self.calls: list[dict[str, Any]] = []
+
+    def get_model_list(self, model_name: str | None = None) -> list[dict[str, Any]]:
+        return [{"model_name": model_name, "litellm_params": {"model": "openai/gpt-4o-mini"}}]
+
+    async def acompletion(self, **kwargs: Any) -> Any:
+        self.calls.append(kwargs)
+        model = kwargs["model"]
+        text = self.replies[model]
+        if any("grader" in str(m.get("content")) for m in kwargs["messages"]):
+            text = "Score: 9"  # a judge call
+        choice: dict[str, Any] = {"index": 0, "message": {"role": "assistant", "content": text},
+                                  "finish_reason": "stop"}
+        if kwargs.get("logprobs"):
+            choice["logprobs"] = {"content": [{"token": w, "logprob": self.logprob, "bytes": None, "top_logprobs": []}
+                                              for w in text.split()]}
+        extra = [{"index": k, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+                 for k in range(1, int(kwargs.get("n") or 1))]
+        response = litellm.ModelResponse(model=model, choices=[choice, *extra],
+                                         usage={"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15})
+        response._hidden_params = {"response_cost": self.cost, "additional_headers": {"x-litellm-model-group": model}}
+        return response
+
+
+def runtime(router: Any, **overrides: Any) -> TieredRouter:
+    config = {
+        "alias": "w", "thresholds": [0.5], "sticky": False, "dispatch": "precall",
+        "tiers": [{"name": "small", "model": "small", "supports_logprobs": True},
+                  {"name": "large", "model": "large", "supports_logprobs": True}],
+        **overrides,
+    }
+    return TieredRouter(parse_config(config).routers[0], router, InMemoryConversationMemory())
+
+
+async def through_proxy(hooks: RouterHeaders, rt: TieredRouter, fake: FakeProxyRouter,
+                        data: dict[str, Any]) -> tuple[Any, dict[str, str]]:
+    """What the proxy does for one non-streamed request: pre-call hook, its call, success hook, headers hook."""
+    hooks._dispatch_direct(rt, check_chat_request(data), data)
+    response = await fake.acompletion(**data)
+    replaced = await hooks.async_post_call_success_hook(data, None, response)
+    final = replaced if replaced is not None else response
+    headers = await hooks.async_post_call_response_headers_hook(data, None, final)
+    return final, headers or {}
+
+
+# ------------------------------------------------------------------------------------------ force_tier
+
+
+async def test_precall_check_does_not_escalate_a_forced_tier() -> None:
+    # force_tier is exact (policy.eligible_tiers, README): the forced tier's answer comes back unverified, as the SDK
+    # path does (tests/sdk/test_overrides_and_outages.py). The success hook calls acomplete(..., metadata=None), so
+    # the cascade never sees force_tier and climbs to 'large' on a failed check: a second, dearer call.
+    fake = FakeProxyRouter({"small": "I cannot help with that.", "large": "large answer"})
+    rt = runtime(fake, cascade={"validators": [{"name": "refusal"}]})
+    data = {"model": "tiered/w", "messages": [{"role": "user", "content": EASY}],
+            "metadata": {**KEY, "force_tier": "small"}}
+    final, headers = await through_proxy(RouterHeaders(), rt, fake, data)
+    assert headers["x-router-tier"] == "small" and final.choices[0].message.content == "I cannot help with that."
+    assert headers["x-router-escalations"] == "0"
+    assert [c["model"] for c in fake.calls] == ["small"]
+
+
+# ------------------------------------------------------------------------------------------ judge spend
+
+
+async def test_judge_calls_in_the_success_hook_are_charged_to_the_clients_key() -> None:
+    # In a precall cascade the judge runs inside the proxy's success hook, through the proxy's router. The proxy
+    # charges a router call to a key only through the key fields in its metadata (the escalated attempt gets them:
+    # call_metadata). _aask_judge sends none, so every judge call's spend is charged to no key (with dispatch:
+    # provider it is inside the provider's response_cost, charged to the key). Right: the judge call carries the
+    # same call metadata as the cascade's attempts.
+    fake = FakeProxyRouter({"small": "Paris.", "large": "large answer"})
+    rt = runtime(fake, cascade={"validators": [{"name": "judge"}], "judge_tier": "large"})
+    data = {"model": "tiered/w", "messages": [{"role": "user", "content": EASY}], "metadata": dict(KEY)}
+    await through_proxy(RouterHeaders(), rt, fake, data)
+    judge_calls = [c for c in fake.calls[1:] if any("grader" in str(m.get("content")) for m in c["messages"])]
+    assert judge_calls, "the judge was not called"
+    for call in judge_calls:
+        assert (call.get("metadata") or {}).get("user_api_key_hash") == KEY["user_api_key_hash"]
+
+
+# ------------------------------------------------------------------------------------------ log-probs
+
+
+async def test_logprob_gate_still_works_in_precall_when_only_the_top_tier_lacks_logprobs() -> None:
+    # A common ladder: a local model that gives log-probs under a frontier model that does not (Anthropic). `check`
+    # only asks the tiers below the top for log-probs, so it passes this config. With dispatch: precall the pre-call
+    # hook drops logprobs from the first call because a *fallback* could not give them, so the local answer never has
+    # log-probs, on_missing_logprobs: fail rejects it, and every request pays a second call at the frontier. Right
+    # (as with dispatch: provider): the chosen tier is asked for log-probs (e.g. per-fallback params without them),
+    # and a confident local answer is kept after one call.
+    fake = FakeProxyRouter({"small": "Paris is the capital.", "large": "large answer"}, logprob=-0.1)
+    rt = runtime(
+        fake,
+        tiers=[{"name": "small", "model": "small", "supports_logprobs": True},
+               {"name": "large", "model": "large", "supports_logprobs": False}],
+        cascade={"validators": [{"name": "logprob", "params": {"min_mean": -0.7}}], "on_missing_logprobs": "fail"},
+    )
+    data = {"model": "tiered/w", "messages": [{"role": "user", "content": EASY}], "metadata": dict(KEY)}
+    final, headers = await through_proxy(RouterHeaders(), rt, fake, data)
+    assert headers["x-router-tier"] == "small"
+    assert [c["model"] for c in fake.calls] == ["small"]
+    assert data["fallbacks"] == [{"model": "large", "num_retries": 0, "logprobs": None, "top_logprobs": None}]
+    assert final.choices[0].logprobs is None  # asked for the check, not by the client
+
+
+# ------------------------------------------------------------------------------------------ failed first call
+
+
+async def test_a_precall_request_whose_call_fails_leaves_nothing_behind() -> None:
+    # When the proxy's call fails (every fallback down, or a 400 from the tier) the success and headers hooks never
+    # run; RouterHeaders has no failure hook, so the request's _Precall (its whole conversation, tools and params)
+    # stays in the bounded table until 4096 later failures push it out: up to 4096 full conversations held for
+    # good. Right: the failure hook the proxy calls forgets the request.
+    fake = FakeProxyRouter({"small": "s", "large": "l"})
+    rt = runtime(fake, cascade={"validators": [{"name": "refusal"}]})
+    hooks = RouterHeaders()
+    data = {"model": "tiered/w", "messages": [{"role": "user", "content": "x" * 10_000}], "metadata": dict(KEY)}
+    hooks._dispatch_direct(rt, check_chat_request(data), data)
+    error = litellm.ServiceUnavailableError("down", model="large", llm_provider="openai")
+    await hooks.async_post_call_failure_hook(request_data=data, original_exception=error, user_api_key_dict=None)
+    assert len(hooks._direct) == 0
+
+
+# ------------------------------------------------------------------------------------------ retries
+
+
+def test_precall_num_retries_zero_does_not_reach_the_top_tier_fallback() -> None:
+    # RouterConfig.retry_before_escalating: "The top tier always keeps them" (LiteLLM's retries). The pre-call hook
+    # puts num_retries=0 on the whole request, and LiteLLM passes the request's kwargs on to its fallbacks
+    # (router.async_function_with_fallbacks_common_utils -> run_async_fallback), so when the bottom tier is down the
+    # top tier is tried once with no retry: a transient 500/429 at the top tier now fails a request that the
+    # router's num_retries used to save. Right: the top tier (the last fallback) gets the router's retries.
+    with StubServer(Script(status=500)) as small, StubServer(Script(status=500)) as large:
+        router = litellm.Router(
+            model_list=[
+                {"model_name": "small", "litellm_params": {"model": "openai/gpt-4o-mini", "api_base": small.base_url,
+                                                           "api_key": "sk-fake", "max_retries": 0}},
+                {"model_name": "large", "litellm_params": {"model": "openai/gpt-4o", "api_base": large.base_url,
+                                                           "api_key": "sk-fake", "max_retries": 0}},
+            ],
+            num_retries=2, retry_after=0, allowed_fails=100,
+        )
+        rt = TieredRouter(parse_config({
+            "alias": "w", "thresholds": [0.5], "sticky": False, "dispatch": "precall",
+            "tiers": [{"name": "small", "model": "small"}, {"name": "large", "model": "large"}],
+        }).routers[0], router, InMemoryConversationMemory())
+        data: dict[str, Any] = {"model": "tiered/w", "messages": [{"role": "user", "content": EASY}]}
+        RouterHeaders()._dispatch_direct(rt, check_chat_request(data), data)
+        assert data["model"] == "small" and data["num_retries"] == 0
+        assert data["fallbacks"] == [{"model": "large", "num_retries": 2}]  # the router's own, for the top tier
+        with pytest.raises(litellm.InternalServerError):  # every tier is down: the count of tries is the point
+            asyncio.run(router.acompletion(**data))
+        assert len(small.script.requests) == 1  # the bottom tier moves up at once (as intended)
+        assert len(large.script.requests) == 3  # the top tier keeps the router's num_retries=2
