@@ -70,6 +70,14 @@ class _Precall:
     """The client's chat parameters, before the pre-call hook added what the checks need."""
     sent: float
     """``perf_counter()`` when the pre-call hook let the request go."""
+    record: dict[str, Any]
+    """The decision as LiteLLM's logging payload carries it (``metadata.spend_logs_metadata``): filled in place
+    once the request is decided, before LiteLLM logs the call."""
+
+    def publish(self) -> None:
+        """Put the final decision where the logging payload reads it."""
+        self.record.clear()
+        self.record.update(self.decision.to_dict())
 
 
 def router_config_path() -> Path:
@@ -242,29 +250,38 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
         if not isinstance(data.get("metadata"), dict):
             data["metadata"] = {}
         data["metadata"][_PRECALL_KEY] = key
-        entry = _Precall(runtime, decision, list(data["messages"]), requested, params, time.perf_counter())
+        spend = data["metadata"].get("spend_logs_metadata")
+        if not isinstance(spend, dict):
+            spend = data["metadata"]["spend_logs_metadata"] = {}
+        record: dict[str, Any] = {}
+        spend[DECISION_KEY] = record
+        entry = _Precall(runtime, decision, list(data["messages"]), requested, params, time.perf_counter(), record)
         _put_bounded(self._direct, key, entry, self._MAX_PENDING)
 
     def _finish_direct(self, call_id: str, hidden: Mapping[str, Any], response: object) -> dict[str, str] | None:
-        """The decision of a precall-dispatched request, completed with the tier that answered and its cost."""
+        """The headers of a precall-dispatched request (a stream's decision is completed here)."""
         checked = self._checked.pop(call_id, None)
         if checked is not None:
-            # The proxy read x-litellm-response-cost off the first call, before the cascade climbed: the total here.
+            # The proxy read x-litellm-response-cost off the first call, before any climb: the total here.
             return {**decision_headers(checked.to_dict()), "x-litellm-response-cost": str(checked.cost_usd)}
         entry = self._direct.pop(call_id, None)
         if entry is None:
             return None
-        runtime, decision, messages = entry.runtime, entry.decision, entry.messages
+        self._settle(call_id, entry, hidden, response)
+        return decision_headers(entry.decision.to_dict())
+
+    def _settle(self, call_id: str, entry: _Precall, hidden: Mapping[str, Any], response: object) -> None:
+        """Complete the decision of a request the proxy made one call for: the tier that answered, its cost."""
         tier = _served(entry, hidden)
         cost = float(hidden.get("response_cost") or 0.0)
-        decision.attempts = [Attempt(tier=tier.name, model=tier.model, cost_usd=cost)]
-        runtime.observe(decision)
+        entry.decision.attempts = [Attempt(tier=tier.name, model=tier.model, cost_usd=cost)]
+        entry.runtime.observe(entry.decision)
+        entry.publish()
         if _is_stream(response):  # its text is known once it has passed: the streaming hook remembers it
             _put_bounded(self._direct_streams, call_id, entry, self._MAX_PENDING)
         else:
             with contextlib.suppress(AttributeError):
-                runtime.remember(messages, response_answers(response), decision)
-        return decision_headers(decision.to_dict())
+                entry.runtime.remember(entry.messages, response_answers(response), entry.decision)
 
     async def async_post_call_response_headers_hook(
         self,
@@ -310,18 +327,21 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
             return None
         with contextlib.suppress(AttributeError):  # a fallback tier's answer names its upstream model
             response.model = entry.requested
-        if not entry.runtime.validators:
-            return None
         del self._direct[key]
+        if not entry.runtime.validators:
+            self._settle(key, entry, hidden, response)  # here, not in the headers hook: LiteLLM logs in between
+            _put_bounded(self._checked, key, entry.decision, self._MAX_PENDING)
+            return None
         _served(entry, hidden)
         metadata = {k: v for k, v in data["metadata"].items() if k != _PRECALL_KEY}  # also force_tier, min_tier
         with _translated(entry.decision.model):
-            checked, decision = await entry.runtime.acomplete(
+            checked, entry.decision = await entry.runtime.acomplete(
                 entry.messages, entry.params, metadata, answered=(entry.decision, response, entry.sent),
                 call_metadata=metadata,
             )
+        entry.publish()
         checked.model = entry.requested
-        _put_bounded(self._checked, key, decision, self._MAX_PENDING)
+        _put_bounded(self._checked, key, entry.decision, self._MAX_PENDING)
         return checked
 
     async def async_post_call_failure_hook(

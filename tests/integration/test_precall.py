@@ -4,6 +4,7 @@ provider outage escalates through LiteLLM's own per-request fallbacks."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import httpx
@@ -46,6 +47,20 @@ def test_tier_is_chosen_before_the_call(precall: Proxy, stubs: tuple[Stub, Stub]
     assert content(easy) == "local answer" and easy.headers["x-router-tier"] == "local"
     assert content(hard) == "frontier answer" and hard.headers["x-router-tier"] == "frontier"
     assert float(hard.headers["x-router-cost-usd"]) >= 0 and hard.headers["x-router-escalations"] == "0"
+
+
+def test_the_logging_payload_carries_the_decision(precall: Proxy) -> None:
+    response = chat(precall, f"{HARD} (logged)")
+    assert response.headers["x-router-tier"] == "frontier"
+    records: list[dict[str, object]] = []
+    for _ in range(50):  # success logging runs after the response has gone
+        records = [r for r in precall.logged() if r["call_id"] == response.headers.get("x-litellm-call-id")]
+        if records:
+            break
+        time.sleep(0.1)
+    decision = records[0]["spend_logs_metadata"]["tiered_routing"]  # type: ignore[index]
+    assert (decision["tier"], decision["model"], decision["router"]) == ("frontier", "frontier", "local-slm")
+    assert decision["cost_usd"] > 0 and "finite group" not in json.dumps(decision)
 
 
 def test_streaming_gets_the_headers(precall: Proxy) -> None:
