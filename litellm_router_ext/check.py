@@ -308,6 +308,14 @@ def _check_router_semantics(
                         file=source,
                         key=f"routers[{r}].tiers[{i}].model",
                     )
+        models = [tier.model for tier in router.tiers]
+        for i, tier in enumerate(router.tiers):
+            if tier.model in models[:i]:
+                report.warn(
+                    f"tiers {router.tiers[models.index(tier.model)].name!r} and {tier.name!r} both name "
+                    f"{tier.model!r}: climbing from one to the other asks the same model again",
+                    file=source, key=f"routers[{r}].tiers[{i}].model",
+                )
         _check_scorers(router, r, source, deployments, report)
         _check_validators(router, r, source, deployments, report, facts)
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError, did_you_mean
 
@@ -175,7 +175,7 @@ class RouterConfig(_Frozen):
     scorers: tuple[ScorerConfig, ...] = Field(
         default=(ScorerConfig(name="heuristic"),), min_length=1, description="Difficulty scorers"
     )
-    thresholds: tuple[float, ...] = Field(
+    thresholds: tuple[StrictFloat, ...] = Field(  # a number, not "0.3" (YAML quotes make a string)
         description="Minimum difficulty of each tier above the first: a list, or {tier_name: value}"
     )
     sticky: bool = Field(default=True, description="A follow-up never drops below the tier its conversation reached")
@@ -330,12 +330,12 @@ def _config_error(exc: ValidationError, data: object, source: str) -> ConfigErro
         allowed = [str(ctx["expected"])]
     if first["type"] == "extra_forbidden":
         parent = _value_at(data, loc[:-1])
-        model_keys = _known_keys(parent)
+        model_keys = sorted(RouterFile.model_fields) if len(loc) == 1 else _known_keys(parent)
         message = f"unknown key {loc[-1]!r}" + (did_you_mean(str(loc[-1]), model_keys or ()) or "; check its spelling")
         allowed = model_keys
     value = first.get("input") if first["type"] != "missing" else None
-    if isinstance(value, Mapping | list) and first["type"] != "extra_forbidden":
-        value = None  # whole sub-objects make unreadable messages; the key path says where
+    if isinstance(value, Mapping | list):
+        value = None  # whole sub-objects make unreadable messages (a misspelt 'routers' held them all)
     others = [e for e in errors[1:] if not _side_effect(e, errors)]
     more = f" (and {len(others)} more problem(s))" if others else ""
     return ConfigError(message + more, file=source, key=_key_path(loc) or None, value=value, allowed=allowed)

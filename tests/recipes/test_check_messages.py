@@ -80,3 +80,22 @@ def test_config_problems_reports_each_misspelt_key_once_and_keeps_the_real_key()
     assert len(reasons) == len(set(reasons)), reasons
     assert any("'tierz'" in r for r in reasons), reasons
     assert data["routers"][0]["cascade"]["combine"] == "all"  # the caller's data is untouched (deep copy)
+
+
+def test_quoted_thresholds_a_misspelt_routers_and_a_repeated_tier_model_are_pointed_out(tmp_path: Path) -> None:
+    from litellm_router_ext.config import parse_config
+    from litellm_router_ext.errors import ConfigError
+
+    tiers = [{"name": "a", "model": "m1"}, {"name": "b", "model": "m2"}]
+    with pytest.raises(ConfigError, match=r"key 'routers\[0\]\.thresholds\[0\]'.*valid number \(got '0\.3'\)"):
+        parse_config({"alias": "w", "tiers": tiers, "thresholds": ["0.3"]})  # YAML '0.3' is a string
+    assert parse_config({"alias": "w", "tiers": tiers, "thresholds": [1]}).routers[0].thresholds == (1.0,)
+    with pytest.raises(ConfigError) as caught:  # the misspelt key's whole value is not dumped into the message
+        parse_config({"router": [{"alias": "w", "tiers": tiers, "thresholds": [0.5]}]})
+    assert "unknown key 'router'; did you mean 'routers'?" in str(caught.value) and "m1" not in str(caught.value)
+    router = tmp_path / "router.yaml"
+    router.write_text("routers:\n  - alias: w\n    tiers: [{name: a, model: gpt-4o}, {name: b, model: gpt-4o}]\n"
+                      "    thresholds: [0.5]\n")
+    warnings = [p.message for p in check_config(router, env={}, facts=litellm_facts()).problems
+                if p.severity == "warning"]
+    assert any("tiers 'a' and 'b' both name 'gpt-4o'" in w for w in warnings), warnings
