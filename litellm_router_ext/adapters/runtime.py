@@ -110,9 +110,9 @@ class _Run:
     check_spend: list[float] = field(default_factory=list)
     """Judge-call costs, appended by ``_judged`` through a context variable."""
     call_metadata: Mapping[str, Any] | None = None
+    """LiteLLM ``metadata`` sent with each attempt (the proxy's key fields, so its spend tracking sees them)."""
     eligible: list[int] = field(default_factory=list)
     """Tiers that may serve the request, cheapest first."""
-    """LiteLLM ``metadata`` sent with each attempt (the proxy's key fields, so its spend tracking sees them)."""
 
 
 class TieredRouter:
@@ -177,7 +177,7 @@ class TieredRouter:
             functions=params.get("functions"),
             function_call=params.get("function_call"),
         )
-        decision = decided or self.policy.decide(request)
+        decision = decided if decided is not None else self.policy.decide(request)
         run = _Run(
             request, list(messages), {k: v for k, v in params.items() if k not in ("metadata", "stream")}, decision
         )
