@@ -120,6 +120,22 @@ class RequestView:
         return self.context_chars // 4 + 4 * self.n_messages
 
     @classmethod
+    def from_params(
+        cls, messages: object, params: Mapping[str, Any], metadata: Mapping[str, Any] | None = None
+    ) -> RequestView:
+        """``from_openai`` with the request's other arguments as one mapping (LiteLLM's ``optional_params``, a
+        proxy request body, an eval record's parameters)."""
+        return cls.from_openai(
+            messages,
+            tools=params.get("tools"),
+            tool_choice=params.get("tool_choice"),
+            response_format=params.get("response_format"),
+            metadata=metadata,
+            functions=params.get("functions"),
+            function_call=params.get("function_call"),
+        )
+
+    @classmethod
     def from_openai(
         cls,
         messages: object,

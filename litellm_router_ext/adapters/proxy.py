@@ -15,7 +15,9 @@ Two objects are referenced from the proxy's config.yaml (through ``litellm_route
   from the ``Decision``; no prompt or answer text is ever put in a header or log record. Its pre-call hook
   refuses a malformed chat request for a tiered model with a 400 before LiteLLM's own preprocessing, which
   turns some (``"content": 42``, ``"messages": false``, an unknown content part type, ``Infinity`` in a
-  tool schema) into a 500.
+  tool schema) into a 500. For a router with ``dispatch: precall`` its hooks also do the routing: the pre-call
+  hook picks the tier and rewrites the request to it, and the success hook checks the answer and climbs the
+  ladder when a check fails.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ _PREFIXED_HEADERS = frozenset(f"llm_provider-{name}" for name in decision_header
 _NOT_FORWARDED = frozenset({"stream", "stream_options", "api_base", "api_version", "api_key", "deployment_id",
                             "organization", "base_url", "default_headers", "extra_headers", "request_timeout",
                             "timeout", "max_retries"})
-_FORWARDED_PARAMS = frozenset(OPENAI_CHAT_COMPLETION_PARAMS) - _NOT_FORWARDED
+_ATTEMPT_PARAMS = frozenset(OPENAI_CHAT_COMPLETION_PARAMS) - _NOT_FORWARDED
 
 
 @dataclass
@@ -71,8 +73,9 @@ class _Precall:
     sent: float
     """``perf_counter()`` when the pre-call hook let the request go."""
     record: dict[str, Any]
-    """The decision as LiteLLM's logging payload carries it (``metadata.spend_logs_metadata``): filled in place
-    once the request is decided, before LiteLLM logs the call."""
+    """The decision as LiteLLM's logging payload carries it (``metadata.spend_logs_metadata``) on the row of the
+    call whose answer is delivered: filled in place once the request is decided (for the proxy's own call,
+    before LiteLLM logs it)."""
 
     def publish(self) -> None:
         """Put the final decision where the logging payload reads it."""
@@ -192,7 +195,8 @@ def _logged_decision(stream: Any) -> Mapping[str, Any] | None:
 
 
 class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no type stubs here
-    """Adds the x-router-* headers to proxy responses of ``tiered/<alias>`` calls.
+    """Adds the x-router-* headers to proxy responses of ``tiered/<alias>`` calls, and routes ``dispatch: precall``
+    requests in the proxy's own hooks (pre-call: the tier; success: the checks and the climb).
 
     Non-streaming: read from the response's decision. Streaming: the proxy asks for headers before the
     stream has started (so before any tier was chosen) and sends them after the first chunk; the stream's
@@ -207,7 +211,7 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
         self._direct: OrderedDict[str, _Precall] = OrderedDict()
         self._direct_streams: OrderedDict[str, _Precall] = OrderedDict()
         self._checked: OrderedDict[str, Decision] = OrderedDict()
-        """Precall requests whose cascade ran in the success hook, until their headers are made."""
+        """Precall requests decided in the success hook (checked or not), until their headers are made."""
 
     async def async_pre_call_hook(
         self, user_api_key_dict: Any, cache: Any, data: dict[str, Any], call_type: str
@@ -215,7 +219,8 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
         """A chat request for a tiered model must parse as one (``RequestError`` -> 400), before LiteLLM's parsing.
 
         For a router with ``dispatch: precall`` the tier is chosen here and the request is rewritten to that
-        tier's model group, with the tiers above it as LiteLLM fallbacks: the proxy then makes one call.
+        tier's model group, with the tiers above it as LiteLLM fallbacks: the proxy then makes the call itself
+        (``_dispatch_direct`` says which requests stay with the provider).
         """
         model = data.get("model")
         if call_type in ("completion", "acompletion") and isinstance(model, str):
@@ -229,11 +234,15 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
         return data
 
     def _dispatch_direct(self, runtime: TieredRouter, request: RequestView, data: dict[str, Any]) -> None:
-        if runtime.validators and data.get("stream"):
-            return  # a stream is checked as it passes: the tiered provider runs that cascade
+        """Send the request to its tier's model group, with the tiers above as fallbacks, and keep what its
+        success hook needs; a cascade's stream, or a cascade with a budget, is left to the tiered provider."""
+        if runtime.validators and (data.get("stream") or runtime.cascade.budget_usd is not None):
+            # A stream is checked as it passes, and a budget caps and gates every attempt before it is paid for:
+            # both are the provider's to run.
+            return
         decision = runtime.policy.decide(request)
         above = runtime.policy.eligible_tiers(request, decision.tier_index + 1)
-        params = {k: v for k, v in data.items() if k in _FORWARDED_PARAMS}
+        params = {k: v for k, v in data.items() if k in _ATTEMPT_PARAMS}
         requested = str(data["model"])
         data["model"] = decision.model
         # What the checks need from the answer (log-probs, samples), asked of the first call.
@@ -334,11 +343,15 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
             return None
         _served(entry, hidden)
         metadata = {k: v for k, v in data["metadata"].items() if k != _PRECALL_KEY}  # also force_tier, min_tier
+        records: dict[int, dict[str, Any]] = {}
         with _translated(entry.decision.model):
             checked, entry.decision = await entry.runtime.acomplete(
                 entry.messages, entry.params, metadata, answered=(entry.decision, response, entry.sent),
-                call_metadata=metadata,
+                call_metadata=lambda tier: _attempt_metadata(metadata, tier, records),
             )
+        # One row of the spend logs carries the decision, as on the provider path: the call whose answer was
+        # delivered (the proxy's own, or an attempt of the climb); the other rows keep an empty record.
+        entry.record = records.get(entry.decision.tier_index, entry.record)
         entry.publish()
         checked.model = entry.requested
         _put_bounded(self._checked, key, entry.decision, self._MAX_PENDING)
@@ -399,6 +412,16 @@ def _put_bounded(table: OrderedDict[str, _V], key: str, value: _V, limit: int) -
         table.popitem(last=False)
 
 
+def _attempt_metadata(metadata: Mapping[str, Any], tier: int | None,
+                      records: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """LiteLLM metadata for a precall cascade's later call: the request's (its key fields charge the call to the
+    client's key), with a decision record of its own for an attempt at ``tier`` and none for a judge's call."""
+    spend = {k: v for k, v in (metadata.get("spend_logs_metadata") or {}).items() if k != DECISION_KEY}
+    if tier is not None:
+        spend[DECISION_KEY] = records.setdefault(tier, {})
+    return {**metadata, "spend_logs_metadata": spend}
+
+
 def _fallbacks(runtime: TieredRouter, above: Sequence[int], params: Mapping[str, Any], extra: Mapping[str, Any],
                quick: bool) -> list[str | dict[str, Any]]:
     """The tiers above the chosen one as LiteLLM fallbacks (which take the request's settings along): without
@@ -456,15 +479,7 @@ def check_chat_request(data: Mapping[str, Any]) -> RequestView:
                 + ", ".join(ValidUserMessageContentTypes)
             ) from None
     metadata = data.get("metadata")
-    return RequestView.from_openai(
-        messages,
-        tools=data.get("tools"),
-        tool_choice=data.get("tool_choice"),
-        response_format=data.get("response_format"),
-        metadata=metadata if isinstance(metadata, Mapping) else None,
-        functions=data.get("functions"),
-        function_call=data.get("function_call"),
-    )
+    return RequestView.from_params(messages, data, metadata if isinstance(metadata, Mapping) else None)
 
 
 # Request fields forwarded to the provider as JSON. The proxy's parser accepts NaN and Infinity, which no

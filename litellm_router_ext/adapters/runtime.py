@@ -20,7 +20,7 @@ import contextvars
 import dataclasses
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,8 +63,10 @@ _MIN_USEFUL_OUTPUT_TOKENS = 32
 _MONITOR_REFRESH_S = 5.0
 # Spend of judge calls made while checking the current request's answers (judges are shared per router).
 _CHECK_SPEND: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("check_spend", default=None)
-# LiteLLM metadata for the judge's calls too (the proxy charges a call to a key through it), as for the attempts.
-_CALL_METADATA: contextvars.ContextVar[Mapping[str, Any] | None] = contextvars.ContextVar("call_metadata", default=None)
+# LiteLLM ``metadata`` for a call the router makes, by the tier it asks (None: a judge's call). The proxy charges a
+# call to a key through it, so a precall cascade's attempts and its judge calls carry the client's key fields.
+CallMetadata = Callable[[int | None], Mapping[str, Any]]
+_CALL_METADATA: contextvars.ContextVar[CallMetadata | None] = contextvars.ContextVar("call_metadata", default=None)
 
 
 def is_tier_failure(exc: BaseException) -> bool:
@@ -109,8 +111,8 @@ class _Run:
     last_error: BaseException | None = None
     check_spend: list[float] = field(default_factory=list)
     """Judge-call costs, appended by ``_judged`` through a context variable."""
-    call_metadata: Mapping[str, Any] | None = None
-    """LiteLLM ``metadata`` sent with each attempt (the proxy's key fields, so its spend tracking sees them)."""
+    call_metadata: CallMetadata | None = None
+    """LiteLLM ``metadata`` for each attempt, by tier."""
     eligible: list[int] = field(default_factory=list)
     """Tiers that may serve the request, cheapest first."""
 
@@ -152,7 +154,6 @@ class TieredRouter:
         needs = cascade_needs(self.validators)
         self._logprob_tiers = {i for i, t in enumerate(config.tiers) if needs.logprobs and supports_logprobs(t, router)}
         self._samples = needs.samples
-        self._stream_checks = needs.stream_checks
         self._stream_verifies = needs.stream_verifies
         # Checks that neither await nor may block give the same verdicts from validate() as from avalidate();
         # decided once here, because avalidate's per-answer isinstance() on a runtime Protocol costs ~20 us.
@@ -167,21 +168,16 @@ class TieredRouter:
         params: Mapping[str, Any],
         metadata: Mapping[str, Any] | None,
         decided: Decision | None = None,
+        call_metadata: CallMetadata | None = None,
     ) -> tuple[_Run, CascadeFlow]:
-        request = RequestView.from_openai(
-            messages,
-            tools=params.get("tools"),
-            tool_choice=params.get("tool_choice"),
-            response_format=params.get("response_format"),
-            metadata=metadata,
-            functions=params.get("functions"),
-            function_call=params.get("function_call"),
-        )
+        request = RequestView.from_params(messages, params, metadata)
         decision = decided if decided is not None else self.policy.decide(request)
         run = _Run(
             request, list(messages), {k: v for k, v in params.items() if k not in ("metadata", "stream")}, decision
         )
+        run.call_metadata = call_metadata
         _CHECK_SPEND.set(run.check_spend)
+        _CALL_METADATA.set(call_metadata)
         run.eligible = self.policy.eligible_tiers(request)
         flow = CascadeFlow(
             self.config.tiers,
@@ -228,7 +224,7 @@ class TieredRouter:
         if not stream:  # a streamed attempt is judged on its prefix
             kwargs.update(self.check_kwargs(step.index, run.params))
         if run.call_metadata is not None:
-            kwargs["metadata"] = run.call_metadata
+            kwargs["metadata"] = run.call_metadata(step.index)
         if not self.config.retry_before_escalating and run.eligible and step.index < run.eligible[-1]:
             kwargs.setdefault("num_retries", 0)  # a tier above is the retry: no back-off on this one
         price = self._prices[step.index]
@@ -315,8 +311,8 @@ class TieredRouter:
         tier = self.config.tiers[finished.index]
         decision.tier, decision.tier_index, decision.model = tier.name, finished.index, tier.model
         decision.verified = finished.verified if self.validators else None
-        if streaming and not self._stream_verifies:
-            decision.verified = None  # some check could not judge the streamed prefix: unchecked, not verified
+        if streaming and not self._stream_verifies and decision.verified:
+            decision.verified = None  # a check that could not judge the streamed prefix never ran: not verified
         if not streaming:
             self.observe(decision)
         return finished.index
@@ -367,17 +363,16 @@ class TieredRouter:
             return self.config.tiers[-1].model
         return self.config.tiers[names.index(judge)].model if judge in names else judge
 
+    def _judge_kwargs(self, messages: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        metadata = _CALL_METADATA.get()
+        extra = {"metadata": metadata(None)} if metadata is not None else {}
+        return {"model": self._judge_model(), "messages": list(messages), "temperature": 0, **extra}
+
     def _ask_judge(self, messages: Sequence[Mapping[str, Any]]) -> str:
-        response = self.router.completion(model=self._judge_model(), messages=list(messages), temperature=0)
-        return _judged(response)
+        return _judged(self.router.completion(**self._judge_kwargs(messages)))
 
     async def _aask_judge(self, messages: Sequence[Mapping[str, Any]]) -> str:
-        metadata = _CALL_METADATA.get()
-        extra = {"metadata": metadata} if metadata is not None else {}
-        response = await self.router.acompletion(
-            model=self._judge_model(), messages=list(messages), temperature=0, **extra
-        )
-        return _judged(response)
+        return _judged(await self.router.acompletion(**self._judge_kwargs(messages)))
 
     # ------------------------------------------------------------------ non-streaming
 
@@ -405,18 +400,16 @@ class TieredRouter:
         metadata: Mapping[str, Any] | None,
         *,
         answered: tuple[Decision, Any, float] | None = None,
-        call_metadata: Mapping[str, Any] | None = None,
+        call_metadata: CallMetadata | None = None,
     ) -> tuple[Any, Decision]:
         """Run the request's cascade; the delivered response and the decision.
 
         ``answered``: a first attempt made elsewhere, (decision, response, ``perf_counter()`` when it was sent), as
         the proxy's own call to the tier a ``dispatch: precall`` request was sent to: it is checked like any
         attempt, and the cascade climbs from the decision's tier only if it fails. ``call_metadata``: LiteLLM
-        metadata for every further attempt.
+        metadata for every further attempt, by tier, and for judge calls (None).
         """
-        run, flow = self._start(messages, params, metadata, answered[0] if answered else None)
-        run.call_metadata = call_metadata
-        _CALL_METADATA.set(call_metadata)
+        run, flow = self._start(messages, params, metadata, answered[0] if answered else None, call_metadata)
         first = answered[1:] if answered else None
 
         async def call(step: TryTier) -> Answered | ProviderFailed:

@@ -60,9 +60,7 @@ class EvalItem:
 
     def request(self) -> RequestView:
         """The request as the router sees it."""
-        return RequestView.from_openai(list(self.messages), tools=self.params.get("tools"),
-                                       tool_choice=self.params.get("tool_choice"),
-                                       response_format=self.params.get("response_format"))
+        return RequestView.from_params(list(self.messages), self.params)
 
     @property
     def prompt_text(self) -> str:

@@ -80,9 +80,8 @@ async def through_proxy(hooks: RouterHeaders, rt: TieredRouter, fake: FakeProxyR
 
 
 async def test_precall_check_does_not_escalate_a_forced_tier() -> None:
-    # force_tier is exact (policy.eligible_tiers, README): the forced tier's answer comes back unverified, as the SDK
-    # path does (tests/sdk/test_overrides_and_outages.py). The success hook calls acomplete(..., metadata=None), so
-    # the cascade never sees force_tier and climbs to 'large' on a failed check: a second, dearer call.
+    # force_tier is exact (README): the forced tier's answer comes back unverified, as on the SDK path
+    # (tests/sdk/test_overrides_and_outages.py); the request's metadata reaches the success hook's cascade
     fake = FakeProxyRouter({"small": "I cannot help with that.", "large": "large answer"})
     rt = runtime(fake, cascade={"validators": [{"name": "refusal"}]})
     data = {"model": "tiered/w", "messages": [{"role": "user", "content": EASY}],
@@ -97,11 +96,9 @@ async def test_precall_check_does_not_escalate_a_forced_tier() -> None:
 
 
 async def test_judge_calls_in_the_success_hook_are_charged_to_the_clients_key() -> None:
-    # In a precall cascade the judge runs inside the proxy's success hook, through the proxy's router. The proxy
-    # charges a router call to a key only through the key fields in its metadata (the escalated attempt gets them:
-    # call_metadata). _aask_judge sends none, so every judge call's spend is charged to no key (with dispatch:
-    # provider it is inside the provider's response_cost, charged to the key). Right: the judge call carries the
-    # same call metadata as the cascade's attempts.
+    # In a precall cascade the judge runs inside the proxy's success hook, through the proxy's router, which charges
+    # a call to a key only through the key fields in its metadata: the judge's calls carry them as the attempts do
+    # (with dispatch: provider, judge spend is inside the provider's response_cost, charged to the key)
     fake = FakeProxyRouter({"small": "Paris.", "large": "large answer"})
     rt = runtime(fake, cascade={"validators": [{"name": "judge"}], "judge_tier": "large"})
     data = {"model": "tiered/w", "messages": [{"role": "user", "content": EASY}], "metadata": dict(KEY)}
@@ -116,12 +113,9 @@ async def test_judge_calls_in_the_success_hook_are_charged_to_the_clients_key() 
 
 
 async def test_logprob_gate_still_works_in_precall_when_only_the_top_tier_lacks_logprobs() -> None:
-    # A common ladder: a local model that gives log-probs under a frontier model that does not (Anthropic). `check`
-    # only asks the tiers below the top for log-probs, so it passes this config. With dispatch: precall the pre-call
-    # hook drops logprobs from the first call because a *fallback* could not give them, so the local answer never has
-    # log-probs, on_missing_logprobs: fail rejects it, and every request pays a second call at the frontier. Right
-    # (as with dispatch: provider): the chosen tier is asked for log-probs (e.g. per-fallback params without them),
-    # and a confident local answer is kept after one call.
+    # A common ladder: a local model that gives log-probs under a frontier model that does not (Anthropic). The
+    # chosen tier is asked for log-probs and its fallback is not (a fallback entry carries its own settings), so a
+    # confident local answer is kept after one call, as with dispatch: provider
     fake = FakeProxyRouter({"small": "Paris is the capital.", "large": "large answer"}, logprob=-0.1)
     rt = runtime(
         fake,
@@ -142,9 +136,8 @@ async def test_logprob_gate_still_works_in_precall_when_only_the_top_tier_lacks_
 
 async def test_a_precall_request_whose_call_fails_leaves_nothing_behind() -> None:
     # When the proxy's call fails (every fallback down, or a 400 from the tier) the success and headers hooks never
-    # run; RouterHeaders has no failure hook, so the request's _Precall (its whole conversation, tools and params)
-    # stays in the bounded table until 4096 later failures push it out: up to 4096 full conversations held for
-    # good. Right: the failure hook the proxy calls forgets the request.
+    # run: the failure hook forgets the request, which would otherwise hold its whole conversation until 4096
+    # later requests pushed it out
     fake = FakeProxyRouter({"small": "s", "large": "l"})
     rt = runtime(fake, cascade={"validators": [{"name": "refusal"}]})
     hooks = RouterHeaders()
@@ -159,11 +152,9 @@ async def test_a_precall_request_whose_call_fails_leaves_nothing_behind() -> Non
 
 
 def test_precall_num_retries_zero_does_not_reach_the_top_tier_fallback() -> None:
-    # RouterConfig.retry_before_escalating: "The top tier always keeps them" (LiteLLM's retries). The pre-call hook
-    # puts num_retries=0 on the whole request, and LiteLLM passes the request's kwargs on to its fallbacks
-    # (router.async_function_with_fallbacks_common_utils -> run_async_fallback), so when the bottom tier is down the
-    # top tier is tried once with no retry: a transient 500/429 at the top tier now fails a request that the
-    # router's num_retries used to save. Right: the top tier (the last fallback) gets the router's retries.
+    # RouterConfig.retry_before_escalating: "The top tier always keeps them" (LiteLLM's retries). LiteLLM passes the
+    # request's num_retries=0 on to its fallbacks (router_utils/fallback_event_handlers.run_async_fallback), so the
+    # top tier's fallback entry carries the router's own: a transient 500/429 there is still retried
     with StubServer(Script(status=500)) as small, StubServer(Script(status=500)) as large:
         router = litellm.Router(
             model_list=[
@@ -186,3 +177,32 @@ def test_precall_num_retries_zero_does_not_reach_the_top_tier_fallback() -> None
             asyncio.run(router.acompletion(**data))
         assert len(small.script.requests) == 1  # the bottom tier moves up at once (as intended)
         assert len(large.script.requests) == 3  # the top tier keeps the router's num_retries=2
+
+
+# ------------------------------------------------------------------------------------------ the logging payload
+
+
+async def test_one_spend_log_row_carries_the_decision_the_one_whose_answer_was_delivered() -> None:
+    # As on the provider path (one row per request): a climb over three tiers makes three calls, and only the
+    # call that answered carries the final decision; the other rows keep an empty record (no double counting)
+    fake = FakeProxyRouter({"small": "I cannot help with that.", "mid": "I'm sorry, but I can't.", "large": "Paris."})
+    rt = runtime(fake, tiers=[{"name": "s", "model": "small"}, {"name": "m", "model": "mid"},
+                              {"name": "l", "model": "large"}],
+                 thresholds=[0.5, 0.9], cascade={"validators": [{"name": "refusal"}], "max_escalations": 2})
+    data = {"model": "tiered/w", "messages": [{"role": "user", "content": EASY}], "metadata": dict(KEY)}
+    _, headers = await through_proxy(RouterHeaders(), rt, fake, data)
+    assert (headers["x-router-tier"], headers["x-router-escalations"]) == ("l", "2")
+    rows = {c["model"]: c["metadata"]["spend_logs_metadata"]["tiered_routing"] for c in fake.calls}
+    assert rows["small"] == {} and rows["mid"] == {}
+    assert (rows["large"]["tier"], rows["large"]["escalations"], rows["large"]["cost_usd"]) == ("l", 2, 0.003)
+
+
+async def test_a_cascade_with_a_budget_stays_with_the_provider() -> None:
+    # A budget caps and gates every attempt before it is paid for (runtime._kwargs, CascadeFlow): the pre-call hook
+    # would send an uncapped first call, and a start tier found unaffordable after it would drop a paid answer
+    fake = FakeProxyRouter({"small": "Paris.", "large": "large answer"})
+    rt = runtime(fake, cascade={"validators": [{"name": "refusal"}], "budget_usd": 0.001})
+    hooks = RouterHeaders()
+    data = {"model": "tiered/w", "messages": [{"role": "user", "content": EASY}], "metadata": dict(KEY)}
+    hooks._dispatch_direct(rt, check_chat_request(data), data)
+    assert data["model"] == "tiered/w" and "fallbacks" not in data and not hooks._direct

@@ -102,6 +102,20 @@ def test_an_early_stream_is_not_verified_by_checks_that_never_ran(uninstall: Non
     assert isinstance(decision, dict) and (decision["tier"], decision["verified"]) == ("small", None)
 
 
+def test_an_early_stream_whose_every_tier_failed_a_check_is_reported_unverified(uninstall: None) -> None:
+    # README: the top tier's answer "is returned even if it fails its checks, marked verified: false"; a check that
+    # could not run on the stream (schema) does not turn the refusal check's rejection into "unchecked"
+    lre.install(mocked_ladder(
+        "I cannot help with that.", "I'm sorry, but I can't help with that.",
+        cascade={"validators": [{"name": "schema"}, {"name": "refusal"}], "stream_mode": "early"},
+    ))
+    chunks = list(litellm.completion(model="tiered/w", messages=[{"role": "user", "content": "hi"}],
+                                     response_format=JSON_FORMAT, stream=True))
+    decision = lre.decision_of(chunks[0])
+    assert isinstance(decision, dict) and (decision["tier"], decision["escalations"]) == ("large", 1)
+    assert decision["verified"] is False
+
+
 # ------------------------------------------------------------------------------------------ outages
 
 
