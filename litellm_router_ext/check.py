@@ -213,6 +213,7 @@ def _check_proxy(
     if file is not None:
         _check_router_semantics(file, str(router_path), deployments, report, facts, standalone=False)
         _check_fallbacks(data.get("router_settings") or {}, file, deployments, source, report)
+        _check_precall_hook(data.get("litellm_settings"), file, source, report)
 
 
 def _check_provider(params: Mapping[str, Any], source: str, key: str, facts: ModelFacts, report: Report) -> None:
@@ -250,6 +251,20 @@ def _check_hooks(settings: object, source: str, report: Report) -> None:
     if HEADERS_CALLBACK not in callbacks:
         report.warn(
             f"no x-router-* response headers without the callback; add callbacks: [{HEADERS_CALLBACK}]",
+            file=source,
+            key="litellm_settings.callbacks",
+        )
+
+
+def _check_precall_hook(settings: object, file: RouterFile, source: str, report: Report) -> None:
+    """``dispatch: precall`` happens in the header callback's pre-call hook: without the callback it never does."""
+    callbacks = settings.get("callbacks") if isinstance(settings, Mapping) else None
+    callbacks = [callbacks] if isinstance(callbacks, str) else list(callbacks or [])
+    precall = [r.alias for r in file.routers if r.dispatch == "precall"]
+    if precall and HEADERS_CALLBACK not in callbacks:
+        report.warn(
+            f"router(s) {', '.join(map(repr, precall))} set dispatch: precall, which runs in the callback's pre-call "
+            f"hook: without it every request goes through the tiered provider; add callbacks: [{HEADERS_CALLBACK}]",
             file=source,
             key="litellm_settings.callbacks",
         )

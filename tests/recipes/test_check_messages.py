@@ -99,3 +99,19 @@ def test_quoted_thresholds_a_misspelt_routers_and_a_repeated_tier_model_are_poin
     warnings = [p.message for p in check_config(router, env={}, facts=litellm_facts()).problems
                 if p.severity == "warning"]
     assert any("tiers 'a' and 'b' both name 'gpt-4o'" in w for w in warnings), warnings
+
+
+def test_precall_without_the_header_callback_says_the_routing_will_not_happen(ladder: Path) -> None:
+    import yaml
+
+    router = ladder.with_name("router.yaml")
+    data = yaml.safe_load(router.read_text())
+    data["routers"][0]["dispatch"] = "precall"
+    router.write_text(yaml.safe_dump(data, sort_keys=False))
+    config = yaml.safe_load(ladder.read_text())
+    config["litellm_settings"]["callbacks"] = []
+    ladder.write_text(yaml.safe_dump(config, sort_keys=False))
+    env = {var: "x" for var in ("LITELLM_MASTER_KEY", *load_recipe("openai-ladder").env_vars())}
+    warnings = [p.message for p in check_config(ladder, env=env, facts=litellm_facts()).problems
+                if p.severity == "warning"]
+    assert any("set dispatch: precall" in w and "goes through the tiered provider" in w for w in warnings), warnings
