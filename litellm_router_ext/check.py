@@ -256,6 +256,16 @@ def _check_hooks(settings: object, source: str, report: Report) -> None:
         )
 
 
+def _wrapping_group(model: str, deployments: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
+    """A hint when ``model`` is a deployment's provider model: tiers name the model group that wraps it."""
+    for group, entries in deployments.items():
+        for d in entries:
+            upstream = str((d.get("litellm_params") or {}).get("model", ""))
+            if model in (upstream, upstream.split("/", 1)[-1]):
+                return f"; {model!r} is the model of group {group!r}: a tier names the group"
+    return ""
+
+
 def _check_precall_hook(settings: object, file: RouterFile, source: str, report: Report) -> None:
     """``dispatch: precall`` happens in the header callback's pre-call hook: without the callback it never does."""
     callbacks = settings.get("callbacks") if isinstance(settings, Mapping) else None
@@ -285,7 +295,7 @@ def _check_tier_groups(
             if model not in deployments:
                 report.error(
                     f"tier {tier.get('name')!r} names model group {model!r}, which the proxy's model_list lacks"
-                    + did_you_mean(model, groups),
+                    + (_wrapping_group(model, deployments) or did_you_mean(model, groups)),
                     file=source,
                     key=f"routers[{r}].tiers[{i}].model",
                     allowed=groups,

@@ -115,3 +115,9 @@ def test_precall_without_the_header_callback_says_the_routing_will_not_happen(la
     warnings = [p.message for p in check_config(ladder, env=env, facts=litellm_facts()).problems
                 if p.severity == "warning"]
     assert any("set dispatch: precall" in w and "goes through the tiered provider" in w for w in warnings), warnings
+
+
+def test_a_tier_naming_a_deployments_provider_model_is_pointed_to_its_group(ladder: Path) -> None:
+    _edit(ladder.with_name("router.yaml"), "model: openai-small", "model: gpt-4.1-mini")
+    (problem,) = _errors(ladder)
+    assert "'gpt-4.1-mini' is the model of group 'openai-small': a tier names the group" in problem, problem
