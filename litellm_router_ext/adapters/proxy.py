@@ -253,7 +253,8 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
             quick = not runtime.config.retry_before_escalating and "num_retries" not in data
             if quick:
                 data["num_retries"] = 0  # the tier above is the retry
-            data["fallbacks"] = _fallbacks(runtime, above, params, extra, quick)
+            data["fallbacks"] = [*_same_tier_fallbacks(runtime, decision.model, extra),
+                                 *_fallbacks(runtime, above, params, extra, quick)]
         # Our own key, not litellm_call_id: clients may set that one (x-litellm-call-id) and collide.
         key = uuid.uuid4().hex
         if not isinstance(data.get("metadata"), dict):
@@ -420,6 +421,16 @@ def _attempt_metadata(metadata: Mapping[str, Any], tier: int | None,
     if tier is not None:
         spend[DECISION_KEY] = records.setdefault(tier, {})
     return {**metadata, "spend_logs_metadata": spend}
+
+
+def _same_tier_fallbacks(runtime: TieredRouter, group: str, extra: Mapping[str, Any]) -> list[str | dict[str, Any]]:
+    """The proxy's own fallbacks for the chosen tier's group (a second provider for the same tier): a request's
+    ``fallbacks`` replace the router's for that request in LiteLLM, so they are kept, first. They are not asked
+    for log-probs, whose support this cannot know."""
+    configured = getattr(runtime.router, "fallbacks", None) or []
+    groups = [g for entry in configured if isinstance(entry, Mapping) for g in entry.get(group) or ()]
+    unset = {k: None for k in extra if k in ("logprobs", "top_logprobs")}
+    return [{"model": g, **unset} if unset else g for g in groups if isinstance(g, str)]
 
 
 def _fallbacks(runtime: TieredRouter, above: Sequence[int], params: Mapping[str, Any], extra: Mapping[str, Any],

@@ -206,3 +206,15 @@ async def test_a_cascade_with_a_budget_stays_with_the_provider() -> None:
     data = {"model": "tiered/w", "messages": [{"role": "user", "content": EASY}], "metadata": dict(KEY)}
     hooks._dispatch_direct(rt, check_chat_request(data), data)
     assert data["model"] == "tiered/w" and "fallbacks" not in data and not hooks._direct
+
+
+def test_the_proxys_own_fallbacks_for_the_chosen_tier_are_kept() -> None:
+    # A request's fallbacks replace the router's in LiteLLM; precall adds the tiers above as request fallbacks, so
+    # a second provider configured for the chosen tier (router_settings.fallbacks) must be kept, and tried first
+    fake = FakeProxyRouter({"small": "s", "small-b": "s", "large": "l"})
+    fake.fallbacks = [{"small": ["small-b"]}, {"large": ["large-b"]}]  # type: ignore[attr-defined]
+    rt = runtime(fake)
+    data: dict[str, Any] = {"model": "tiered/w", "messages": [{"role": "user", "content": EASY}]}
+    RouterHeaders()._dispatch_direct(rt, check_chat_request(data), data)
+    assert data["model"] == "small"
+    assert data["fallbacks"] == ["small-b", {"model": "large", "num_retries": 0}]
