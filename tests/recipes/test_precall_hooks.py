@@ -218,3 +218,23 @@ def test_the_proxys_own_fallbacks_for_the_chosen_tier_are_kept() -> None:
     RouterHeaders()._dispatch_direct(rt, check_chat_request(data), data)
     assert data["model"] == "small"
     assert data["fallbacks"] == ["small-b", {"model": "large", "num_retries": 0}]
+
+
+def test_a_same_tier_fallback_serves_before_the_tier_above_in_a_real_router() -> None:
+    with StubServer(Script(status=500)) as small, StubServer(Script(reply="b answer")) as small_b, \
+            StubServer(Script(reply="large answer")) as large:
+        def group(name: str, stub: StubServer) -> dict[str, Any]:
+            return {"model_name": name, "litellm_params": {"model": "openai/gpt-4o-mini", "api_base": stub.base_url,
+                                                           "api_key": "sk-fake", "max_retries": 0}}
+
+        router = litellm.Router(model_list=[group("small", small), group("small-b", small_b), group("large", large)],
+                                fallbacks=[{"small": ["small-b"]}], num_retries=0)
+        rt = TieredRouter(parse_config({
+            "alias": "w", "thresholds": [0.5], "sticky": False, "dispatch": "precall",
+            "tiers": [{"name": "small", "model": "small"}, {"name": "large", "model": "large"}],
+        }).routers[0], router, InMemoryConversationMemory())
+        data: dict[str, Any] = {"model": "tiered/w", "messages": [{"role": "user", "content": EASY}]}
+        RouterHeaders()._dispatch_direct(rt, check_chat_request(data), data)
+        response = asyncio.run(router.acompletion(**data))
+    assert response.choices[0].message.content == "b answer"
+    assert len(small.script.requests) == 1 and not large.script.requests
