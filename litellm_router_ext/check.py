@@ -156,7 +156,7 @@ def _check_router_structure(data: Mapping[str, Any], source: str, report: Report
 
 def _router_path(proxy_path: Path, env: Mapping[str, str]) -> Path:
     explicit = env.get(CONFIG_ENV)
-    return Path(explicit) if explicit else proxy_path.resolve().parent / ROUTER_FILE
+    return Path(explicit) if explicit else proxy_path.parent / ROUTER_FILE  # as the user wrote the config path
 
 
 def _check_proxy(

@@ -121,3 +121,11 @@ def test_a_tier_naming_a_deployments_provider_model_is_pointed_to_its_group(ladd
     _edit(ladder.with_name("router.yaml"), "model: openai-small", "model: gpt-4.1-mini")
     (problem,) = _errors(ladder)
     assert "'gpt-4.1-mini' is the model of group 'openai-small': a tier names the group" in problem, problem
+
+
+def test_the_router_file_is_named_as_the_config_path_was_given(ladder: Path) -> None:
+    # check's lines name both files the way the user wrote the config's path (not one relative, one absolute)
+    given = ladder.parent / "sub" / ".." / ladder.name
+    (ladder.parent / "sub").mkdir()
+    report = check_config(given, env={}, facts=litellm_facts())
+    assert report.checked[-1] == str(given.parent / "router.yaml")
