@@ -246,9 +246,7 @@ def _check_hooks(settings: object, source: str, report: Report) -> None:
             file=source,
             key="litellm_settings.custom_provider_map",
         )
-    callbacks = settings.get("callbacks") or []
-    callbacks = [callbacks] if isinstance(callbacks, str) else list(callbacks)
-    if HEADERS_CALLBACK not in callbacks:
+    if not _has_headers_callback(settings):
         report.warn(
             f"no x-router-* response headers without the callback; add callbacks: [{HEADERS_CALLBACK}]",
             file=source,
@@ -266,12 +264,16 @@ def _wrapping_group(model: str, deployments: Mapping[str, Sequence[Mapping[str, 
     return ""
 
 
+def _has_headers_callback(settings: object) -> bool:
+    """``litellm_settings.callbacks`` (one name or a list) lists the header callback."""
+    callbacks = settings.get("callbacks") if isinstance(settings, Mapping) else None
+    return HEADERS_CALLBACK in ([callbacks] if isinstance(callbacks, str) else list(callbacks or []))
+
+
 def _check_precall_hook(settings: object, file: RouterFile, source: str, report: Report) -> None:
     """``dispatch: precall`` happens in the header callback's pre-call hook: without the callback it never does."""
-    callbacks = settings.get("callbacks") if isinstance(settings, Mapping) else None
-    callbacks = [callbacks] if isinstance(callbacks, str) else list(callbacks or [])
     precall = [r.alias for r in file.routers if r.dispatch == "precall"]
-    if precall and HEADERS_CALLBACK not in callbacks:
+    if precall and not _has_headers_callback(settings):
         report.warn(
             f"router(s) {', '.join(map(repr, precall))} set dispatch: precall, which runs in the callback's pre-call "
             f"hook: without it every request goes through the tiered provider; add callbacks: [{HEADERS_CALLBACK}]",
