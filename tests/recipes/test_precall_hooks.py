@@ -65,6 +65,12 @@ def runtime(router: Any, **overrides: Any) -> TieredRouter:
     return TieredRouter(parse_config(config).routers[0], router, InMemoryConversationMemory())
 
 
+def stub_group(name: str, stub: StubServer) -> dict[str, Any]:
+    """A model group of a real ``litellm.Router`` on a stub (the OpenAI client's own retries off)."""
+    return {"model_name": name, "litellm_params": {"model": "openai/gpt-4o-mini", "api_base": stub.base_url,
+                                                   "api_key": "sk-fake", "max_retries": 0}}
+
+
 async def through_proxy(hooks: RouterHeaders, rt: TieredRouter, fake: FakeProxyRouter,
                         data: dict[str, Any]) -> tuple[Any, dict[str, str]]:
     """What the proxy does for one non-streamed request: pre-call hook, its call, success hook, headers hook."""
@@ -156,19 +162,9 @@ def test_precall_num_retries_zero_does_not_reach_the_top_tier_fallback() -> None
     # request's num_retries=0 on to its fallbacks (router_utils/fallback_event_handlers.run_async_fallback), so the
     # top tier's fallback entry carries the router's own: a transient 500/429 there is still retried
     with StubServer(Script(status=500)) as small, StubServer(Script(status=500)) as large:
-        router = litellm.Router(
-            model_list=[
-                {"model_name": "small", "litellm_params": {"model": "openai/gpt-4o-mini", "api_base": small.base_url,
-                                                           "api_key": "sk-fake", "max_retries": 0}},
-                {"model_name": "large", "litellm_params": {"model": "openai/gpt-4o", "api_base": large.base_url,
-                                                           "api_key": "sk-fake", "max_retries": 0}},
-            ],
-            num_retries=2, retry_after=0, allowed_fails=100,
-        )
-        rt = TieredRouter(parse_config({
-            "alias": "w", "thresholds": [0.5], "sticky": False, "dispatch": "precall",
-            "tiers": [{"name": "small", "model": "small"}, {"name": "large", "model": "large"}],
-        }).routers[0], router, InMemoryConversationMemory())
+        router = litellm.Router(model_list=[stub_group("small", small), stub_group("large", large)],
+                                num_retries=2, retry_after=0, allowed_fails=100)
+        rt = runtime(router)
         data: dict[str, Any] = {"model": "tiered/w", "messages": [{"role": "user", "content": EASY}]}
         RouterHeaders()._dispatch_direct(rt, check_chat_request(data), data)
         assert data["model"] == "small" and data["num_retries"] == 0
@@ -223,16 +219,9 @@ def test_the_proxys_own_fallbacks_for_the_chosen_tier_are_kept() -> None:
 def test_a_same_tier_fallback_serves_before_the_tier_above_in_a_real_router() -> None:
     with StubServer(Script(status=500)) as small, StubServer(Script(reply="b answer")) as small_b, \
             StubServer(Script(reply="large answer")) as large:
-        def group(name: str, stub: StubServer) -> dict[str, Any]:
-            return {"model_name": name, "litellm_params": {"model": "openai/gpt-4o-mini", "api_base": stub.base_url,
-                                                           "api_key": "sk-fake", "max_retries": 0}}
-
-        router = litellm.Router(model_list=[group("small", small), group("small-b", small_b), group("large", large)],
-                                fallbacks=[{"small": ["small-b"]}], num_retries=0)
-        rt = TieredRouter(parse_config({
-            "alias": "w", "thresholds": [0.5], "sticky": False, "dispatch": "precall",
-            "tiers": [{"name": "small", "model": "small"}, {"name": "large", "model": "large"}],
-        }).routers[0], router, InMemoryConversationMemory())
+        groups = [stub_group("small", small), stub_group("small-b", small_b), stub_group("large", large)]
+        router = litellm.Router(model_list=groups, fallbacks=[{"small": ["small-b"]}], num_retries=0)
+        rt = runtime(router)
         data: dict[str, Any] = {"model": "tiered/w", "messages": [{"role": "user", "content": EASY}]}
         RouterHeaders()._dispatch_direct(rt, check_chat_request(data), data)
         response = asyncio.run(router.acompletion(**data))
