@@ -150,6 +150,25 @@ class Proxy:
         return records
 
 
+def local_slm_env(local: Stub, frontier: Stub) -> dict[str, str]:
+    """The `local-slm` recipe's environment with both tiers on stubs."""
+    return {"LOCAL_SLM_API_BASE": local.base_url, "OPENAI_API_BASE": frontier.base_url, "OPENAI_API_KEY": "sk-fake"}
+
+
+def dispatch_precall(proxy: Proxy, *, cascade: bool) -> None:
+    """Switch the proxy's routers to ``dispatch: precall``, keeping or dropping their cascade (the router config
+    is read on the first request)."""
+    router_file = proxy.folder / "router.yaml"
+    config = yaml.safe_load(router_file.read_text())
+    for router in config["routers"]:
+        if cascade:
+            assert router["cascade"]["validators"]
+        else:
+            router.pop("cascade", None)
+        router["dispatch"] = "precall"
+    router_file.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
 def start_proxy(tmp: Path, recipe: str, env: Mapping[str, str]) -> Proxy:
     """Install ``recipe`` into ``tmp`` as a new user would, add a capturing callback, start `litellm --config`."""
     installed = install_recipe(recipe, tmp)

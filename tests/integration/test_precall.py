@@ -9,9 +9,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 
-from .conftest import Process, Proxy, Stub, start_proxy, start_stub
+from .conftest import Process, Proxy, Stub, dispatch_precall, local_slm_env, start_proxy, start_stub
 from .test_proxy import EASY, HARD, chat, content
 
 pytestmark = pytest.mark.integration
@@ -28,17 +27,9 @@ def stubs(module_tmp: Path, processes: list[Process]) -> tuple[Stub, Stub]:
 
 @pytest.fixture(scope="module")
 def precall(module_tmp: Path, processes: list[Process], stubs: tuple[Stub, Stub]) -> Proxy:
-    local, frontier = stubs
-    env = {"LOCAL_SLM_API_BASE": local.base_url, "OPENAI_API_BASE": frontier.base_url, "OPENAI_API_KEY": "sk-fake"}
-    proxy = start_proxy(module_tmp / "precall", "local-slm", env)
+    proxy = start_proxy(module_tmp / "precall", "local-slm", local_slm_env(*stubs))
     processes.append(proxy.process)
-    # The router config is read on the first request: switch the recipe's router to pre-call dispatch.
-    router_file = proxy.folder / "router.yaml"
-    config = yaml.safe_load(router_file.read_text())
-    for router in config["routers"]:
-        router.pop("cascade", None)
-        router["dispatch"] = "precall"
-    router_file.write_text(yaml.safe_dump(config, sort_keys=False))
+    dispatch_precall(proxy, cascade=False)
     return proxy
 
 

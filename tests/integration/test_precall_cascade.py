@@ -9,9 +9,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 
-from .conftest import Process, Proxy, Stub, start_proxy, start_stub
+from .conftest import Process, Proxy, Stub, dispatch_precall, local_slm_env, start_proxy, start_stub
 from .test_proxy import EASY, chat, content
 
 pytestmark = pytest.mark.integration
@@ -32,17 +31,9 @@ def stubs(module_tmp: Path, processes: list[Process]) -> tuple[Stub, Stub]:
 
 @pytest.fixture(scope="module")
 def proxy(module_tmp: Path, processes: list[Process], stubs: tuple[Stub, Stub]) -> Proxy:
-    local, frontier = stubs
-    env = {"LOCAL_SLM_API_BASE": local.base_url, "OPENAI_API_BASE": frontier.base_url, "OPENAI_API_KEY": "sk-fake"}
-    started = start_proxy(module_tmp / "pcc", "local-slm", env)
+    started = start_proxy(module_tmp / "pcc", "local-slm", local_slm_env(*stubs))
     processes.append(started.process)
-    # The recipe's router keeps its cascade (refusal + log-prob gate) and is dispatched before the call.
-    router_file = started.folder / "router.yaml"
-    config = yaml.safe_load(router_file.read_text())
-    for router in config["routers"]:
-        assert router["cascade"]["validators"]
-        router["dispatch"] = "precall"
-    router_file.write_text(yaml.safe_dump(config, sort_keys=False))
+    dispatch_precall(started, cascade=True)  # the recipe's refusal + log-prob gate, checked after the call
     return started
 
 

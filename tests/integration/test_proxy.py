@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import Process, Proxy, Stub, start_proxy, start_stub
+from .conftest import Process, Proxy, Stub, local_slm_env, start_proxy, start_stub
 
 pytestmark = pytest.mark.integration
 
@@ -53,8 +53,7 @@ def frontier(module_tmp: Path, processes: list[Process]) -> Stub:
 
 @pytest.fixture(scope="module")
 def proxy(module_tmp: Path, processes: list[Process], local: Stub, frontier: Stub) -> Proxy:
-    env = {"LOCAL_SLM_API_BASE": local.base_url, "OPENAI_API_BASE": frontier.base_url, "OPENAI_API_KEY": "sk-fake"}
-    p = start_proxy(module_tmp / "local-slm", "local-slm", env)
+    p = start_proxy(module_tmp / "local-slm", "local-slm", local_slm_env(local, frontier))
     processes.append(p.process)
     print(f"\nproxy (local-slm) ready in {p.startup_s:.1f} s")
     return p

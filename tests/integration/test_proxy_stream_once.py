@@ -18,7 +18,7 @@ import yaml
 
 from litellm_router_ext.recipes import install_recipe
 
-from .conftest import Process, Proxy, Stub, start_proxy_config, start_stub
+from .conftest import Process, Proxy, Stub, local_slm_env, start_proxy_config, start_stub
 from .test_proxy import HARD, ROUTER_HEADERS
 
 pytestmark = pytest.mark.integration
@@ -31,7 +31,7 @@ def proxy(module_tmp: Path, processes: list[Process]) -> Proxy:
     local: Stub = start_stub(module_tmp, "once-local", "--reply", "local answer", "--logprob", "-0.05")
     frontier: Stub = start_stub(module_tmp, "once-frontier", "--reply", "frontier answer in four words")
     processes.extend([local.process, frontier.process])
-    env = {"LOCAL_SLM_API_BASE": local.base_url, "OPENAI_API_BASE": frontier.base_url, "OPENAI_API_KEY": "sk-fake"}
+    env = local_slm_env(local, frontier)
     installed = install_recipe("local-slm", module_tmp / "once")
     # A second router, `live`, whose streams are relayed, not buffered (no cascade), served as model `live`.
     router_file = installed.proxy_config.with_name("router.yaml")
