@@ -250,9 +250,10 @@ class RouterHeaders(CustomLogger):  # type: ignore[misc]  # LiteLLM ships no typ
         data.update(extra)
         if above and "fallbacks" not in data:
             # A provider outage escalates through LiteLLM's own fallbacks, each with its own tier's settings.
-            quick = not runtime.config.retry_before_escalating and "num_retries" not in data
+            retries = runtime.attempt_retries(decision.tier_index, above[-1])
+            quick = retries is not None and "num_retries" not in data
             if quick:
-                data["num_retries"] = 0  # the tier above is the retry
+                data["num_retries"] = retries
             data["fallbacks"] = [*_same_tier_fallbacks(runtime, decision.model, extra),
                                  *_fallbacks(runtime, above, params, extra, quick)]
         # Our own key, not litellm_call_id: clients may set that one (x-litellm-call-id) and collide.
@@ -440,8 +441,9 @@ def _fallbacks(runtime: TieredRouter, above: Sequence[int], params: Mapping[str,
     out: list[str | dict[str, Any]] = []
     for i in above:
         target: dict[str, Any] = {"model": runtime.config.tiers[i].model}
-        if quick:
-            target["num_retries"] = runtime.router_retries if i == above[-1] else 0
+        if quick:  # LiteLLM hands the request's num_retries on to its fallbacks: each entry says its own
+            retries = runtime.attempt_retries(i, above[-1])
+            target["num_retries"] = runtime.router_retries if retries is None else retries
         own = runtime.check_kwargs(i, params)
         target.update({k: None for k in extra if k not in own})
         out.append(target if len(target) > 1 else target["model"])

@@ -194,6 +194,12 @@ class TieredRouter:
         """LiteLLM's ``num_retries`` for this runtime's router (what the top tier keeps)."""
         return int(getattr(self.router, "num_retries", None) or 0)
 
+    def attempt_retries(self, index: int, top: int) -> int | None:
+        """``num_retries`` for an attempt at tier ``index`` when ``top`` is the highest tier that may serve the
+        request: 0 below it (the tier above is the retry; no back-off), None to keep LiteLLM's (the top tier, or
+        ``retry_before_escalating``)."""
+        return None if self.config.retry_before_escalating or index >= top else 0
+
     def check_kwargs(self, index: int, params: Mapping[str, Any]) -> dict[str, Any]:
         """What the checks of a whole answer need from tier ``index`` beyond the caller's ``params``: log-probs for
         a log-prob check, extra samples for an agreement check."""
@@ -225,8 +231,9 @@ class TieredRouter:
             kwargs.update(self.check_kwargs(step.index, run.params))
         if run.call_metadata is not None:
             kwargs["metadata"] = run.call_metadata(step.index)
-        if not self.config.retry_before_escalating and run.eligible and step.index < run.eligible[-1]:
-            kwargs.setdefault("num_retries", 0)  # a tier above is the retry: no back-off on this one
+        retries = self.attempt_retries(step.index, run.eligible[-1]) if run.eligible else None
+        if retries is not None:
+            kwargs.setdefault("num_retries", retries)
         price = self._prices[step.index]
         if self.cascade.budget_usd is not None and price is not None and price[1] > 0:
             # Cap the answer length so this attempt cannot spend past the request's budget.
