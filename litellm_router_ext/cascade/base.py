@@ -13,7 +13,7 @@ import contextlib
 import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, TypeGuard, runtime_checkable
 
 from ..types import RequestView, Verdict
 
@@ -49,14 +49,19 @@ def tool_calls_text(calls: Iterable[tuple[str, object]]) -> str:
     return json.dumps(out, ensure_ascii=False)
 
 
+def is_tool_calls(value: object) -> TypeGuard[list[dict[str, Any]]]:
+    """True for a non-empty list shaped as ``tool_calls_text`` writes it (each item a name and its arguments)."""
+    return isinstance(value, list) and bool(value) and all(
+        isinstance(c, dict) and set(c) == {"name", "arguments"} and isinstance(c["name"], str) for c in value)
+
+
 def tool_calls_of_text(text: str) -> tuple[Mapping[str, Any], ...]:
     """The OpenAI-style tool calls written by ``tool_calls_text``; () for any other text."""
     try:
         calls = json.loads(text) if text.lstrip().startswith("[") else None
     except ValueError:
         return ()
-    if not isinstance(calls, list) or not calls or not all(
-            isinstance(c, dict) and set(c) == {"name", "arguments"} and isinstance(c["name"], str) for c in calls):
+    if not is_tool_calls(calls):
         return ()
     return tuple({"id": f"call_{i}", "type": "function", "function": {
         "name": c["name"], "arguments": c["arguments"] if isinstance(c["arguments"], str)

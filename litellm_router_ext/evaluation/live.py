@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Literal
 
-from ..cascade.base import tool_calls_text
+from ..cascade.base import is_tool_calls, tool_calls_text
 from ..cascade.validators.structured import extract_json_text
 from ..errors import DatasetError
 from .dataset import EvalItem
@@ -115,25 +115,18 @@ def _json_value(text: str) -> tuple[bool, object]:
     return True, _decoded_calls(value)
 
 
-def _calls(value: object) -> bool:
-    return isinstance(value, list) and bool(value) and all(
-        isinstance(c, dict) and set(c) == {"name", "arguments"} for c in value)
-
-
 def _decoded_calls(value: object) -> object:
     """Tool calls with JSON-string arguments decoded (OpenAI sends them as strings), by the rule answers are
     written with (``tool_calls_text``); anything else as it is."""
-    if not _calls(value):
+    if not is_tool_calls(value):
         return value
-    assert isinstance(value, list)
     return json.loads(tool_calls_text((c["name"], c["arguments"]) for c in value))
 
 
 def same_json(a: object, b: object) -> bool:
     """Equal JSON values with strict types: key order is free, but "42" is not 42 and true is not 1. Two lists
     of tool calls are equal in any order (parallel calls have none)."""
-    if _calls(a) and _calls(b):
-        assert isinstance(a, list) and isinstance(b, list)
+    if is_tool_calls(a) and is_tool_calls(b):
         rest = list(b)
         for call in a:
             match = next((i for i, other in enumerate(rest) if same_json(call, other)), None)

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from litellm_router_ext.cascade.base import tool_calls_text
+from litellm_router_ext.cascade.base import is_tool_calls, tool_calls_of_text, tool_calls_text
 from litellm_router_ext.cli import main
 from litellm_router_ext.config import CascadeConfig, RouterConfig, ScorerConfig, TierConfig, ValidatorConfig
 from litellm_router_ext.evaluation.cascade import replay
@@ -238,3 +238,12 @@ def test_docs_validators_md_shows_defaults_as_they_are_written_in_yaml() -> None
     row = next(line for line in doc.splitlines() if line.startswith("| `final_pattern` |"))
     shown = row.split(" | ")[2].strip("`").strip("'")
     assert shown == ArithmeticParams.model_fields["final_pattern"].default
+
+
+def test_scoring_and_replay_read_the_same_lists_as_tool_calls() -> None:
+    # One predicate for both: a list the replay would not turn into calls is not scored as calls either.
+    calls = json.loads(tool_calls_text([("weather", '{"city": "Paris"}')]))
+    assert is_tool_calls(calls) and tool_calls_of_text(json.dumps(calls))
+    nameless = [{"name": None, "arguments": {}}]
+    assert not is_tool_calls(nameless) and tool_calls_of_text(json.dumps(nameless)) == ()
+    assert not is_tool_calls([]) and not is_tool_calls([{"name": "f"}])
