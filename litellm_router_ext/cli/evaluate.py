@@ -181,7 +181,7 @@ def eval_command(data: Path | None, prices: Path | None, tiers: str | None, outp
     from ..evaluation.plot import write_plot
     from ..evaluation.replay import evaluate
     from ..evaluation.report import render_eval
-    from ..evaluation.routers import LITELLM_NAMES, build_router, setup_warnings
+    from ..evaluation.routers import LITELLM_NAMES, build_routers, setup_warnings
 
     started = time.perf_counter()
     with user_errors():
@@ -190,7 +190,7 @@ def eval_command(data: Path | None, prices: Path | None, tiers: str | None, outp
         # With no --router, show what the package offers next to what LiteLLM ships: our two scorers and its two.
         baselines = baselines or not routers
         specs = list(dict.fromkeys([*(routers or DEFAULT_ROUTERS), *(LITELLM_NAMES if baselines else ())]))
-        replayed = [build_router(spec, table.items, table.tiers) for spec in specs]
+        replayed = build_routers(specs, table.items, table.tiers)
         report = evaluate(table, replayed, bootstrap=bootstrap, seed=seed, worst=worst,
                           data=loaded.data if split == "all" else f"{loaded.data} [{split} split]")
         report.seconds = time.perf_counter() - started

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -140,6 +140,15 @@ def build_router(spec: str, items: Sequence[EvalItem], tiers: Sequence[str], *,
              "check that the order matches",) if renamed else ()
     return ReplayRouter(config.alias, config_scores(config, items), tuple(config.thresholds), config, path,
                         notes=(*notes, *in_sample_notes(config, items)))
+
+
+def build_routers(specs: Sequence[str], items: Sequence[EvalItem], tiers: Sequence[str]) -> list[ReplayRouter]:
+    """``build_router`` for each spec, each under a name of its own: a config router whose alias another router
+    also goes by is named by its spec (``old.yaml``, ``new.yaml#prod``), so two versions of one config compare."""
+    routers = [build_router(spec, items, tiers) for spec in specs]
+    taken = [r.name for r in routers]
+    return [replace(r, name=spec) if r.source is not None and taken.count(r.name) > 1 else r
+            for r, spec in zip(routers, specs, strict=True)]
 
 
 def in_sample_notes(config: RouterConfig, items: Sequence[EvalItem]) -> tuple[str, ...]:

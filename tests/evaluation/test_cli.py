@@ -239,3 +239,21 @@ def test_a_router_configs_tiers_are_the_ladder_when_the_file_has_them(tmp_path: 
     backwards = replay(["strong", "mid", "cheap"])
     assert backwards["tiers"] == ["strong", "mid", "cheap"]
     assert [n.split(":")[0] for n in backwards["notes"]] == ["the ladder is not cheapest first"] * 2
+
+
+def test_two_versions_of_one_config_are_told_apart(small_set: Path, tmp_path: Path):
+    # Comparing an edited router.yaml with the one in production: same alias, so both rows were named 'r'.
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(yaml.safe_dump(ROUTER))
+    new.write_text(yaml.safe_dump({"routers": [{**ROUTER["routers"][0], "thresholds": [0.2]}]}))
+    out = tmp_path / "out.json"
+    result = _run("eval", "--data", str(small_set), "--router", str(old), "--router", f"{new}#r",
+                  "--router", "heuristic", "--bootstrap", "0", "--quiet", "--json", str(out))
+    assert result.exit_code == 0, result.output
+    rows = {r["router"]: r for r in json.loads(out.read_text())["results"]}
+    assert {str(old), f"{new}#r", "heuristic"} <= set(rows) and "r" not in rows
+    assert rows[str(old)]["shares"] != rows[f"{new}#r"]["shares"]  # each row is its own config's routing
+    alone = tmp_path / "alone.json"
+    assert _run("eval", "--data", str(small_set), "--router", str(old), "--bootstrap", "0", "--quiet",
+                "--json", str(alone)).exit_code == 0
+    assert "r" in {r["router"] for r in json.loads(alone.read_text())["results"]}  # no clash: still its alias
