@@ -27,6 +27,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import zipfile
 import zlib
 from bisect import bisect_right
 from collections.abc import Sequence
@@ -330,8 +331,9 @@ class DifficultyModel:
             reason = "not an .npz archive" if "pickle" in str(exc) else str(exc)  # numpy's hint would mislead
             raise ArtifactError(f"{p}: not a learned-scorer artifact ({reason}); "
                                 "pass the .npz written by `litellm-router train`") from None
-        except (KeyError, IndexError, OSError, UnicodeDecodeError) as exc:
-            raise ArtifactError(f"{p}: not a learned-scorer artifact ({exc}); "
+        except (KeyError, IndexError, OSError, UnicodeDecodeError, EOFError, zipfile.BadZipFile) as exc:
+            # EOFError: an empty file; BadZipFile: one cut short (a copy or a train run that did not finish)
+            raise ArtifactError(f"{p}: not a learned-scorer artifact ({type(exc).__name__}: {exc}); "
                                 "pass the .npz written by `litellm-router train`") from None
 
 

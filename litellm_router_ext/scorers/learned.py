@@ -10,6 +10,7 @@ pure Python (about 85 microseconds median).
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -24,9 +25,18 @@ def default_artifact_path() -> Path:
     return Path(str(resources.files("litellm_router_ext") / "data" / "learned" / DEFAULT_ARTIFACT))
 
 
-@lru_cache(maxsize=8)
 def _load(path: str) -> DifficultyModel:
-    # Routers sharing one artifact share one loaded model; artifacts are immutable once written.
+    """The artifact at ``path`` as it is now: routers sharing one artifact share one loaded model, and a file
+    rewritten in place (``train --out`` to the same path, then ``install`` again) is read afresh."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return DifficultyModel.load(path)  # names the file and the fix
+    return _load_version(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _load_version(path: str, mtime_ns: int, size: int) -> DifficultyModel:
     return DifficultyModel.load(path)
 
 
