@@ -36,7 +36,6 @@ left out of training (mean +0.03 APGR), which is why the shipped artifact uses 0
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -45,9 +44,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DatasetError, RequestError
+from ..errors import DatasetError
+from ..evaluation.dataset import load_eval_set
 from ..evaluation.metrics import interval
-from ..types import content_text
 from .features import DENSE_NAMES
 from .litellm_rules import load_rules
 from .model import (
@@ -67,6 +66,7 @@ from .trees import DEFAULT_TREES, TreeParams
 from .vectors import WordVectors, load_word_vectors
 
 GAIN_SHARE = 0.8
+MIN_EXAMPLES = 10  # the least `train` fits a model on (and never fewer than one per fold)
 SOURCE_CAP = 2000
 
 
@@ -94,52 +94,49 @@ def read_examples(paths: Sequence[str | Path], tiers: tuple[tuple[str, ...], ...
 
 def count_examples(paths: Sequence[str | Path],
                    tiers: tuple[tuple[str, ...], ...]) -> tuple[list[Example], int]:
-    """``read_examples``, and how many records it left out (no score for some tier)."""
+    """``read_examples``, and how many records it left out (no score for some tier).
+
+    Each file is read as ``eval`` reads it (``load_eval_set``: a bad score or field names its file, line and
+    key), and an id seen twice, in one file or across files, is refused: a repeated record would sit in a
+    training fold and a test fold at once and inflate the cross-validated figures.
+    """
     out: list[Example] = []
     skipped = 0
+    first_seen: dict[str, tuple[str, int]] = {}
     for path in paths:
-        p = Path(path)
-        try:
-            lines = p.read_text(encoding="utf-8").split("\n")  # not splitlines(): U+2028 may sit inside a JSON string
-        except FileNotFoundError:
-            raise DatasetError("file not found; pass an eval-set JSONL file", file=str(p)) from None
-        for no, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DatasetError(f"invalid JSON ({exc.msg})", file=str(p), line=no) from None
-            if not isinstance(rec, dict):
-                raise DatasetError("each line must be a JSON object", file=str(p), line=no)
-            text = _last_user_text(rec.get("messages"), str(p), no)
-            outcomes = rec.get("outcomes")
-            if not isinstance(outcomes, dict):
-                raise DatasetError("'outcomes' must be an object {model: {score: ...}}", file=str(p), line=no,
-                                   field="outcomes")
+        eval_set = load_eval_set(path)
+        for item in eval_set.items:
+            if item.id in first_seen:
+                file, line = first_seen[item.id]
+                raise DatasetError(f"duplicate id {item.id!r} (first in {file}, line {line}); each record is one "
+                                   "training example: pass each file once and drop repeated records",
+                                   file=eval_set.path, line=item.line, field="id")
+            first_seen[item.id] = (eval_set.path, item.line)
+            if not any(m.get("role") == "user" for m in item.messages):
+                raise DatasetError("no user message: the learned scorer reads the last one",
+                                   file=eval_set.path, line=item.line, field="messages")
             scores: list[float] = []
             for tier in tiers:
-                vals = [float(outcomes[m]["score"]) for m in tier
-                        if isinstance(outcomes.get(m), dict) and outcomes[m].get("score") is not None]
+                vals = [item.outcomes[m].score for m in tier if m in item.outcomes]
                 if not vals:
                     skipped += 1
                     break
                 scores.append(sum(vals) / len(vals))
             else:
-                out.append(Example(str(rec.get("source") or p.stem), text, tuple(scores)))
+                out.append(Example(item.source or Path(eval_set.path).stem, item.prompt_text, tuple(scores)))
     return out, skipped
 
 
-def _last_user_text(messages: object, file: str, line: int) -> str:
-    if not isinstance(messages, list) or not messages:
-        raise DatasetError("'messages' must be a non-empty list", file=file, line=line, field="messages")
-    for m in reversed(messages):
-        if isinstance(m, dict) and m.get("role") == "user":
-            try:
-                return content_text(m.get("content"))
-            except RequestError as exc:
-                raise DatasetError(f"the last user message: {exc}", file=file, line=line, field="messages") from None
-    raise DatasetError("no user message", file=file, line=line, field="messages")
+def _too_few(paths: Sequence[str | Path], tiers: tuple[tuple[str, ...], ...], usable: int,
+             needed: int) -> DatasetError:
+    """The error for too few usable records, naming any tier model that no record scores."""
+    present = sorted({m for path in paths for item in load_eval_set(path).items for m in item.outcomes})
+    missing = [m for tier in tiers for m in tier if m not in present]
+    why = (f"no record scores {', '.join(map(repr, missing))}; the files score {', '.join(present)}"
+           if missing else "add records, or lower --folds")
+    return DatasetError(f"{usable} usable records, and training needs at least {needed} (each record needs a score "
+                        f"for a model of every tier: {' | '.join('+'.join(t) for t in tiers)}); {why}",
+                        file=", ".join(map(str, paths)))
 
 
 def average_rank(values: np.ndarray) -> np.ndarray:
@@ -257,10 +254,8 @@ def train(
         raise ValueError(f"litellm_prior must be in [0, 1]; got {litellm_prior}")
     start = time.perf_counter()
     examples, skipped = count_examples(paths, tiers)
-    if len(examples) < max(10, folds):
-        raise DatasetError(f"only {len(examples)} usable records (each needs a score for every tier "
-                           f"{'/'.join('+'.join(t) for t in tiers)}); check --tiers against the outcome model ids",
-                           file=", ".join(map(str, paths)))
+    if len(examples) < max(MIN_EXAMPLES, folds):
+        raise _too_few(paths, tiers, len(examples), max(MIN_EXAMPLES, folds))
     vecs = vectors or load_word_vectors()
     others = model == "auto" and folds >= 2 and len(examples) >= min_examples  # auto tries every form
     grams = model == "ngrams" or others

@@ -1,0 +1,123 @@
+"""`train` reads its data as `eval` does, and a retrained or damaged artifact is read as it is now.
+
+From a new user's walk through training a predictor on their own outcomes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import litellm
+import pytest
+from click.testing import CliRunner, Result
+
+import litellm_router_ext
+from litellm_router_ext.cli import main
+from litellm_router_ext.scorers.learned import default_artifact_path
+
+SMALL, BIG = "openai/gpt-4o-mini", "openai/gpt-4o"
+TIERS = f"{SMALL},{BIG}"
+
+
+def _records(n: int = 40) -> list[dict]:
+    """Long arithmetic prompts need the big model, short chat does not."""
+    out = []
+    for i in range(n):
+        hard = i % 2 == 0
+        text = (f"A train leaves at {i}:15 and travels {3 * i + 7} km at {40 + i} km/h, then waits {i % 5} "
+                f"minutes and goes {2 * i + 1} km more. When does it arrive? Show each step." if hard
+                else f"Say hello to my friend number {i}.")
+        out.append({"id": f"mine-{i}", "source": "mine", "messages": [{"role": "user", "content": text}],
+                    "outcomes": {SMALL: {"score": 0.0 if hard else 1.0}, BIG: {"score": 1.0}}})
+    return out
+
+
+def _write(path: Path, records: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def _train(*args: str) -> Result:
+    return CliRunner().invoke(main, ["train", *args], catch_exceptions=False)
+
+
+@pytest.mark.parametrize("bad", ["1", 5, -1, float("nan"), True, "abc", "BARE"])
+def test_a_bad_outcome_is_refused_with_its_file_line_and_key(tmp_path: Path, bad: object) -> None:
+    records = _records()
+    if bad == "BARE":  # an outcome that is a bare number, not {"score": ...}
+        records[5]["outcomes"][BIG] = 1.0
+    else:
+        records[5]["outcomes"][BIG]["score"] = bad
+    data = _write(tmp_path / "evals.jsonl", records)
+    result = _train("--data", str(data), "--tiers", TIERS, "--out", str(tmp_path / "a.npz"), "--folds", "0")
+    assert result.exit_code != 0 and not (tmp_path / "a.npz").exists()
+    assert "evals.jsonl:6" in result.output and f"outcomes.{BIG}" in result.output, result.output
+
+
+def test_a_record_passed_twice_is_refused_not_counted_in_both_folds(tmp_path: Path) -> None:
+    records = _records()
+    data = _write(tmp_path / "evals.jsonl", records)
+    once = _train("--data", str(data), "--tiers", TIERS, "--out", str(tmp_path / "a.npz"), "--folds", "3")
+    assert once.exit_code == 0, once.output
+    twice = _train("--data", str(data), "--data", str(data), "--tiers", TIERS, "--out", str(tmp_path / "b.npz"))
+    assert twice.exit_code != 0 and "duplicate id 'mine-0'" in twice.output, twice.output
+    repeated = _write(tmp_path / "repeated.jsonl", [*records, records[3]])
+    inside = _train("--data", str(repeated), "--tiers", TIERS, "--out", str(tmp_path / "c.npz"))
+    assert inside.exit_code != 0 and "repeated.jsonl:41" in inside.output and "mine-3" in inside.output
+
+
+def test_too_few_records_says_the_minimum_and_which_tier_model_no_record_scores(tmp_path: Path) -> None:
+    few = _train("--data", str(_write(tmp_path / "few.jsonl", _records(5))), "--tiers", TIERS,
+                 "--out", str(tmp_path / "a.npz"), "--folds", "0")
+    assert few.exit_code != 0 and "5 usable records" in few.output and "at least 10" in few.output, few.output
+    assert "no record scores" not in few.output  # both tiers are there: the count is the problem
+    typo = _train("--data", str(_write(tmp_path / "evals.jsonl", _records())), "--tiers", f"{SMALL},openai/gpt4o",
+                  "--out", str(tmp_path / "b.npz"))
+    assert typo.exit_code != 0 and "no record scores 'openai/gpt4o'" in typo.output, typo.output
+    assert f"the files score {BIG}, {SMALL}" in typo.output
+
+
+def _router(artifact: Path) -> dict:
+    tiers = [{"name": "s", "model": "s"}, {"name": "l", "model": "l"}]
+    deployments = [{"model_name": name, "litellm_params": {"model": model, "mock_response": name, "api_key": "x"}}
+                   for name, model in (("s", SMALL), ("l", BIG))]
+    return {"routers": [{"alias": "mine", "tiers": tiers, "thresholds": {"l": 0.5},
+                         "scorers": [{"name": "learned", "params": {"artifact": str(artifact)}}]}],
+            "model_list": deployments}
+
+
+def _difficulty(artifact: Path) -> float:
+    litellm_router_ext.install(_router(artifact))
+    try:
+        response = litellm.completion(model="tiered/mine",
+                                      messages=[{"role": "user", "content": "Say hello to my friend number 7."}])
+        decision = litellm_router_ext.decision_of(response)
+        assert decision is not None
+        return float(decision["difficulty"])
+    finally:
+        litellm_router_ext.uninstall()
+
+
+def test_install_again_after_retraining_to_the_same_path_reads_the_new_artifact(tmp_path: Path) -> None:
+    trained = tmp_path / "trained.npz"
+    data = _write(tmp_path / "evals.jsonl", _records())
+    assert _train("--data", str(data), "--tiers", TIERS, "--out", str(trained), "--folds", "0").exit_code == 0
+    mine = tmp_path / "mine.npz"
+    shutil.copy(default_artifact_path(), mine)
+    shipped = _difficulty(mine)
+    shutil.copy(trained, mine)  # `train --out mine.npz` again, then install again, in one notebook
+    assert _difficulty(mine) == pytest.approx(_difficulty(trained)) != pytest.approx(shipped)
+
+
+@pytest.mark.parametrize("content", [b"", b"PK\x03\x04" + b"\x00" * 40], ids=["empty", "cut short"])
+def test_a_damaged_artifact_is_named_with_the_fix(tmp_path: Path, content: bytes) -> None:
+    bad = tmp_path / "damaged.npz"
+    bad.write_bytes(content)
+    try:
+        with pytest.raises(litellm_router_ext.ArtifactError, match=re.escape(str(bad)) + ".*litellm-router train"):
+            litellm_router_ext.install(_router(bad))
+    finally:
+        litellm_router_ext.uninstall()
