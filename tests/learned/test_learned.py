@@ -121,7 +121,7 @@ def test_config_artifact_paths_are_relative_to_the_config_file(synthetic: Path, 
 
 
 def test_train_rejects_tiers_missing_from_data(synthetic: Path) -> None:
-    with pytest.raises(DatasetError, match="check --tiers"):
+    with pytest.raises(DatasetError, match="no record scores .gpt-99."):
         train([synthetic], parse_tiers("small,gpt-99"))
     with pytest.raises(ValueError, match="at least two tiers"):
         parse_tiers("small")
