@@ -120,6 +120,15 @@ class HeuristicScorer:
                 key="scorers[].params.weights",
                 allowed=sorted(self.default_weights),
             )
+        bad = {k: v for k, v in (weights or {}).items()
+               if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v)}
+        if bad:
+            name = sorted(bad)[0]
+            raise ConfigError(f"heuristic weight {name!r} must be a number", key=f"scorers[].params.weights.{name}",
+                              value=bad[name])
+        if isinstance(long_context_tokens, bool) or not isinstance(long_context_tokens, int) or long_context_tokens < 1:
+            raise ConfigError("must be a whole number of tokens, 1 or more", key="scorers[].params.long_context_tokens",
+                              value=long_context_tokens)
         self.weights = {**self.default_weights, **(weights or {})}
         self._weight_vector = tuple(self.weights[name] for name in FEATURES)
         self.long_context_tokens = long_context_tokens

@@ -91,5 +91,13 @@ def test_custom_scorer_errors_name_the_fix() -> None:
         build_scorer(ScorerConfig(name="custom", path="tests.core.fake_scorers:Nope"))
     with pytest.raises(ConfigError, match="did not produce a scorer"):
         build_scorer(ScorerConfig(name="custom", path="tests.core.fake_scorers:not_a_scorer"))
-    with pytest.raises(ConfigError, match="bad params"):
+    with pytest.raises(ConfigError, match="scorer 'heuristic' has no param 'nope'; allowed: weights, long_context"):
         build_scorer(ScorerConfig(name="heuristic", params={"nope": 1}))
+    # a misspelt built-in param is named with the one meant (it was Python's "unexpected keyword argument")
+    with pytest.raises(ConfigError, match="no param 'artefact'; did you mean 'artifact'"):
+        build_scorer(ScorerConfig(name="learned", params={"artefact": "mine.npz"}), key="routers[0].scorers[0]")
+    # a known key with a wrong value is refused when the router is built, not when a request compares it
+    with pytest.raises(ConfigError, match="long_context_tokens.*must be a whole number"):
+        build_scorer(ScorerConfig(name="heuristic", params={"long_context_tokens": "many"}))
+    with pytest.raises(ConfigError, match="weights.code.*must be a number"):
+        build_scorer(ScorerConfig(name="heuristic", params={"weights": {"code": "high"}}))
