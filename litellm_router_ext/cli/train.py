@@ -19,7 +19,8 @@ from .console import make_console
 @click.option("--out", default="learned/difficulty.npz", show_default=True, type=click.Path(dir_okay=False),
               help="Artifact to write (<name>.manifest.json goes beside it).")
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(0, 20),
-              help="k-fold cross-validation for the report (0 = none).")
+              callback=lambda _ctx, _param, value: _folds(value),
+              help="k-fold cross-validation for the report (0 = none, else 2 or more).")
 @click.option("--leave-one-out/--no-leave-one-out", default=True, show_default=True,
               help="Also report leave-one-source-out APGR (needs 2+ sources).")
 @click.option("--model", "model_kind", default="auto", show_default=True,
@@ -39,6 +40,12 @@ def train(data: tuple[str, ...], tiers: str, out: str, folds: int, leave_one_out
     from ..learned.training import AUTO_MIN_EXAMPLES, parse_tiers
     from ..learned.training import train as run_training
 
+    try:  # before training, not after minutes of it
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        blocker = next((p for p in Path(out).parents if p.exists() and not p.is_dir()), None)
+        why = f"{blocker} is a file, not a folder" if blocker else exc.strerror
+        raise click.BadParameter(f"cannot create the folder of {out}: {why}", param_hint="--out") from None
     try:
         tier_spec = parse_tiers(tiers)
         model, report = run_training(list(data), tier_spec, folds=folds, leave_one_out=leave_one_out,
@@ -85,6 +92,12 @@ def train(data: tuple[str, ...], tiers: str, out: str, folds: int, leave_one_out
     absolute = Path(path).resolve()
     console.print(f"use it in a router config:  scorers: [{{name: learned, params: {{artifact: {absolute}}}}}]")
     console.print("(a relative artifact path in a config is read from the config file's folder)")
+
+
+def _folds(value: int) -> int:
+    if value == 1:
+        raise click.BadParameter("1 fold is no cross-validation: use 0 to skip it, or 2 or more", param_hint="--folds")
+    return value
 
 
 def _with_interval(value: float | None, ci: tuple[float, float] | None, signed: bool = False) -> str:

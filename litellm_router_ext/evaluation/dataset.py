@@ -258,7 +258,7 @@ def load_eval_set(path: str | Path, *, require_outcomes: bool = True) -> EvalSet
     """Read and validate a JSONL eval set (``require_outcomes=False``: prompts, references only)."""
     p = Path(path)
     try:
-        with p.open(encoding="utf-8") as handle:
+        with p.open(encoding="utf-8-sig") as handle:  # -sig: a byte-order mark (some editors write one) is not text
             return parse_lines(handle, str(p), require_outcomes=require_outcomes)
     except FileNotFoundError:
         raise DatasetError("file not found; pass the path of a JSONL eval set with --data", file=str(p)) from None

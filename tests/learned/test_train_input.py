@@ -121,3 +121,21 @@ def test_a_damaged_artifact_is_named_with_the_fix(tmp_path: Path, content: bytes
             litellm_router_ext.install(_router(bad))
     finally:
         litellm_router_ext.uninstall()
+
+
+def test_options_that_cannot_work_are_refused_before_training(tmp_path: Path) -> None:
+    data = str(_write(tmp_path / "evals.jsonl", _records()))
+    one_fold = _train("--data", data, "--tiers", TIERS, "--out", str(tmp_path / "a.npz"), "--folds", "1")
+    assert one_fold.exit_code == 2 and "use 0 to skip it, or 2 or more" in one_fold.output, one_fold.output
+    (tmp_path / "taken").write_text("a file where a folder should be")
+    blocked = _train("--data", data, "--tiers", TIERS, "--out", str(tmp_path / "taken" / "sub" / "a.npz"))
+    assert blocked.exit_code == 2 and f"{tmp_path / 'taken'} is a file, not a folder" in blocked.output
+    assert "usable records" not in blocked.output and "APGR" not in blocked.output  # refused before training
+
+
+def test_a_file_saved_with_a_byte_order_mark_reads_as_without(tmp_path: Path) -> None:
+    plain = _write(tmp_path / "plain.jsonl", _records())
+    marked = tmp_path / "marked.jsonl"
+    marked.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())  # as some Windows editors save UTF-8
+    result = _train("--data", str(marked), "--tiers", TIERS, "--out", str(tmp_path / "a.npz"), "--folds", "0")
+    assert result.exit_code == 0 and "trained on 40 prompts" in result.output, result.output
