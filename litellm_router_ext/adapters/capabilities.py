@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import litellm
 
 from ..config import TierConfig
 from ..policy import TierProfile
+
+if TYPE_CHECKING:
+    from ..evaluation.prices import Price
 
 
 def underlying_models(tier: TierConfig, router: litellm.Router) -> list[str]:
@@ -71,6 +74,17 @@ def supports_logprobs(tier: TierConfig, router: litellm.Router) -> bool:
         if "logprobs" not in params:
             return False
     return True
+
+
+def litellm_price(model: str) -> Price | None:
+    """``model``'s price per million tokens in LiteLLM's price map (the local copy this process loaded), or
+    ``None`` when the map has no input and output price for it."""
+    from ..evaluation.prices import Price  # the eval CLI's need; routing never loads it
+
+    info = _model_info(model)
+    if info.get("input_cost_per_token") is None or info.get("output_cost_per_token") is None:
+        return None
+    return Price(float(info["input_cost_per_token"]) * 1e6, float(info["output_cost_per_token"]) * 1e6)
 
 
 def tier_price(tier: TierConfig, router: litellm.Router) -> tuple[float, float] | None:

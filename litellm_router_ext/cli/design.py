@@ -230,7 +230,8 @@ def write_design_plot(result: Any, path: Path) -> None:
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Cost-quality frontier plot (.html or .svg; .png needs matplotlib).")
 @click.option("--prices", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Price table (default: models.json beside the first --data, else the packaged table).")
+              help="Price table (default: models.json beside the first --data, else the packaged table); "
+                   "a model it lacks is priced from LiteLLM's price map.")
 @click.option("--test-data", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Held-out JSONL set for the test check; then all of --data is used for calibration.")
 @click.option("--calib-fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.7,
@@ -260,6 +261,7 @@ def design_command(data: Sequence[Path], candidates: str, target: float, delta: 
 
     Exits 1 when the target cannot be certified (the best frontier point is reported).
     """
+    from ..adapters.capabilities import litellm_price
     from ..evaluation.cascade import has_responses
     from ..evaluation.dataset import calibration_mask, load_eval_set
     from ..evaluation.design import check, design, write_design
@@ -270,7 +272,7 @@ def design_command(data: Sequence[Path], candidates: str, target: float, delta: 
     notes: list[str] = []
     with user_errors():
         eval_set = _load_sets(data)
-        table_prices = find_prices(data[0], prices)
+        table_prices = find_prices(data[0], prices, litellm_price)
         models = _candidates(eval_set, candidates, table_prices)
         source = RecordedOutcomes(table_prices, output_tokens)
         table = source.table(eval_set, models)
@@ -292,6 +294,8 @@ def design_command(data: Sequence[Path], candidates: str, target: float, delta: 
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
         result.notes[:0] = notes
+        if (priced := table_prices.borrowed_note()) is not None:
+            result.notes.append(priced)
         if test.n:
             _, test_families = _score(specs, test.items, [])
             result.test = check(result, test, test_families)

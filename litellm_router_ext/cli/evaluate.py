@@ -33,7 +33,7 @@ def _data_options(func: F) -> F:
                      help="JSONL eval set (default: the small sample shipped with the package)."),
         click.option("--prices", type=click.Path(dir_okay=False, path_type=Path), default=None,
                      help="Price table in models.json format (default: models.json beside --data, else the "
-                          "packaged table)."),
+                          "packaged table); a model it lacks is priced from LiteLLM's price map."),
         click.option("--tiers", default=None,
                      help="Comma-separated model ids, cheapest first (default: a --router config's tier models "
                           "when the file has them all, else a 2-model file's models by mean cost per answer)."),
@@ -62,12 +62,14 @@ class _Loaded:
     """Calibration-split mask over the table's rows."""
     tiers_given: bool
     """The ladder came from the user (``--tiers``, or the router config's tier models), not from costs."""
+    prices: Any  # PriceTable, which says which models LiteLLM's price map priced
 
 
 def _load(data: Path | None, prices: Path | None, tiers: str | None, output_tokens: int | None,
           calib_fraction: float, split_seed: int, specs: Sequence[str] = ()) -> _Loaded:
     """The outcome table on the ladder ``--tiers`` names; without it, the router configs' tier models when the
     file has them all, else a 2-model file's models by cost."""
+    from ..adapters.capabilities import litellm_price
     from ..evaluation.dataset import calibration_mask, load_eval_set, sample_eval_path
     from ..evaluation.outcomes import RecordedOutcomes, default_ladder
     from ..evaluation.prices import find_prices
@@ -75,12 +77,12 @@ def _load(data: Path | None, prices: Path | None, tiers: str | None, output_toke
 
     path = data or sample_eval_path()
     eval_set = load_eval_set(path)
-    table_prices = find_prices(path, prices)
+    table_prices = find_prices(path, prices, litellm_price)
     given = tiers.split(",") if tiers else config_ladder(specs, eval_set.model_counts())
     ladder = default_ladder(eval_set, given, table_prices, output_tokens)
     table = RecordedOutcomes(table_prices, output_tokens).table(eval_set, ladder)
     mask = np.array(calibration_mask(table.items, calib_fraction, split_seed, str(path)), dtype=bool)
-    return _Loaded(str(path), table, mask, given is not None)
+    return _Loaded(str(path), table, mask, given is not None, table_prices)
 
 
 def _select(loaded: _Loaded, split: str) -> Any:
@@ -196,6 +198,8 @@ def eval_command(data: Path | None, prices: Path | None, tiers: str | None, outp
         report.seconds = time.perf_counter() - started
         warnings = setup_warnings(table, replayed, tiers_given=loaded.tiers_given)
         report.notes.extend(warnings)
+        if (priced := loaded.prices.borrowed_note()) is not None:
+            report.notes.append(priced)
         if baselines:
             report.notes.append("LiteLLM baselines use the installed litellm's complexity-router code as "
                                 "continuous scores (heuristic: weighted score; v2: 1 - P(cheapest tier succeeds))")

@@ -106,7 +106,7 @@ def cheapest_first(eval_set: EvalSet, models: Sequence[str], prices: PriceTable,
     """
     if no_price_hint is not None:
         for m in models:
-            if mean_recorded_cost(eval_set, m) is None and m not in prices.prices:
+            if mean_recorded_cost(eval_set, m) is None and not prices.has(m):
                 raise DatasetError(f"cannot tell which model is cheaper: {m!r} has outcomes without cost_usd and "
                                    f"no price in {prices.path}; {no_price_hint}", file=eval_set.path)
     cost = cost_matrix(eval_set, models, prices, assumed_output_tokens)

@@ -14,8 +14,8 @@ and is costed on prompt tokens only (0), unless ``output_tokens`` overrides it.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -39,16 +39,41 @@ class PriceTable:
 
     prices: Mapping[str, Price]
     path: str
+    fallback: Callable[[str], Price | None] | None = None
+    """Prices a model the table lacks (the CLI passes LiteLLM's price map); ``None`` when it cannot."""
+    borrowed: dict[str, Price] = field(default_factory=dict)
+    """The models ``fallback`` priced, so a report can say where their prices came from."""
 
     def price(self, model: str) -> Price:
-        try:
-            return self.prices[model]
-        except KeyError:
+        found = self.prices.get(model) or self.borrowed.get(model)
+        if found is None and self.fallback is not None:
+            found = self.fallback(model)
+            if found is not None:
+                self.borrowed[model] = found
+        if found is None:
             raise DatasetError(
-                f"no price for model {model!r}, and some of its outcomes record no cost_usd; pass --prices FILE, "
+                f"no price for model {model!r}, and some of its outcomes record no cost_usd"
+                f"{'; nor does LiteLLM price it' if self.fallback is not None else ''}; pass --prices FILE, "
                 f"a JSON of your own with {{\"{model}\": {{\"input_usd_per_mtok\": ..., "
                 f"\"output_usd_per_mtok\": ...}}}}",
-                file=self.path) from None
+                file=self.path)
+        return found
+
+    def has(self, model: str) -> bool:
+        """Whether ``price(model)`` would find a price."""
+        try:
+            self.price(model)
+        except DatasetError:
+            return False
+        return True
+
+    def borrowed_note(self) -> str | None:
+        """What the report should say about prices taken from the fallback, if any were."""
+        if not self.borrowed:
+            return None
+        listed = ", ".join(f"{m} (${p.input_usd_per_mtok:g} / ${p.output_usd_per_mtok:g} per M tokens in / out)"
+                           for m, p in sorted(self.borrowed.items()))
+        return f"priced from LiteLLM's price map, since {self.path} has no entry for them: {listed}"
 
 
 def load_prices(path: str | Path) -> PriceTable:
@@ -79,12 +104,16 @@ def packaged_prices_path() -> Path:
     return Path(__file__).resolve().parent.parent / "data" / "prices.json"
 
 
-def find_prices(data_path: str | Path, explicit: str | Path | None) -> PriceTable:
-    """``explicit`` if given; else ``models.json`` beside the data file; else the packaged table."""
+def find_prices(data_path: str | Path, explicit: str | Path | None,
+                fallback: Callable[[str], Price | None] | None = None) -> PriceTable:
+    """``explicit`` if given; else ``models.json`` beside the data file; else the packaged table. A model none
+    of them prices is asked of ``fallback``."""
     if explicit is not None:
-        return load_prices(explicit)
-    beside = Path(data_path).resolve().parent / "models.json"
-    return load_prices(beside if beside.is_file() else packaged_prices_path())
+        table = load_prices(explicit)
+    else:
+        beside = Path(data_path).resolve().parent / "models.json"
+        table = load_prices(beside if beside.is_file() else packaged_prices_path())
+    return replace(table, fallback=fallback)
 
 
 def _token_counts(eval_set: EvalSet, key: str, texts: Sequence[str]) -> np.ndarray:

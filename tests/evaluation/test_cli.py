@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -257,3 +258,25 @@ def test_two_versions_of_one_config_are_told_apart(small_set: Path, tmp_path: Pa
     assert _run("eval", "--data", str(small_set), "--router", str(old), "--bootstrap", "0", "--quiet",
                 "--json", str(alone)).exit_code == 0
     assert "r" in {r["router"] for r in json.loads(alone.read_text())["results"]}  # no clash: still its alias
+
+
+def test_models_litellm_prices_need_no_price_file(tmp_path: Path):
+    # A user's own outcomes under LiteLLM model ids: eval prices them from LiteLLM's map, and says so.
+    records = [{**record(i, "hello world", 1.0, 1.0), "outcomes": {"gpt-4o-mini": {"score": 1.0},
+                                                                    "made-up-model-x": {"score": 1.0}}}
+               for i in range(4)]
+    data = tmp_path / "mine.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")  # no models.json beside it
+    unknown = CliRunner().invoke(main, ["eval", "--data", str(data), "--bootstrap", "0", "--quiet"])
+    assert unknown.exit_code != 0 and "'made-up-model-x'" in unknown.output, unknown.output
+    for r in records:
+        r["outcomes"] = {"gpt-4o-mini": {"score": 1.0}, "gpt-4o": {"score": 1.0}}
+    data.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    out = tmp_path / "out.json"
+    result = _run("eval", "--data", str(data), "--bootstrap", "0", "--quiet", "--json", str(out))
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert report["tiers"] == ["gpt-4o-mini", "gpt-4o"]  # ordered by LiteLLM's prices
+    mini = next(r for r in report["results"] if r["router"] == "gpt-4o-mini")
+    assert mini["cost_usd"] == pytest.approx(4 * 2 * 0.15 / 1e6)  # 4 x "hello world": 2 input tokens, no output
+    assert any("priced from LiteLLM's price map" in n and "gpt-4o-mini ($0.15 / $0.6" in n for n in report["notes"])
