@@ -28,9 +28,11 @@ from typing import Any, Literal
 
 from .config import RouterConfig, RouterFile, TierConfig, anchor_scorer_paths, config_problems, parse_yaml
 from .errors import ConfigError, RouterExtError, did_you_mean
+from .plugins import load_object
 from .recipes import HEADERS_CALLBACK, PROVIDER_HANDLER, ROUTER_FILE, env_refs, walk
 
 CONFIG_ENV = "LITELLM_ROUTER_EXT_CONFIG"
+COMPLEXITY_ROUTER = "auto_router/complexity_router"
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +177,10 @@ def _check_proxy(
         else:
             _check_provider(d["litellm_params"], source, f"model_list[{i}].litellm_params", facts, report)
     _check_env(data, source, env, report)
+    deployments = _deployments([d for d in model_list if isinstance(d, Mapping)])
+    complexity = _check_complexity_routers(model_list, deployments, source, report)
+    if complexity and not _uses_tiered(data, model_list):
+        return  # LiteLLM's complexity router with our classifier: no tiered provider, no router.yaml
     _check_hooks(data.get("litellm_settings") or {}, source, report)
 
     router_path = _router_path(path, env)
@@ -196,7 +202,6 @@ def _check_proxy(
             file=str(router_path),
             key="model_list",
         )
-    deployments = _deployments([d for d in model_list if isinstance(d, Mapping)])
     aliases = _aliases(router_data, file)
     for i, d in enumerate(model_list):
         model = d.get("litellm_params", {}).get("model", "") if isinstance(d, Mapping) else ""
@@ -214,6 +219,59 @@ def _check_proxy(
         _check_router_semantics(file, str(router_path), deployments, report, facts, standalone=False)
         _check_fallbacks(data.get("router_settings") or {}, file, deployments, source, report)
         _check_precall_hook(data.get("litellm_settings"), file, source, report)
+
+
+def _uses_tiered(data: Mapping[str, Any], model_list: Sequence[Any]) -> bool:
+    """Whether the proxy config asks for this package's own router (a tiered deployment, the provider, one of
+    its callbacks) rather than only LiteLLM's complexity router with our classifier."""
+    settings = data.get("litellm_settings")
+    settings = settings if isinstance(settings, Mapping) else {}
+    providers = settings.get("custom_provider_map") or []
+    callbacks = settings.get("callbacks") or []
+    return (any(isinstance(d, Mapping) and str((d.get("litellm_params") or {}).get("model", "")).startswith("tiered/")
+                for d in model_list)
+            or any(isinstance(p, Mapping) and p.get("provider") == "tiered" for p in providers)
+            or any(str(c).startswith("litellm_router_ext.") for c in
+                   (callbacks if isinstance(callbacks, list) else [callbacks])))
+
+
+def _check_complexity_routers(model_list: Sequence[Any], deployments: Mapping[str, Sequence[Mapping[str, Any]]],
+                              source: str, report: Report) -> int:
+    """LiteLLM complexity-router deployments: their tiers name model groups, and a ``custom`` classifier plugin
+    imports (ours loads its artifact) and names only tiers the router maps. Returns how many there are."""
+    found = 0
+    for i, d in enumerate(model_list):
+        params = d.get("litellm_params") if isinstance(d, Mapping) else None
+        if not isinstance(params, Mapping) or params.get("model") != COMPLEXITY_ROUTER:
+            continue
+        found += 1
+        key = f"model_list[{i}].litellm_params.complexity_router_config"
+        config = params.get("complexity_router_config")
+        if not isinstance(config, Mapping):
+            continue  # LiteLLM's defaults; its own start-up names what is missing
+        raw_tiers = config.get("tiers")
+        tiers: Mapping[str, Any] = raw_tiers if isinstance(raw_tiers, Mapping) else {}
+        for tier, group in tiers.items():
+            if group not in deployments:
+                report.error(f"tier {tier} names model group {group!r}, which model_list does not define"
+                             + did_you_mean(str(group), list(deployments)), file=source, key=f"{key}.tiers.{tier}",
+                             allowed=list(deployments))
+        plugin = config.get("classifier_plugin")
+        if config.get("classifier_type") != "custom" or not isinstance(plugin, str):
+            continue
+        try:
+            loaded = load_object(plugin, key=f"{key}.classifier_plugin")
+        except ConfigError as exc:  # a missing module, or one failing to import (our plugin's artifact not loading)
+            report.error_in(exc, file=source, key=f"{key}.classifier_plugin")
+            continue
+        if not callable(getattr(loaded, "classify", None)):
+            report.error(f"{plugin} has no classify(context) method: LiteLLM's custom classifier calls it",
+                         file=source, key=f"{key}.classifier_plugin")
+        unmapped = [t for t in getattr(loaded, "tiers", ()) if t not in tiers]
+        if unmapped:
+            report.error(f"the classifier picks tier {unmapped[0]!r}, which tiers does not map to a model group",
+                         file=source, key=f"{key}.tiers", allowed=list(tiers))
+    return found
 
 
 def _check_provider(params: Mapping[str, Any], source: str, key: str, facts: ModelFacts, report: Report) -> None:

@@ -129,3 +129,51 @@ def test_the_router_file_is_named_as_the_config_path_was_given(ladder: Path) -> 
     (ladder.parent / "sub").mkdir()
     report = check_config(given, env={}, facts=litellm_facts())
     assert report.checked[-1] == str(given.parent / "router.yaml")
+
+
+COMPLEXITY = """\
+model_list:
+  - model_name: smart
+    litellm_params:
+      model: auto_router/complexity_router
+      complexity_router_config:
+        classifier_type: custom
+        classifier_plugin: {plugin}
+        tiers: {{SIMPLE: small, MEDIUM: small, COMPLEX: {complex}, REASONING: large}}
+  - model_name: small
+    litellm_params: {{model: openai/gpt-4o-mini, api_key: sk-test}}
+  - model_name: large
+    litellm_params: {{model: openai/gpt-4o, api_key: sk-test}}
+"""
+SHIPPED_PLUGIN = "litellm_router_ext.adapters.complexity_plugin.default_plugin"
+
+
+def _complexity_errors(folder: Path, plugin: str = SHIPPED_PLUGIN, complex_group: str = "large") -> list[str]:
+    config = folder / "config.yaml"
+    config.write_text(COMPLEXITY.format(plugin=plugin, complex=complex_group))
+    return [p.message for p in check_config(config, env={}, facts=litellm_facts()).problems if p.severity == "error"]
+
+
+def test_a_complexity_router_with_our_classifier_needs_no_tiered_provider(tmp_path: Path) -> None:
+    # configs/proxy/complexity-router-learned.yaml uses LiteLLM's router alone: check demanded the tiered
+    # provider and a router.yaml it has no use for, and never looked at the plugin.
+    assert _complexity_errors(tmp_path) == []
+    shipped = Path(__file__).parents[2] / "configs" / "proxy" / "complexity-router-learned.yaml"
+    env = {"OPENAI_API_KEY": "x", "LITELLM_MASTER_KEY": "y"}
+    assert check_config(shipped, env=env, facts=litellm_facts()).ok
+
+
+def test_check_reads_the_complexity_routers_plugin_and_tiers(tmp_path: Path) -> None:
+    (errors,) = _complexity_errors(tmp_path, complex_group="lage")
+    assert "tiers.COMPLEX" in errors and "'lage'" in errors and "did you mean 'large'" in errors
+    (errors,) = _complexity_errors(tmp_path, plugin="litellm_router_ext.adapters.complexity_plugin.defualt_plugin")
+    assert "classifier_plugin" in errors and "defualt_plugin" in errors
+    made = "from litellm_router_ext.adapters.complexity_plugin import LearnedClassifierPlugin\nplugin = "
+    # modules of the user's, beside the config, as the config's comments suggest
+    (tmp_path / "plugin_missing_artifact.py").write_text(made + "LearnedClassifierPlugin(artifact='missing.npz')\n")
+    (tmp_path / "plugin_two_tiers.py").write_text(made + "LearnedClassifierPlugin(tiers=('SIMPLE', 'HARD'), "
+                                                         "cuts=(0.5,))\n")
+    (errors,) = _complexity_errors(tmp_path, plugin="plugin_missing_artifact.plugin")
+    assert "missing.npz" in errors and "artifact not found" in errors
+    (errors,) = _complexity_errors(tmp_path, plugin="plugin_two_tiers.plugin")
+    assert "picks tier 'HARD'" in errors and "tiers does not map" in errors
