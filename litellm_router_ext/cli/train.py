@@ -72,6 +72,14 @@ def train(data: tuple[str, ...], tiers: str, out: str, folds: int, leave_one_out
     for source, (diff, ci) in report.cv_prior_effect.items():
         console.print(f"LiteLLM prior ({report.litellm_prior:g}) on {source}: "
                       f"{_with_interval(diff, ci, signed=True)} (paired, {report.model})")
+    for source in report.flat_sources():
+        low, top = report.tier_means[source]
+        how = "below" if top < low else "level with"
+        console.print(f"[yellow]no gain to route for on {source}:[/] the top tier scores {top:.3f} there, {how} the "
+                      f"lower tiers ({low:.3f}), so APGR there is meaningless"
+                      + (" and did not choose the form" if len(report.cv_apgr_by_model) > 1 else "")
+                      + "; check that --tiers is cheapest first and that the top tier is the stronger model",
+                      soft_wrap=True)
     console.print(f"model kept: {report.model}")
     below = [s for s, ci in report.cv_ci_by_model.get(report.model, {}).items() if ci is not None and ci[1] < 0.5]
     if below:

@@ -66,6 +66,7 @@ from .trees import DEFAULT_TREES, TreeParams
 from .vectors import WordVectors, load_word_vectors
 
 GAIN_SHARE = 0.8
+MIN_GAP = 0.01  # the top tier's mean score over the lower tiers' below which a source's APGR is noise
 MIN_EXAMPLES = 10  # the least `train` fits a model on (and never fewer than one per fold)
 SOURCE_CAP = 2000
 
@@ -212,6 +213,13 @@ class TrainReport:
     seconds: float = 0.0
     skipped: int = 0
     """Records left out: no score for some tier."""
+    tier_means: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """Per source, the mean score of the lower tiers and of the top tier (what APGR divides by)."""
+
+    def flat_sources(self) -> list[str]:
+        """Sources where the top tier is not ahead of the lower ones by ``MIN_GAP``: APGR there divides by about
+        nothing, so its figures are noise (or the ladder is upside down)."""
+        return [s for s, (low, top) in self.tier_means.items() if top - low < MIN_GAP]
 
     def to_dict(self) -> dict[str, Any]:
         return {"n_examples": self.n_examples, "sources": self.sources, "model": self.model,
@@ -221,7 +229,8 @@ class TrainReport:
                 "litellm_prior": self.litellm_prior or None,  # as the manifest's own key: null when off
                 "cv_prior_effect_95ci": self.cv_prior_effect,
                 "leave_one_source_out_apgr": self.lodo_apgr, "train_seconds": round(self.seconds, 1),
-                "skipped_records": self.skipped}
+                "skipped_records": self.skipped,
+                "tier_means": {s: {"lower": low, "top": top} for s, (low, top) in self.tier_means.items()}}
 
 
 def train(
@@ -266,6 +275,8 @@ def train(
     report = TrainReport(len(examples), {str(s): int((src == s).sum()) for s in np.unique(src)},
                          litellm_prior=litellm_prior, skipped=skipped)
     y_gain = standardized_gain(strong - weak, src)
+    report.tier_means = {str(s): (round(float(weak[src == s].mean()), 4), round(float(strong[src == s].mean()), 4))
+                         for s in np.unique(src)}
     rules = load_rules()[0] if litellm_prior else None
     prior_raw = np.array([rules.raw(e.text) for e in examples]) if rules is not None else np.zeros(0)
 
@@ -305,7 +316,7 @@ def train(
                 by_source[s] = (
                     round(report.cv_apgr_by_model[kind][s] - report.cv_apgr_by_model["linear"][s], 4),
                     apgr_interval(oofs[kind][m], weak[m], strong[m], seed, versus=oofs["linear"][m]))
-    report.model = _choose(model, report.cv_apgr_by_model)
+    report.model = _choose(model, report.cv_apgr_by_model, ignore=report.flat_sources())
     report.cv_apgr = report.cv_apgr_by_model.get(report.model, {})
     if rules is not None and report.model in oofs:
         for s in report.sources:
@@ -375,12 +386,15 @@ def apgr_interval(pred: np.ndarray, weak: np.ndarray, strong: np.ndarray, seed: 
     return None if found is None else (round(found[0], 4), round(found[1], 4))
 
 
-def _choose(model: str, cv: dict[str, dict[str, float]]) -> str:
+def _choose(model: str, cv: dict[str, dict[str, float]], ignore: Sequence[str] = ()) -> str:
     """The form to keep: as asked, or for ``auto`` the best other form by mean CV APGR only when it beats the
-    linear one by the margin."""
+    linear one by the margin. Sources in ``ignore`` (no gap between the tiers) do not vote: their APGR is noise."""
     if model != "auto":
         return model
-    mean = {kind: float(np.nanmean(list(by_source.values()))) for kind, by_source in cv.items()}
+    voting = {kind: [v for s, v in by_source.items() if s not in ignore] for kind, by_source in cv.items()}
+    if not any(voting.values()):
+        return "linear"
+    mean = {kind: float(np.nanmean(values)) for kind, values in voting.items()}
     if "linear" not in mean or len(mean) < 2:
         return "linear"
     best = max((k for k in mean if k != "linear"), key=mean.__getitem__)

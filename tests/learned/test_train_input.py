@@ -139,3 +139,24 @@ def test_a_file_saved_with_a_byte_order_mark_reads_as_without(tmp_path: Path) ->
     marked.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())  # as some Windows editors save UTF-8
     result = _train("--data", str(marked), "--tiers", TIERS, "--out", str(tmp_path / "a.npz"), "--folds", "0")
     assert result.exit_code == 0 and "trained on 40 prompts" in result.output, result.output
+
+
+def test_a_source_with_no_gain_between_the_tiers_is_named_and_does_not_pick_the_form(tmp_path: Path) -> None:
+    upside_down = [{**r, "id": f"flat-{i}", "source": "flat",
+                    "outcomes": {SMALL: {"score": 1.0}, BIG: {"score": float(i % 2)}}}
+                   for i, r in enumerate(_records())]
+    mixed = _write(tmp_path / "mixed.jsonl", [*_records(), *upside_down])
+    result = _train("--data", str(mixed), "--tiers", TIERS, "--out", str(tmp_path / "a.npz"), "--folds", "3")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())  # rich wraps long lines
+    assert "no gain to route for on flat: the top tier scores 0.500 there, below the lower tiers (1.000)" in said
+    assert "no gain to route for on mine" not in result.output  # the other source gains 0.5
+
+
+def test_auto_lets_only_sources_with_a_gain_choose_the_form() -> None:
+    from litellm_router_ext.learned.training import _choose
+
+    cv = {"linear": {"real": 0.70, "flat": 0.50}, "trees": {"real": 0.69, "flat": 9.0}}  # 9.0: APGR over ~0 gain
+    assert _choose("auto", cv) == "trees"  # the noise outvotes the real source
+    assert _choose("auto", cv, ignore=["flat"]) == "linear"
+    assert _choose("auto", cv, ignore=["real", "flat"]) == "linear" and _choose("trees", cv, ignore=["flat"]) == "trees"
