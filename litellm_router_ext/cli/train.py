@@ -81,6 +81,13 @@ def train(data: tuple[str, ...], tiers: str, out: str, folds: int, leave_one_out
                       + "; check that --tiers is cheapest first and that the top tier is the stronger model",
                       soft_wrap=True)
     console.print(f"model kept: {report.model}")
+    high = [(probe, model.score(probe)) for probe in EVERYDAY_PROBES if model.score(probe) >= 0.75]
+    if high:
+        listed = ", ".join(f"{probe!r} {score:.2f}" for probe, score in high)
+        console.print(f"[yellow]everyday prompts score as hard:[/] {listed} (harder than three quarters of the "
+                      "training prompts). The data likely has nothing like them, and the model extrapolates: mix "
+                      "some of your easy traffic into the training data, or score with the heuristic beside it "
+                      "(scorers: [{name: heuristic}, {name: learned, ...}])", soft_wrap=True)
     below = [s for s, ci in report.cv_ci_by_model.get(report.model, {}).items() if ci is not None and ci[1] < 0.5]
     if below:
         console.print(f"[yellow]worse than random on {', '.join(below)}:[/] the whole CV interval is below 0.50, "
@@ -100,6 +107,11 @@ def train(data: tuple[str, ...], tiers: str, out: str, folds: int, leave_one_out
     absolute = Path(path).resolve()
     console.print(f"use it in a router config:  scorers: [{{name: learned, params: {{artifact: {absolute}}}}}]")
     console.print("(a relative artifact path in a config is read from the config file's folder)")
+
+
+EVERYDAY_PROBES = ("hi, how are you?", "Thanks!", "What is the capital of France?")
+"""Prompts any ladder's cheapest tier answers: a model that scores them above 3 in 4 of its training prompts
+has learned something that will not hold on everyday traffic."""
 
 
 def _folds(value: int) -> int:

@@ -160,3 +160,18 @@ def test_auto_lets_only_sources_with_a_gain_choose_the_form() -> None:
     assert _choose("auto", cv) == "trees"  # the noise outvotes the real source
     assert _choose("auto", cv, ignore=["flat"]) == "linear"
     assert _choose("auto", cv, ignore=["real", "flat"]) == "linear" and _choose("trees", cv, ignore=["flat"]) == "trees"
+
+
+def test_a_model_that_scores_chit_chat_as_hard_says_so(tmp_path: Path, shared_data: Path) -> None:
+    with_chat = _train("--data", str(_write(tmp_path / "mixed.jsonl", _records())), "--tiers", TIERS,
+                       "--out", str(tmp_path / "a.npz"), "--folds", "0")
+    assert with_chat.exit_code == 0 and "everyday prompts score as hard" not in with_chat.output
+    # 300 LLMRouter prompts: short trivia is what gemma-2-9b gets wrong, so "hi, how are you?" (short, and like
+    # nothing in the data) is scored harder than almost all of them
+    lines = (shared_data / "llmrouter-train.jsonl").read_text(encoding="utf-8").splitlines()[:300]
+    (tmp_path / "trivia.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    pair = "gemma-2-9b-it,llama-3.1-nemotron-51b-instruct"
+    trivia = _train("--data", str(tmp_path / "trivia.jsonl"), "--tiers", pair, "--out", str(tmp_path / "b.npz"),
+                    "--folds", "0")
+    said = " ".join(trivia.output.split())
+    assert trivia.exit_code == 0 and "everyday prompts score as hard: 'hi, how are you?'" in said, trivia.output
