@@ -439,6 +439,20 @@ def _check_artifact_ladder(router: RouterConfig, params: Mapping[str, Any], mani
                     f"{' -> '.join(trained)}, which shares no model with this router's tiers "
                     f"({' -> '.join(t.model for t in router.tiers)}): it scores what going up that ladder gains; "
                     "train one on this ladder's outcomes (litellm-router collect, then train)", file=source, key=key)
+        return
+    per_tier = [_model_names([tier.model, *(str((d.get("litellm_params") or {}).get("model", ""))
+                                            for d in deployments.get(tier.model, ()))]) for tier in router.tiers]
+
+    def position(trained_tier: str) -> int | None:
+        names = _model_names(trained_tier.split("+"))
+        return next((i for i, tier in enumerate(per_tier) if names & tier), None)
+
+    low, high = (position(trained[0]), position(trained[-1])) if len(trained) >= 2 else (None, None)
+    if low is not None and high is not None and high < low:
+        report.warn(f"artifact {Path(str(params['artifact'])).name} was trained for the ladder "
+                    f"{' -> '.join(trained)}, which climbs the other way from this router's "
+                    f"({' -> '.join(t.model for t in router.tiers)}), so one of them is upside down: it would send up "
+                    "the prompts going up gains least; both list tiers cheapest first", file=source, key=key)
 
 
 def _model_names(ids: Iterable[str]) -> set[str]:

@@ -189,7 +189,8 @@ def test_check_warns_when_an_artifact_was_trained_for_another_ladder(synthetic: 
 
     model, _ = train([synthetic], parse_tiers("small,big"), folds=0)
     model.save(tmp_path / "mine.npz")
-    for tiers, warned in ((("small", "big"), False), (("gpt-4o-mini", "gpt-4o"), True)):
+    for tiers, warned, reversed_ in ((("small", "big"), False, False), (("gpt-4o-mini", "gpt-4o"), True, False),
+                                     (("big", "small"), False, True)):
         config = tmp_path / "router.yaml"
         config.write_text(
             "model_list:\n" + "".join(f"  - {{model_name: {m}, litellm_params: {{model: gpt-4o-mini}}}}\n"
@@ -202,6 +203,7 @@ def test_check_warns_when_an_artifact_was_trained_for_another_ladder(synthetic: 
         assert report.ok, report.problems
         assert any("mine.npz was trained for the ladder small -> big, which shares no model" in w
                    for w in warnings) == warned
+        assert any("climbs the other way from this router's (big -> small)" in w for w in warnings) == reversed_
 
 
 def test_cv_interval_brackets_the_estimate_and_narrows_with_more_prompts(synthetic: Path) -> None:
