@@ -37,7 +37,12 @@ DEFAULT_CUTS = (0.25, 0.5, 0.75)
 
 
 class LearnedClassifierPlugin:
-    """LiteLLM ``ClassifierPlugin``: ``async classify(context) -> tier name | None``."""
+    """LiteLLM ``ClassifierPlugin``: ``async classify(context) -> tier name | None``.
+
+    ``artifact``: a relative path is read from the process's working directory (a router config reads it from
+    the config's folder; a module has no such anchor), so in a module of yours write
+    ``Path(__file__).with_name("mine.npz")``.
+    """
 
     def __init__(
         self,
