@@ -136,6 +136,8 @@ def default_ladder(eval_set: EvalSet, tiers: Sequence[str] | None, prices: Price
         raise DatasetError(f"--tiers needs 2 or more distinct model ids, got {list(ladder)}", file=eval_set.path)
     missing = [t for t in ladder if t not in models]
     if missing:
-        raise DatasetError(f"model {missing[0]!r} has no outcomes in this file; models present: "
+        pooled = ("; 'a+b' pools models into one tier for `train` only: a router's tier is one model group, so "
+                  "evaluate one model per tier" if "+" in missing[0] else "")
+        raise DatasetError(f"model {missing[0]!r} has no outcomes in this file{pooled}; models present: "
                            + ", ".join(models), file=eval_set.path, field="--tiers")
     return ladder

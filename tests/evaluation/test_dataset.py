@@ -91,6 +91,8 @@ def test_two_model_file_defaults_to_price_order(tmp_path: Path):
     assert default_ladder(load_eval_set(path), None, find_prices(path, None)) == ("cheap", "strong")
     with pytest.raises(DatasetError, match="has no outcomes"):
         default_ladder(load_eval_set(path), ["cheap", "nope"], find_prices(path, None))
+    with pytest.raises(DatasetError, match="'cheap\\+strong'.*for `train` only"):  # train's pooled tier, in eval
+        default_ladder(load_eval_set(path), ["cheap", "cheap+strong"], find_prices(path, None))
 
 
 def test_split_is_deterministic_and_disjoint(small_set: Path):
