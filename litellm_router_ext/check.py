@@ -19,6 +19,7 @@ module stays free of LiteLLM; ``adapters.proxy.litellm_facts`` supplies the real
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -228,11 +229,17 @@ def _uses_tiered(data: Mapping[str, Any], model_list: Sequence[Any]) -> bool:
     settings = settings if isinstance(settings, Mapping) else {}
     providers = settings.get("custom_provider_map") or []
     callbacks = settings.get("callbacks") or []
-    return (any(isinstance(d, Mapping) and str((d.get("litellm_params") or {}).get("model", "")).startswith("tiered/")
-                for d in model_list)
+    return (any(_deployment_model(d).startswith("tiered/") for d in model_list)
             or any(isinstance(p, Mapping) and p.get("provider") == "tiered" for p in providers)
             or any(str(c).startswith("litellm_router_ext.") for c in
                    (callbacks if isinstance(callbacks, list) else [callbacks])))
+
+
+def _deployment_model(deployment: object) -> str:
+    """``litellm_params.model`` of a model_list entry, "" when it has none (its shape is reported elsewhere)."""
+    params = deployment.get("litellm_params") if isinstance(deployment, Mapping) else None
+    model = params.get("model") if isinstance(params, Mapping) else None
+    return model if isinstance(model, str) else ""
 
 
 def _check_complexity_routers(model_list: Sequence[Any], deployments: Mapping[str, Sequence[Mapping[str, Any]]],
@@ -241,21 +248,23 @@ def _check_complexity_routers(model_list: Sequence[Any], deployments: Mapping[st
     imports (ours loads its artifact) and names only tiers the router maps. Returns how many there are."""
     found = 0
     for i, d in enumerate(model_list):
-        params = d.get("litellm_params") if isinstance(d, Mapping) else None
-        if not isinstance(params, Mapping) or params.get("model") != COMPLEXITY_ROUTER:
+        if not _deployment_model(d).startswith(COMPLEXITY_ROUTER):  # LiteLLM's own rule: a prefix
             continue
         found += 1
         key = f"model_list[{i}].litellm_params.complexity_router_config"
-        config = params.get("complexity_router_config")
+        config = d["litellm_params"].get("complexity_router_config")
         if not isinstance(config, Mapping):
             continue  # LiteLLM's defaults; its own start-up names what is missing
         raw_tiers = config.get("tiers")
         tiers: Mapping[str, Any] = raw_tiers if isinstance(raw_tiers, Mapping) else {}
-        for tier, group in tiers.items():
-            if group not in deployments:
-                report.error(f"tier {tier} names model group {group!r}, which model_list does not define"
-                             + did_you_mean(str(group), list(deployments)), file=source, key=f"{key}.tiers.{tier}",
-                             allowed=list(deployments))
+        for tier, entries in tiers.items():
+            # a model group's name, or a pool of them: names, or {model_name: ..., litellm_params: ...} entries
+            for entry in entries if isinstance(entries, list | tuple) else [entries]:
+                group = entry.get("model_name") if isinstance(entry, Mapping) else entry
+                if isinstance(group, str) and group not in deployments:
+                    report.error(f"tier {tier} names model group {group!r}, which model_list does not define"
+                                 + did_you_mean(group, list(deployments)), file=source, key=f"{key}.tiers.{tier}",
+                                 allowed=list(deployments))
         plugin = config.get("classifier_plugin")
         if config.get("classifier_type") != "custom" or not isinstance(plugin, str):
             continue
@@ -264,9 +273,9 @@ def _check_complexity_routers(model_list: Sequence[Any], deployments: Mapping[st
         except ConfigError as exc:  # a missing module, or one failing to import (our plugin's artifact not loading)
             report.error_in(exc, file=source, key=f"{key}.classifier_plugin")
             continue
-        if not callable(getattr(loaded, "classify", None)):
-            report.error(f"{plugin} has no classify(context) method: LiteLLM's custom classifier calls it",
-                         file=source, key=f"{key}.classifier_plugin")
+        if not inspect.iscoroutinefunction(getattr(loaded, "classify", None)):  # as LiteLLM's proxy requires
+            report.error(f"{plugin} has no async classify(context) method, which LiteLLM's custom classifier "
+                         "awaits (the proxy refuses to start without one)", file=source, key=f"{key}.classifier_plugin")
         unmapped = [t for t in getattr(loaded, "tiers", ()) if t not in tiers]
         if unmapped:
             report.error(f"the classifier picks tier {unmapped[0]!r}, which tiers does not map to a model group",
@@ -427,21 +436,18 @@ def _check_artifact_ladder(router: RouterConfig, params: Mapping[str, Any], mani
                            report: Report) -> None:
     """A warning when a learned artifact of the user's was trained on a ladder sharing no model with the router's
     (its tier names, the models their groups serve, with or without a provider prefix): what it predicts is what
-    going up *that* ladder gains (the shipped one is meant for any ladder)."""
+    going up *that* ladder gains (the shipped one is meant for any ladder); and when the two climb opposite ways."""
     if "artifact" not in params or not isinstance(manifest, Mapping):
         return
     trained = [str(t) for t in manifest.get("tiers") or ()]
-    served = [str((d.get("litellm_params") or {}).get("model", "")) for tier in router.tiers
-              for d in deployments.get(tier.model, ())]
-    ours = _model_names([tier.model for tier in router.tiers] + served)
-    if trained and not _model_names(m for tier in trained for m in tier.split("+")) & ours:
+    per_tier = [_model_names([tier.model, *(_deployment_model(d) for d in deployments.get(tier.model, ()))])
+                for tier in router.tiers]
+    if trained and not _model_names(m for tier in trained for m in tier.split("+")) & set().union(*per_tier):
         report.warn(f"artifact {Path(str(params['artifact'])).name} was trained for the ladder "
                     f"{' -> '.join(trained)}, which shares no model with this router's tiers "
                     f"({' -> '.join(t.model for t in router.tiers)}): it scores what going up that ladder gains; "
                     "train one on this ladder's outcomes (litellm-router collect, then train)", file=source, key=key)
         return
-    per_tier = [_model_names([tier.model, *(str((d.get("litellm_params") or {}).get("model", ""))
-                                            for d in deployments.get(tier.model, ()))]) for tier in router.tiers]
 
     def position(trained_tier: str) -> int | None:
         names = _model_names(trained_tier.split("+"))

@@ -177,3 +177,33 @@ def test_check_reads_the_complexity_routers_plugin_and_tiers(tmp_path: Path) -> 
     assert "missing.npz" in errors and "artifact not found" in errors
     (errors,) = _complexity_errors(tmp_path, plugin="plugin_two_tiers.plugin")
     assert "picks tier 'HARD'" in errors and "tiers does not map" in errors
+
+
+def test_check_reads_complexity_tiers_as_litellm_does(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+
+    def errors(text: str) -> list[str]:
+        config.write_text(text)
+        report = check_config(config, env={}, facts=litellm_facts())
+        return [p.message for p in report.problems if p.severity == "error"]
+
+    base = COMPLEXITY.format(plugin=SHIPPED_PLUGIN, complex="large")
+    # a tier may be a pool of groups (names or {model_name: ...} entries), and LiteLLM knows the router by prefix
+    pooled = base.replace("SIMPLE: small,", "SIMPLE: [small, {model_name: large}],")
+    assert errors(pooled.replace("auto_router/complexity_router", "auto_router/complexity_router_prod")) == []
+    (missing,) = errors(base.replace("SIMPLE: small,", "SIMPLE: [small, smal3],"))
+    assert "tiers.SIMPLE" in missing and "'smal3'" in missing
+    (broken,) = errors(base + "  - model_name: broken\n    litellm_params: oops\n")  # was an AttributeError
+    assert "model_list[3].litellm_params" in broken
+    # a tiered deployment beside the complexity router still needs the provider and a router.yaml
+    tiered = errors(base + "  - model_name: mine\n    litellm_params: {model: tiered/mine}\n")
+    assert any("'tiered' provider is not registered" in e for e in tiered)
+    assert any("no router config" in e for e in tiered)
+
+
+def test_check_wants_the_async_classify_litellm_awaits(tmp_path: Path) -> None:
+    (tmp_path / "plugin_sync_classify.py").write_text(
+        "class P:\n    tiers = ('SIMPLE', 'COMPLEX')\n    def classify(self, context):\n        return 'SIMPLE'\n"
+        "plugin = P()\n")
+    (errors,) = _complexity_errors(tmp_path, plugin="plugin_sync_classify.plugin")
+    assert "no async classify(context)" in errors and "refuses to start" in errors
