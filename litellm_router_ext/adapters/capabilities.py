@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import litellm
 
 from ..config import TierConfig
 from ..policy import TierProfile
-
-if TYPE_CHECKING:
-    from ..evaluation.prices import Price
 
 
 def underlying_models(tier: TierConfig, router: litellm.Router) -> list[str]:
@@ -76,15 +73,13 @@ def supports_logprobs(tier: TierConfig, router: litellm.Router) -> bool:
     return True
 
 
-def litellm_price(model: str) -> Price | None:
-    """``model``'s price per million tokens in LiteLLM's price map (the local copy this process loaded), or
-    ``None`` when the map has no input and output price for it."""
-    from ..evaluation.prices import Price  # the eval CLI's need; routing never loads it
-
+def model_price(model: str) -> tuple[float, float] | None:
+    """USD per (prompt token, completion token) in LiteLLM's price map (the copy this process loaded); ``None``
+    when it lacks either."""
     info = _model_info(model)
     if info.get("input_cost_per_token") is None or info.get("output_cost_per_token") is None:
         return None
-    return Price(float(info["input_cost_per_token"]) * 1e6, float(info["output_cost_per_token"]) * 1e6)
+    return float(info["input_cost_per_token"]), float(info["output_cost_per_token"])
 
 
 def tier_price(tier: TierConfig, router: litellm.Router) -> tuple[float, float] | None:
@@ -93,10 +88,10 @@ def tier_price(tier: TierConfig, router: litellm.Router) -> tuple[float, float] 
         return tier.price.input_usd_per_mtok / 1e6, tier.price.output_usd_per_mtok / 1e6
     prices = []
     for model in underlying_models(tier, router):
-        info = _model_info(model)
-        if info.get("input_cost_per_token") is None or info.get("output_cost_per_token") is None:
+        price = model_price(model)
+        if price is None:
             return None
-        prices.append((float(info["input_cost_per_token"]), float(info["output_cost_per_token"])))
+        prices.append(price)
     if not prices:
         return None
     return max(p[0] for p in prices), max(p[1] for p in prices)  # the dearest input and output, separately

@@ -17,7 +17,7 @@ import numpy as np
 from rich.console import Console
 
 from .errors import user_errors
-from .evaluate import _console, _write_json
+from .evaluate import _console, _write_json, litellm_map_price
 
 DEFAULT_FAMILIES = ("heuristic", "learned", "cascade")
 
@@ -261,7 +261,6 @@ def design_command(data: Sequence[Path], candidates: str, target: float, delta: 
 
     Exits 1 when the target cannot be certified (the best frontier point is reported).
     """
-    from ..adapters.capabilities import litellm_price
     from ..evaluation.cascade import has_responses
     from ..evaluation.dataset import calibration_mask, load_eval_set
     from ..evaluation.design import check, design, write_design
@@ -272,7 +271,7 @@ def design_command(data: Sequence[Path], candidates: str, target: float, delta: 
     notes: list[str] = []
     with user_errors():
         eval_set = _load_sets(data)
-        table_prices = find_prices(data[0], prices, litellm_price)
+        table_prices = find_prices(data[0], prices, litellm_map_price)
         models = _candidates(eval_set, candidates, table_prices)
         source = RecordedOutcomes(table_prices, output_tokens)
         table = source.table(eval_set, models)

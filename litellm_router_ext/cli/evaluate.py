@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import numpy as np
@@ -20,6 +20,9 @@ from rich.console import Console
 from ..config import BUILTIN_SCORERS
 from .console import make_console
 from .errors import user_errors
+
+if TYPE_CHECKING:
+    from ..evaluation.prices import Price, PriceTable
 
 DEFAULT_ROUTERS = ("heuristic", "learned")
 
@@ -62,14 +65,24 @@ class _Loaded:
     """Calibration-split mask over the table's rows."""
     tiers_given: bool
     """The ladder came from the user (``--tiers``, or the router config's tier models), not from costs."""
-    prices: Any  # PriceTable, which says which models LiteLLM's price map priced
+    prices: PriceTable
+    """Where costs came from: it says which models LiteLLM's price map priced."""
+
+
+def litellm_map_price(model: str) -> Price | None:
+    """A price table's fallback: ``model``'s price in LiteLLM's map. LiteLLM is imported on the first lookup only,
+    so an eval of outcomes that record their costs runs without it."""
+    from ..adapters.capabilities import model_price
+    from ..evaluation.prices import Price
+
+    found = model_price(model)
+    return None if found is None else Price(found[0] * 1e6, found[1] * 1e6)
 
 
 def _load(data: Path | None, prices: Path | None, tiers: str | None, output_tokens: int | None,
           calib_fraction: float, split_seed: int, specs: Sequence[str] = ()) -> _Loaded:
     """The outcome table on the ladder ``--tiers`` names; without it, the router configs' tier models when the
     file has them all, else a 2-model file's models by cost."""
-    from ..adapters.capabilities import litellm_price
     from ..evaluation.dataset import calibration_mask, load_eval_set, sample_eval_path
     from ..evaluation.outcomes import RecordedOutcomes, default_ladder
     from ..evaluation.prices import find_prices
@@ -77,12 +90,18 @@ def _load(data: Path | None, prices: Path | None, tiers: str | None, output_toke
 
     path = data or sample_eval_path()
     eval_set = load_eval_set(path)
-    table_prices = find_prices(path, prices, litellm_price)
+    table_prices = find_prices(path, prices, litellm_map_price)
     given = tiers.split(",") if tiers else config_ladder(specs, eval_set.model_counts())
     ladder = default_ladder(eval_set, given, table_prices, output_tokens)
     table = RecordedOutcomes(table_prices, output_tokens).table(eval_set, ladder)
     mask = np.array(calibration_mask(table.items, calib_fraction, split_seed, str(path)), dtype=bool)
     return _Loaded(str(path), table, mask, given is not None, table_prices)
+
+
+def _priced(loaded: _Loaded) -> list[str]:
+    """The note naming the models LiteLLM's price map priced, if any were (costs, and so thresholds, rest on it)."""
+    note = loaded.prices.borrowed_note()
+    return [note] if note is not None else []
 
 
 def _select(loaded: _Loaded, split: str) -> Any:
@@ -197,9 +216,7 @@ def eval_command(data: Path | None, prices: Path | None, tiers: str | None, outp
                           data=loaded.data if split == "all" else f"{loaded.data} [{split} split]")
         report.seconds = time.perf_counter() - started
         warnings = setup_warnings(table, replayed, tiers_given=loaded.tiers_given)
-        report.notes.extend(warnings)
-        if (priced := loaded.prices.borrowed_note()) is not None:
-            report.notes.append(priced)
+        report.notes.extend([*warnings, *_priced(loaded)])
         if baselines:
             report.notes.append("LiteLLM baselines use the installed litellm's complexity-router code as "
                                 "continuous scores (heuristic: weighted score; v2: 1 - P(cheapest tier succeeds))")
@@ -261,7 +278,7 @@ def calibrate_command(data: Path | None, prices: Path | None, tiers: str | None,
         result = calibrate(calib_table, scores[loaded.calib], target, bootstrap=bootstrap, seed=seed,
                            confidence=confidence)
         warnings = setup_warnings(loaded.table, [router], tiers_given=loaded.tiers_given)
-        result.notes.extend(warnings)
+        result.notes.extend([*warnings, *_priced(loaded)])
         if router.config is not None and router.config.cascade is not None:  # gate and eval do replay it
             result.notes.append(f"router '{router.config.alias}' has a cascade: these thresholds are set on routing "
                                 "alone, and its escalations add quality and cost on top; `gate` and `eval` "
@@ -325,7 +342,7 @@ def gate_command(data: Path | None, prices: Path | None, tiers: str | None, outp
         label = loaded.data if split == "all" else f"{loaded.data} [{split} split]"
         result = gate(table, name, quality, cost, target, slices=slices, lower_bound=lower_bound,
                       bootstrap=bootstrap, seed=seed, data=label)
-        notes = setup_warnings(table, [router], tiers_given=loaded.tiers_given)
+        notes = [*setup_warnings(table, [router], tiers_given=loaded.tiers_given), *_priced(loaded)]
         result = dataclasses.replace(result, notes=tuple(notes))
         render_gate(result, _console(quiet or str(json_out) == "-"))
         _warn_when_quiet(notes, quiet or str(json_out) == "-")

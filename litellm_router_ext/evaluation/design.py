@@ -235,7 +235,7 @@ def ladder_table(table: OutcomeTable, ladder: Sequence[int]) -> OutcomeTable:
 
 
 def router_config(alias: str, tiers: Sequence[str], family: Family, thresholds: Sequence[float],
-                  prices: Callable[[str], Price] | None = None,
+                  prices: Callable[[str], Price | None] | None = None,
                   monitor: MonitorConfig | None = None) -> RouterConfig:
     """The router config a design deploys: tier models named by model id, price overrides when given."""
     return RouterConfig(
@@ -435,13 +435,15 @@ def check(result: DesignResult, table: OutcomeTable, families: Sequence[Family])
 
 
 def designed_config(result: DesignResult, alias: str, prices: PriceTable | None = None) -> RouterConfig:
-    """The recommended router as a config: model ids as tier models, the price table's prices as overrides."""
+    """The recommended router as a config: model ids as tier models, the price table's own prices as overrides
+    (a model it lacks gets none: the router then reads LiteLLM's price map, where a borrowed price came from)."""
     if not result.reached or result.family is None or result.thresholds is None:
         raise ValueError("no recommendation to write: the design did not reach its target")
 
-    def price(model: str) -> Price:
-        p = prices.price(model)  # type: ignore[union-attr]
-        return Price(input_usd_per_mtok=p.input_usd_per_mtok, output_usd_per_mtok=p.output_usd_per_mtok)
+    def price(model: str) -> Price | None:
+        p = prices.prices.get(model) if prices is not None else None
+        return None if p is None else Price(input_usd_per_mtok=p.input_usd_per_mtok,
+                                            output_usd_per_mtok=p.output_usd_per_mtok)
 
     band = (result.escalation_band[0], result.escalation_band[1]) if result.escalation_band else None
     monitor = MonitorConfig(escalation_band=band) if band else MonitorConfig()
