@@ -40,19 +40,21 @@ def train(data: tuple[str, ...], tiers: str, out: str, folds: int, leave_one_out
     from ..learned.training import AUTO_MIN_EXAMPLES, parse_tiers
     from ..learned.training import train as run_training
 
-    try:  # before training, not after minutes of it
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        blocker = next((p for p in Path(out).parents if p.exists() and not p.is_dir()), None)
-        why = f"{blocker} is a file, not a folder" if blocker else exc.strerror
-        raise click.BadParameter(f"cannot create the folder of {out}: {why}", param_hint="--out") from None
+    # refused before minutes of training, and without making folders a refused run would leave behind
+    blocker = next((p for p in Path(out).parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise click.BadParameter(f"cannot create the folder of {out}: {blocker} is a file, not a folder",
+                                 param_hint="--out")
     try:
         tier_spec = parse_tiers(tiers)
         model, report = run_training(list(data), tier_spec, folds=folds, leave_one_out=leave_one_out,
                                      model=model_kind, litellm_prior=litellm_prior)
-        path = model.save(out)
     except (RouterExtError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
+    try:
+        path = model.save(out)
+    except OSError as exc:  # a read-only folder, a full disk
+        raise click.ClickException(f"cannot write {exc.filename or out}: {exc.strerror}") from None
     console = make_console()
     table = Table(title=f"APGR ({'+'.join(tier_spec[0])} -> {'+'.join(tier_spec[-1])}; random = 0.50)")
     kinds = list(report.cv_apgr_by_model)  # none without folds
@@ -81,7 +83,7 @@ def train(data: tuple[str, ...], tiers: str, out: str, folds: int, leave_one_out
                       + "; check that --tiers is cheapest first and that the top tier is the stronger model",
                       soft_wrap=True)
     console.print(f"model kept: {report.model}")
-    high = [(probe, model.score(probe)) for probe in EVERYDAY_PROBES if model.score(probe) >= 0.75]
+    high = [(probe, score) for probe in EVERYDAY_PROBES if (score := model.score(probe)) >= 0.75]
     if high:
         listed = ", ".join(f"{probe!r} {score:.2f}" for probe, score in high)
         console.print(f"[yellow]everyday prompts score as hard:[/] {listed} (harder than three quarters of the "

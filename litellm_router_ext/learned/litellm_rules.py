@@ -25,13 +25,13 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from ..errors import ArtifactError
 from .features import head_and_tail
+from .filecache import cached_by_file
 
 RULES_FILE = "litellm_heuristic.json"
 # LiteLLM scans the whole prompt (a 1M-character prompt took about 1 s). Cutting longer prompts to a head
@@ -144,10 +144,14 @@ def default_rules_path() -> Path:
     return Path(str(resources.files("litellm_router_ext") / "data" / "learned" / RULES_FILE))
 
 
-@lru_cache(maxsize=4)
 def load_rules(path: str | None = None) -> tuple[LiteLLMRules, tuple[float, ...]]:
     """The rules and the quantile table (``knots``) in ``path`` (default: the shipped file)."""
-    file = Path(path) if path is not None else default_rules_path()
+    return _load_rules_file(path if path is not None else str(default_rules_path()))
+
+
+@cached_by_file(maxsize=4)
+def _load_rules_file(path: str) -> tuple[LiteLLMRules, tuple[float, ...]]:
+    file = Path(path)
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
         knots = tuple(float(k) for k in data["knots"])

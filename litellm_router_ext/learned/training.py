@@ -134,7 +134,7 @@ def _too_few(paths: Sequence[str | Path], tiers: tuple[tuple[str, ...], ...], us
     present = sorted({m for path in paths for item in load_eval_set(path).items for m in item.outcomes})
     missing = [m for tier in tiers for m in tier if m not in present]
     why = (f"no record scores {', '.join(map(repr, missing))}; the files score {', '.join(present)}"
-           if missing else "add records, or lower --folds")
+           if missing else "add records" + (", or lower --folds" if needed > MIN_EXAMPLES else ""))
     return DatasetError(f"{usable} usable records, and training needs at least {needed} (each record needs a score "
                         f"for a model of every tier: {' | '.join('+'.join(t) for t in tiers)}); {why}",
                         file=", ".join(map(str, paths)))

@@ -10,11 +10,10 @@ pure Python (about 85 microseconds median).
 
 from __future__ import annotations
 
-import os
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from ..learned.filecache import cached_by_file
 from ..learned.model import DifficultyModel
 from ..types import RequestView
 
@@ -25,18 +24,8 @@ def default_artifact_path() -> Path:
     return Path(str(resources.files("litellm_router_ext") / "data" / "learned" / DEFAULT_ARTIFACT))
 
 
+@cached_by_file(maxsize=8)
 def _load(path: str) -> DifficultyModel:
-    """The artifact at ``path`` as it is now: routers sharing one artifact share one loaded model, and a file
-    rewritten in place (``train --out`` to the same path, then ``install`` again) is read afresh."""
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return DifficultyModel.load(path)  # names the file and the fix
-    return _load_version(path, stat.st_mtime_ns, stat.st_size)
-
-
-@lru_cache(maxsize=8)
-def _load_version(path: str, mtime_ns: int, size: int) -> DifficultyModel:
     return DifficultyModel.load(path)
 
 

@@ -73,7 +73,10 @@ def test_too_few_records_says_the_minimum_and_which_tier_model_no_record_scores(
     few = _train("--data", str(_write(tmp_path / "few.jsonl", _records(5))), "--tiers", TIERS,
                  "--out", str(tmp_path / "a.npz"), "--folds", "0")
     assert few.exit_code != 0 and "5 usable records" in few.output and "at least 10" in few.output, few.output
-    assert "no record scores" not in few.output  # both tiers are there: the count is the problem
+    assert "no record scores" not in few.output and "--folds" not in few.output  # the count is the problem
+    folds = _train("--data", str(_write(tmp_path / "more.jsonl", _records(12))), "--tiers", TIERS,
+                   "--out", str(tmp_path / "a.npz"), "--folds", "15")
+    assert folds.exit_code != 0 and "at least 15" in folds.output and "lower --folds" in folds.output
     typo = _train("--data", str(_write(tmp_path / "evals.jsonl", _records())), "--tiers", f"{SMALL},openai/gpt4o",
                   "--out", str(tmp_path / "b.npz"))
     assert typo.exit_code != 0 and "no record scores 'openai/gpt4o'" in typo.output, typo.output
@@ -131,6 +134,9 @@ def test_options_that_cannot_work_are_refused_before_training(tmp_path: Path) ->
     blocked = _train("--data", data, "--tiers", TIERS, "--out", str(tmp_path / "taken" / "sub" / "a.npz"))
     assert blocked.exit_code == 2 and f"{tmp_path / 'taken'} is a file, not a folder" in blocked.output
     assert "usable records" not in blocked.output and "APGR" not in blocked.output  # refused before training
+    _write(tmp_path / "bad.jsonl", [{**_records(1)[0], "outcomes": {SMALL: {"score": 5}}}])
+    refused = _train("--data", str(tmp_path / "bad.jsonl"), "--tiers", TIERS, "--out", str(tmp_path / "new" / "a.npz"))
+    assert refused.exit_code != 0 and not (tmp_path / "new").exists()  # a refused run leaves no folder behind
 
 
 def test_a_file_saved_with_a_byte_order_mark_reads_as_without(tmp_path: Path) -> None:
@@ -175,3 +181,18 @@ def test_a_model_that_scores_chit_chat_as_hard_says_so(tmp_path: Path, shared_da
                     "--folds", "0")
     said = " ".join(trivia.output.split())
     assert trivia.exit_code == 0 and "everyday prompts score as hard: 'hi, how are you?'" in said, trivia.output
+
+
+def test_a_rules_file_rebuilt_in_place_is_read_afresh(tmp_path: Path) -> None:
+    from litellm_router_ext.learned.litellm_rules import default_rules_path
+    from litellm_router_ext.scorers.litellm_heuristic import LiteLLMHeuristicScorer
+    from litellm_router_ext.types import RequestView
+
+    rules = tmp_path / "rules.json"
+    shutil.copy(default_rules_path(), rules)
+    request = RequestView.from_params([{"role": "user", "content": "Write a Python function to sort a list."}], {})
+    before = LiteLLMHeuristicScorer(rules).score(request)
+    data = json.loads(rules.read_text())
+    data["knots"] = [k + 100.0 for k in data["knots"]]  # every prompt now scores below the lowest knot
+    rules.write_text(json.dumps(data))
+    assert before > 0.0 and LiteLLMHeuristicScorer(rules).score(request) == 0.0
