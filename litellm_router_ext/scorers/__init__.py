@@ -2,46 +2,34 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from ..config import ScorerConfig
 from ..errors import ConfigError, RouterExtError, did_you_mean
 from .base import DifficultyScorer
-from .heuristic import HeuristicScorer
+from .heuristic import HeuristicScorer  # the default scorer: always loaded
 
-
-def _learned(**params: Any) -> DifficultyScorer:
-    from .learned import LearnedScorer  # numpy and the artifact load only when a router asks for it
-
-    return LearnedScorer(**params)
-
-
-def _litellm_heuristic(**params: Any) -> DifficultyScorer:
-    from .litellm_heuristic import LiteLLMHeuristicScorer
-
-    return LiteLLMHeuristicScorer(**params)
-
-
-BUILTIN: Mapping[str, Callable[..., DifficultyScorer]] = {
-    "heuristic": HeuristicScorer,
-    "learned": _learned,
-    "litellm-heuristic": _litellm_heuristic,
+BUILTIN: Mapping[str, tuple[str, str]] = {
+    "heuristic": (".heuristic", "HeuristicScorer"),
+    "learned": (".learned", "LearnedScorer"),  # numpy and the artifact load only when a router asks for it
+    "litellm-heuristic": (".litellm_heuristic", "LiteLLMHeuristicScorer"),
 }
+"""Built-in scorer name -> (module, class), imported when a router first uses it."""
+
+_ANY_SCORER = "scorers[]"  # the key prefix a built-in scorer's own errors use
 
 
-def _builtin_params(name: str) -> list[str]:
-    """The keyword params a built-in scorer takes (its class's ``__init__``)."""
-    from .learned import LearnedScorer
-    from .litellm_heuristic import LiteLLMHeuristicScorer
+def builtin_class(name: str) -> Callable[..., DifficultyScorer]:
+    module, cls = BUILTIN[name]
+    factory: Callable[..., DifficultyScorer] = getattr(importlib.import_module(module, __package__), cls)
+    return factory
 
-    classes: dict[str, type] = {"heuristic": HeuristicScorer, "learned": LearnedScorer,
-                                 "litellm-heuristic": LiteLLMHeuristicScorer}
-    cls = classes.get(name)
-    if cls is None:
-        return []
-    return [p.name for p in inspect.signature(cls).parameters.values()
+
+def _params_of(factory: Callable[..., DifficultyScorer]) -> list[str]:
+    """The keyword params a built-in scorer takes."""
+    return [p.name for p in inspect.signature(factory).parameters.values()
             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
 
@@ -52,15 +40,20 @@ def build_scorer(config: ScorerConfig, *, key: str = "scorers[]") -> DifficultyS
 
         factory = load_object(config.path or "", key=f"{key}.path")
     else:
-        factory = BUILTIN[config.name]
+        factory = builtin_class(config.name)
     try:
         scorer = factory(**config.params)
+    except ConfigError as exc:
+        if exc.key and exc.key.startswith(_ANY_SCORER):  # a built-in names its param, not which scorer it is
+            raise ConfigError(exc.reason, key=key + exc.key[len(_ANY_SCORER):], value=exc.value,
+                              allowed=exc.allowed) from None
+        raise
     except RouterExtError:
         raise  # already says what is wrong (e.g. ArtifactError names the artifact file)
     except TypeError as exc:
-        unknown = [p for p in config.params if p not in _builtin_params(config.name)]
+        allowed = _params_of(factory) if config.name != "custom" else []
+        unknown = [p for p in config.params if p not in allowed]
         if config.name != "custom" and unknown:  # a misspelt key, not a wrong value
-            allowed = _builtin_params(config.name)
             raise ConfigError(f"scorer {config.name!r} has no param {unknown[0]!r}{did_you_mean(unknown[0], allowed)}",
                               key=f"{key}.params", allowed=allowed or ["none"]) from None
         raise ConfigError(

@@ -97,7 +97,9 @@ def test_custom_scorer_errors_name_the_fix() -> None:
     with pytest.raises(ConfigError, match="no param 'artefact'; did you mean 'artifact'"):
         build_scorer(ScorerConfig(name="learned", params={"artefact": "mine.npz"}), key="routers[0].scorers[0]")
     # a known key with a wrong value is refused when the router is built, not when a request compares it
-    with pytest.raises(ConfigError, match="long_context_tokens.*must be a whole number"):
-        build_scorer(ScorerConfig(name="heuristic", params={"long_context_tokens": "many"}))
+    where = r"key 'routers\[1\].scorers\[0\].params.long_context_tokens'"  # which router's scorer
+    with pytest.raises(ConfigError, match=where + ".*whole number"):
+        build_scorer(ScorerConfig(name="heuristic", params={"long_context_tokens": "many"}),
+                     key="routers[1].scorers[0]")
     with pytest.raises(ConfigError, match="weights.code.*must be a number"):
         build_scorer(ScorerConfig(name="heuristic", params={"weights": {"code": "high"}}))
