@@ -244,6 +244,8 @@ def test_scoring_and_replay_read_the_same_lists_as_tool_calls() -> None:
     # One predicate for both: a list the replay would not turn into calls is not scored as calls either.
     calls = json.loads(tool_calls_text([("weather", '{"city": "Paris"}')]))
     assert is_tool_calls(calls) and tool_calls_of_text(json.dumps(calls))
-    nameless = [{"name": None, "arguments": {}}]
+    nameless = [{"name": None, "arguments": {}}, {"name": "f", "arguments": {}}]
     assert not is_tool_calls(nameless) and tool_calls_of_text(json.dumps(nameless)) == ()
+    # scoring reads them the same way: not calls, so order matters as in any JSON list
+    assert not same_json(nameless, nameless[::-1]) and same_json(calls * 2, calls * 2)
     assert not is_tool_calls([]) and not is_tool_calls([{"name": "f"}])
