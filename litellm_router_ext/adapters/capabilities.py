@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import litellm
 
 from ..config import TierConfig
 from ..policy import TierProfile
+
+_PRICE_KEYS = ("input_cost_per_token", "output_cost_per_token")
 
 
 def underlying_models(tier: TierConfig, router: litellm.Router) -> list[str]:
@@ -75,20 +77,36 @@ def supports_logprobs(tier: TierConfig, router: litellm.Router) -> bool:
 
 def model_price(model: str) -> tuple[float, float] | None:
     """USD per (prompt token, completion token) in LiteLLM's price map (the copy this process loaded); ``None``
-    when it lacks either."""
+    when the map has no price for it. A LiteLLM Router enters every deployment's model in the map, without
+    prices, and ``get_model_info`` reads those missing prices as 0: only an entry that has them counts."""
     info = _model_info(model)
-    if info.get("input_cost_per_token") is None or info.get("output_cost_per_token") is None:
+    entry = litellm.model_cost.get(str(info.get("key") or ""), {})
+    if any(info.get(k) is None or k not in entry for k in _PRICE_KEYS):
         return None
     return float(info["input_cost_per_token"]), float(info["output_cost_per_token"])
+
+
+def deployment_price(deployment: Mapping[str, Any]) -> tuple[float, float] | None:
+    """USD per (prompt token, completion token) of one model_list entry: its own price (``litellm_params`` or
+    ``model_info``, zero included: a local model declared free), else its model's (or ``base_model``'s) in
+    LiteLLM's map; ``None`` when neither has one."""
+    params = deployment.get("litellm_params") or {}
+    info = deployment.get("model_info") or {}
+    for own in (params, info):
+        if all(own.get(k) is not None for k in _PRICE_KEYS):
+            return float(own["input_cost_per_token"]), float(own["output_cost_per_token"])
+    return model_price(str(info.get("base_model") or params.get("model", "")))
 
 
 def tier_price(tier: TierConfig, router: litellm.Router) -> tuple[float, float] | None:
     """USD per (prompt token, completion token): the override, else the priciest deployment; ``None`` if unknown."""
     if tier.price is not None:
         return tier.price.input_usd_per_mtok / 1e6, tier.price.output_usd_per_mtok / 1e6
+    deployments = (router.get_model_list(model_name=tier.model) or [] if tier.model in router.model_names
+                   else [{"litellm_params": {"model": tier.litellm_params.get("model", tier.model)}}])
     prices = []
-    for model in underlying_models(tier, router):
-        price = model_price(model)
+    for deployment in deployments:
+        price = deployment_price(deployment)
         if price is None:
             return None
         prices.append(price)

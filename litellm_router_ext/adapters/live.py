@@ -16,6 +16,7 @@ from ..config import load_config, parse_yaml
 from ..errors import ConfigError
 from ..evaluation.dataset import EvalItem
 from ..evaluation.live import LiveAnswer
+from .capabilities import deployment_price
 from .provider import DECISION_KEY, build_litellm_router
 
 JUDGE_PROMPT = (
@@ -66,11 +67,28 @@ def model_ask(model: str, router: litellm.Router | None = None,
 
     async def ask(item: EvalItem) -> LiveAnswer:
         response = await complete(model=model, messages=list(item.messages), **{**params, **item.params})
-        cost = response._hidden_params.get("response_cost")  # None: LiteLLM has no price for this model
         return LiveAnswer(text=answer_text(response.choices[0].message), model=model,
-                          cost_usd=None if cost is None else float(cost))
+                          cost_usd=answer_cost(response, router))
 
     return ask
+
+
+def answer_cost(response: Any, router: litellm.Router | None) -> float | None:
+    """What LiteLLM says ``response`` cost; ``None`` when it has no price for the model. ``litellm.acompletion``
+    says None then, but a Router says 0.0: a 0.0 from a deployment that nothing prices (no price of its own, none
+    in LiteLLM's map) is read as unpriced, not free, so it is not recorded as a cost that outranks a price table."""
+    cost = response._hidden_params.get("response_cost")
+    if cost is None:
+        return None
+    if float(cost) == 0.0 and router is not None and not _deployment_priced(router,
+                                                                         response._hidden_params.get("model_id")):
+        return None
+    return float(cost)
+
+
+def _deployment_priced(router: litellm.Router, model_id: object) -> bool:
+    deployment = next((d for d in router.model_list if (d.get("model_info") or {}).get("id") == model_id), None)
+    return deployment is None or deployment_price(deployment) is not None  # unknown deployment: keep LiteLLM's figure
 
 
 def config_models(path: Path) -> tuple[litellm.Router, list[str]]:
@@ -131,7 +149,8 @@ class LLMJudge:
                 where = f"a model group of {source} or " if source else ""
                 raise ConfigError(f"judge {model!r} is not {where}a model LiteLLM can route (provider/model)",
                                   key="--judge", allowed=sorted(groups) or None) from None
-        self._complete = router.acompletion if router is not None and model in groups else litellm.acompletion
+        self._router = router if router is not None and model in groups else None
+        self._complete = self._router.acompletion if self._router is not None else litellm.acompletion
         self.model, self.params = model, params
         self.calls, self.failed, self.cost_usd, self.unpriced = 0, 0, 0.0, 0
         self._limit = concurrency
@@ -154,7 +173,7 @@ class LLMJudge:
         except Exception:
             self.failed += 1
             raise
-        cost = response._hidden_params.get("response_cost")
+        cost = answer_cost(response, self._router)
         if cost is None:
             self.unpriced += 1
         else:

@@ -431,3 +431,30 @@ def test_a_collected_file_evaluates_and_calibrates_without_a_price_table(tmp_pat
     calibrated = CliRunner().invoke(main, ["calibrate", "--data", str(out), "--target", "0.9", "--bootstrap", "50",
                                            "--out", str(tmp_path / "r.yaml")], catch_exceptions=False)
     assert calibrated.exit_code in (0, 1) and "no price" not in calibrated.output
+
+
+def test_collect_through_a_config_records_only_the_costs_something_priced(tmp_path: Path) -> None:
+    # A LiteLLM Router reports 0.0 for a model nothing prices (litellm.acompletion reports None): recorded as a
+    # cost, that 0.0 outranked any --prices table and made the model look free to design and calibrate.
+    with StubServer(Script(reply="#### 7")) as stub:
+        router = tmp_path / "router.yaml"
+        deployment = ("{{model_name: {name}, litellm_params: {{model: openai/{model}, api_base: '{base}', "
+                      "api_key: sk{price}}}}}")
+        router.write_text(
+            "routers:\n  - alias: r\n    tiers: [{name: a, model: unpriced}, {name: b, model: declared}]\n"
+            "    thresholds: [0.5]\nmodel_list:\n"
+            + "".join(f"  - {deployment.format(name=name, model=model, base=stub.base_url, price=price)}\n"
+                      for name, model, price in (
+                          ("unpriced", "my-unpriced", ""),
+                          ("declared", "my-declared", ", input_cost_per_token: 0.000001, output_cost_per_token: 0.0"),
+                          ("free", "my-local", ", input_cost_per_token: 0.0, output_cost_per_token: 0.0"))),
+            encoding="utf-8")
+        out = tmp_path / "o.jsonl"
+        result = CliRunner().invoke(main, ["collect", "--data", str(write_prompts(tmp_path / "p.jsonl", 2)),
+                                           "--config", str(router), "--models", "unpriced,declared,free",
+                                           "--out", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    costs = {m: o.cost_usd for item in load_eval_set(out).items for m, o in item.outcomes.items()}
+    assert costs["unpriced"] is None and costs["free"] == 0.0  # a model declared free is free
+    assert costs["declared"] is not None and costs["declared"] > 0
+    assert "LiteLLM has no price for unpriced" in " ".join(result.output.split())

@@ -7,7 +7,7 @@ import hashlib
 import json
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -133,6 +133,8 @@ def test_eval_live_does_not_buy_answers_to_json_references_again(tmp_path: Path)
 
 class _SlowGroups:
     """A router stand-in with one model group, ``grader``, that answers "8" after a short wait."""
+
+    model_list: ClassVar[list[dict[str, Any]]] = []  # no deployment to price its answers by
 
     def get_model_names(self) -> list[str]:
         return ["grader"]
