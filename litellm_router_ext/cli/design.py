@@ -61,22 +61,21 @@ def _candidates(eval_set: Any, spec: str, prices: Any) -> list[str]:
     return cheapest_first(eval_set, models, prices)  # a missing price fails now, naming the file, not mid-run
 
 
-def _trained_on_warning(data_names: Sequence[str]) -> list[str]:
-    """A note when the shipped ``learned`` predictor was trained on one of the --data files."""
+def _trained_on_warning(prompts: Sequence[str]) -> list[str]:
+    """A note when the shipped ``learned`` predictor was trained on some of these prompts (by the digests its
+    artifact keeps, as calibrate and gate tell: a file's name says nothing of what is in it)."""
     from ..scorers.learned import LearnedScorer
 
-    trained_on = LearnedScorer().manifest.get("training_data")
-    seen = {str(name) for name in trained_on} if isinstance(trained_on, list) else set()
-    overlap = [name for name in data_names if name in seen]
-    if not overlap:
+    seen = LearnedScorer().model.count_seen(list(prompts))
+    if not seen:
         return []
-    return [f"learned family: the shipped predictor was trained on {', '.join(overlap)}, so its bound here is "
-            "optimistic (learn-then-test assumes the scorer never saw the calibration items); design on "
-            "data it was not trained on, e.g. your own traffic"]
+    return [f"learned family: the shipped predictor was trained on {seen} of these {len(prompts)} prompts, so its "
+            "bound here is optimistic (learn-then-test assumes the scorer never saw the calibration items); design "
+            "on data it was not trained on, e.g. your own traffic"]
 
 
 def _family_specs(names: Sequence[str], cascade_spec: str | None, has_responses: bool,
-                  notes: list[str], data_names: Sequence[str] = ()) -> list[Any]:
+                  notes: list[str], prompts: Sequence[str] = ()) -> list[Any]:
     from ..config import CascadeConfig, ScorerConfig, ValidatorConfig
     from ..evaluation.design import FamilySpec
     from ..evaluation.routers import load_router_spec
@@ -87,7 +86,7 @@ def _family_specs(names: Sequence[str], cascade_spec: str | None, has_responses:
             notes.append("learned family skipped: litellm_router_ext.scorers.learned is not installed")
         else:
             specs.append(FamilySpec("learned", ScorerConfig(name="learned")))
-            notes.extend(_trained_on_warning(data_names))
+            notes.extend(_trained_on_warning(prompts))
     if "cascade" in names or cascade_spec:
         if not has_responses:
             notes.append("cascade families skipped: no candidate below the top has recorded responses")
@@ -284,7 +283,7 @@ def design_command(data: Sequence[Path], candidates: str, target: float, delta: 
         unknown = [n for n in names if n not in DEFAULT_FAMILIES]
         if unknown:
             raise click.UsageError(f"--routers: unknown family {unknown[0]!r}; allowed: {', '.join(DEFAULT_FAMILIES)}")
-        specs = _family_specs(names, cascade_spec, has_responses(table), notes, [Path(d).name for d in data])
+        specs = _family_specs(names, cascade_spec, has_responses(table), notes, [i.prompt_text for i in table.items])
         specs, families = _score(specs, calib.items, notes)
         try:
             result = design(calib, families, target=target, delta=delta, max_tiers=max_tiers,

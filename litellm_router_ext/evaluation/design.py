@@ -312,6 +312,10 @@ def design(table: OutcomeTable, families: Sequence[Family], *, target: float, de
     calib_rows = np.arange(n)
     candidates = [Candidate(f, lad, shp) for f in range(len(families)) for lad in ladders(unit_cost, max_tiers)
                   for shp in shapes(len(lad))]
+    if not candidates:  # a ladder climbs to a dearer model; no two of these differ in cost
+        costs = ", ".join(f"{model} {cost:.3g}" for model, cost in zip(table.tiers, unit_cost, strict=True))
+        raise ValueError(f"no two candidate models differ in mean cost per answer ({costs} USD), so there is no "
+                         "ladder to route up; check their prices (--prices) or recorded cost_usd")
     # Selection: the WSR test's width is about sd * sqrt(2 log(1/delta) / n); predict which lambdas the
     # certification part will pass, walking the path as the test will, and keep the candidate saving most.
     width = np.sqrt(2 * np.log(1 / delta_ltt) / len(cert))

@@ -78,6 +78,13 @@ def test_user_mistakes_are_one_clean_message(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["design", "--data", str(data), "--routers", "magic", "--out",
                                        str(tmp_path / "o")])
     assert result.exit_code == 2 and "unknown family 'magic'" in result.output
+    same_price = tmp_path / "same"  # no ladder climbs to a dearer model: was an AssertionError traceback
+    same_price.mkdir()
+    data = write_set(same_price, [record(i, "hi" if i % 2 else "Prove it.", float(i % 2), 1.0) for i in range(50)])
+    (same_price / "models.json").write_text(json.dumps({m: {"input_usd_per_mtok": 1, "output_usd_per_mtok": 1}
+                                                        for m in ("cheap", "strong")}))
+    result = CliRunner().invoke(main, ["design", "--data", str(data), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "no two candidate models differ in mean cost" in result.output
 
 
 @pytest.fixture(scope="module")
@@ -118,8 +125,15 @@ def test_design_warns_when_the_shipped_learned_predictor_was_trained_on_the_data
     args = ["--routers", "learned", "--target", "0.9", "--json", str(tmp_path / "d.json"), "--max-tiers", "2"]
     CliRunner().invoke(main, ["design", "--data", str(trained_on), "--out", str(tmp_path / "a"), *args])
     notes = json.loads((tmp_path / "d.json").read_text())["notes"]
-    assert any("trained on llmrouter-train.jsonl" in n and "optimistic" in n for n in notes)
+    assert any("trained on 600 of these 600 prompts" in n and "optimistic" in n for n in notes), notes
     (tmp_path / "fresh").mkdir()
-    fresh = _slice(shared_data, tmp_path / "fresh", 600)  # the same prompts under a name it was not trained on
-    CliRunner().invoke(main, ["design", "--data", str(fresh), "--out", str(tmp_path / "b"), *args])
+    renamed = _slice(shared_data, tmp_path / "fresh", 600)  # the same prompts under another name: still in-sample
+    CliRunner().invoke(main, ["design", "--data", str(renamed), "--out", str(tmp_path / "b"), *args])
+    assert any("600 of these 600" in n for n in json.loads((tmp_path / "d.json").read_text())["notes"])
+    unseen = tmp_path / "unseen.jsonl"  # prompts the shipped predictor never saw: no warning
+    unseen.write_text("".join(json.dumps({**json.loads(line), "messages": [{"role": "user", "content": (
+        json.loads(line)["messages"][-1]["content"] + " (reworded)")}]}) + "\n"
+        for line in renamed.read_text(encoding="utf-8").splitlines()), encoding="utf-8")
+    shutil.copy(shared_data / "models.json", tmp_path / "models.json")
+    CliRunner().invoke(main, ["design", "--data", str(unseen), "--out", str(tmp_path / "c"), *args])
     assert not any("optimistic" in n for n in json.loads((tmp_path / "d.json").read_text())["notes"])
