@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -15,7 +14,7 @@ from ..cascade.base import tool_calls_text
 from ..config import load_config, parse_yaml
 from ..errors import ConfigError
 from ..evaluation.dataset import EvalItem
-from ..evaluation.live import LiveAnswer
+from ..evaluation.live import LiveAnswer, judge_rating
 from .capabilities import deployment_price
 from .provider import DECISION_KEY, build_litellm_router
 
@@ -178,11 +177,11 @@ class LLMJudge:
             self.unpriced += 1
         else:
             self.cost_usd += float(cost)
-        match = re.search(r"\d+(?:\.\d+)?", response.choices[0].message.content or "")
-        if match is None:
+        rating = judge_rating(response.choices[0].message.content or "")
+        if rating is None:
             self.failed += 1
-            raise ValueError("judge reply has no rating")
-        return min(1.0, max(0.0, (float(match.group()) - 1) / 9))
+            raise ValueError("judge reply has no rating from 1 to 10")
+        return (rating - 1) / 9
 
     def spend(self) -> dict[str, Any]:
         """What the judge cost this run: {model, calls, cost_usd, unpriced (calls LiteLLM could not price)}."""

@@ -35,9 +35,12 @@ from .dataset import EvalItem
 
 ScoreMode = Literal["auto", "exact", "numeric", "choice", "json", "judge"]
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
-_FINAL = re.compile(r"####\s*\$?\s*(-?\d[\d,]*(?:\.\d+)?)|answer is[:\s]*\$?\s*(-?\d[\d,]*(?:\.\d+)?)", re.IGNORECASE)
+_FINAL = re.compile(r"####\s*\$?\s*(-?\d[\d,]*(?:\.\d+)?)|answer(?: is\s*:?|\s*:)\s*\$?\s*(-?\d[\d,]*(?:\.\d+)?)",
+                    re.IGNORECASE)
 _CHOICE = re.compile(r"(?:answer is|answer:)\s*\(?([A-J])\b|^\s*\(?([A-J])[).:]?\s*$|\(([A-J])\)", re.I | re.M)
 _LETTER = re.compile(r"\b([A-J])\b")
+# "I think", "I'd", "A trout": the words, not options ("A or B" stays two options)
+_NOT_PRONOUN = re.compile(r"\b(?!I(?:['\u2019]|\s+[a-z])|A\s+(?!(?:or|and|nor|vs)\b)[a-z])([A-J])\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +88,8 @@ def _as_number(text: str) -> float | None:
 
 
 def final_number(text: str) -> float | None:
-    """The answer's final number: ``#### N`` or ``answer is N`` first, else the last number in the text."""
+    """The answer's final number: ``#### N``, ``answer is N`` or ``(final) answer: N`` first, else the last number
+    in the text."""
     finals = list(_FINAL.finditer(text))
     if finals:
         return _as_number(finals[-1].group(1) or finals[-1].group(2))
@@ -93,12 +97,30 @@ def final_number(text: str) -> float | None:
     return _as_number(numbers[-1]) if numbers else None
 
 
+_OUT_OF_TEN = re.compile(r"(\d+(?:\.\d+)?)\s*(?:/|out of)\s*10\b", re.IGNORECASE)
+_SCALE = re.compile(r"(?:scale of|from|between)?\s*\b1\s*(?:-|to|and|\u2013)\s*10\b", re.IGNORECASE)
+_RATING_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def judge_rating(reply: str) -> float | None:
+    """A judge's 1-10 rating in its reply: "N/10" or "N out of 10", else its last number once the scale it may
+    restate ("on a scale of 1 to 10") is set aside; ``None`` when there is none in 1..10."""
+    marked = _OUT_OF_TEN.findall(reply)
+    numbers = marked or _RATING_NUMBER.findall(_SCALE.sub(" ", reply))
+    ratings = [float(n) for n in numbers if 1.0 <= float(n) <= 10.0]
+    return ratings[-1] if ratings else None
+
+
 def final_choice(text: str) -> str | None:
     """The chosen option letter: 'answer is (B)', a bare 'B.' line, '(B)', else a lone capital letter."""
     for match in _CHOICE.finditer(text):
         return next(g for g in match.groups() if g).upper()
-    letters = _LETTER.findall(text.strip()[:40])
-    return letters[0].upper() if len(letters) == 1 else None
+    head = text.strip()[:40]
+    for pattern in (_NOT_PRONOUN, _LETTER):  # "I think it's C" is C; "A is right" is still A
+        letters = pattern.findall(head)
+        if len(letters) == 1:
+            return str(letters[0]).upper()
+    return None
 
 
 def _normalise(text: str) -> str:

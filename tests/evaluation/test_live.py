@@ -16,6 +16,7 @@ from litellm_router_ext.evaluation.live import (
     LiveRun,
     final_choice,
     final_number,
+    judge_rating,
     read_done,
     score_answer,
     summarise,
@@ -53,6 +54,22 @@ def test_extractors() -> None:
     assert final_number("no digits") is None
     assert final_choice("I think the answer is (d)") == "D"
     assert final_choice("A or B, hard to say") is None
+    # the pronoun and the article are words, not options (each answer scored 0 against "C")
+    for answer in ("I think it's C", "I'd say C.", "C. A trout is a fish."):
+        assert final_choice(answer) == "C", answer
+    assert final_choice("A is correct") == "A" and final_choice("I think A is right") is None
+    # a labelled final answer wins over the check that follows it (the last number, 2, scored 0)
+    assert final_number("Final answer: 7\n\nCheck: 3 + 4 = 7, and 2 x 1 = 2") == 7.0
+    assert final_number("The answer is: $1,200") == 1200.0
+    assert final_number("I will answer 12 things; the total is 13") == 13.0  # "answer 12" is not a label
+
+
+def test_a_judges_rating_is_not_the_scale_it_restates() -> None:
+    # "On a scale of 1 to 10, I rate this 9." was read as 1 (the first number): a score of 0, silently
+    assert judge_rating("On a scale of 1 to 10, I rate this 9.") == 9.0
+    assert judge_rating("8") == 8.0 and judge_rating("Rating: 7/10 (1 point off for length)") == 7.0
+    assert judge_rating("I would give it 6 out of 10") == 6.0
+    assert judge_rating("no idea") is None and judge_rating("0") is None and judge_rating("11") is None
 
 
 def write_items(path: Path, n: int) -> Path:
