@@ -313,6 +313,18 @@ def _check_hooks(settings: object, source: str, report: Report) -> None:
             file=source,
             key="litellm_settings.custom_provider_map",
         )
+    callbacks = settings.get("callbacks")
+    callbacks = [callbacks] if isinstance(callbacks, str) else list(callbacks or [])
+    # the proxy imports these at start-up and refuses to start when one does not import
+    named = [(f"litellm_settings.custom_provider_map[{i}].custom_handler", p.get("custom_handler"))
+             for i, p in enumerate(providers) if isinstance(p, Mapping)]
+    named += [(f"litellm_settings.callbacks[{i}]", c) for i, c in enumerate(callbacks)]
+    for key, path in named:
+        if isinstance(path, str) and "." in path:  # a dotted path; a bare name is one of LiteLLM's integrations
+            try:
+                load_object(path, key=key)
+            except ConfigError as exc:
+                report.error_in(exc, file=source, key=key)
     if not _has_headers_callback(settings):
         report.warn(
             f"no x-router-* response headers without the callback; add callbacks: [{HEADERS_CALLBACK}]",

@@ -207,3 +207,13 @@ def test_check_wants_the_async_classify_litellm_awaits(tmp_path: Path) -> None:
         "plugin = P()\n")
     (errors,) = _complexity_errors(tmp_path, plugin="plugin_sync_classify.plugin")
     assert "no async classify(context)" in errors and "refuses to start" in errors
+
+
+def test_check_imports_the_handler_and_callbacks_the_proxy_imports_at_start(ladder: Path) -> None:
+    # A misspelt handler was "ok", a misspelt callback only a headers warning, and the proxy then refused to start.
+    _edit(ladder, "litellm_router_ext.proxy.tiered_provider", "litellm_router_ext.proxy.tiered_providr",
+          "- litellm_router_ext.proxy.router_headers", "- litellm_router_ext.proxy.router_header")
+    errors = _errors(ladder)
+    handler = next(e for e in errors if "custom_provider_map[0].custom_handler" in e)
+    callback = next(e for e in errors if "callbacks[0]" in e)
+    assert "tiered_providr" in handler and "router_header" in callback
