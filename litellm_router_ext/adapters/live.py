@@ -15,7 +15,7 @@ from ..config import load_config, parse_yaml
 from ..errors import ConfigError
 from ..evaluation.dataset import EvalItem
 from ..evaluation.live import LiveAnswer, judge_rating
-from .capabilities import deployment_price
+from .capabilities import deployment_price, quiet_litellm
 from .provider import DECISION_KEY, build_litellm_router
 
 JUDGE_PROMPT = (
@@ -126,6 +126,19 @@ def check_groups(router: litellm.Router, models: Sequence[str], source: str) -> 
         if model not in groups:
             raise ConfigError(f"model {model!r} is not a model group of this config", file=source, key="--models",
                               allowed=sorted(groups))
+
+
+def check_routable(models: Sequence[str]) -> None:
+    """Every model must be one LiteLLM can route (``provider/model``, or a model its map knows); ``ConfigError``
+    before any call, where asking each prompt would fail every one of them."""
+    for model in models:
+        try:
+            with quiet_litellm():
+                litellm.get_llm_provider(model)
+        except Exception:
+            raise ConfigError(f"LiteLLM cannot tell which provider serves {model!r}; write it as provider/model "
+                              "(e.g. openai/my-model with OPENAI_API_BASE), or pass --config with a model_list "
+                              "that defines it as a model group", key="--models", value=model) from None
 
 
 class LLMJudge:

@@ -48,7 +48,14 @@ from .errors import failure_examples
 def collect(data: Path, models: str | None, config: Path | None, out: Path | None, score_mode: str,
             judge_model: str | None, concurrency: int) -> None:
     """Ask every model every prompt of DATA, score the answers, and write the outcomes `train` and `eval` read."""
-    from ..adapters.live import LLMJudge, check_groups, config_models, model_ask, quiet_failures  # litellm
+    from ..adapters.live import (  # litellm
+        LLMJudge,
+        check_groups,
+        check_routable,
+        config_models,
+        model_ask,
+        quiet_failures,
+    )
 
     quiet_failures()
 
@@ -68,6 +75,8 @@ def collect(data: Path, models: str | None, config: Path | None, out: Path | Non
             ask_for = partial(model_ask, router=router)
         if not names:
             raise click.ClickException("pass --models (or a router config as --config, whose tiers are asked)")
+        if router is None:
+            check_routable(names)
         eval_set = load_eval_set(data, require_outcomes=False)
         judge = (LLMJudge(judge_model, router, source=str(config) if config else None, concurrency=concurrency)
                  if judge_model else None)  # --concurrency calls a model, and as many for the judge in all

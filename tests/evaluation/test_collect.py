@@ -458,3 +458,15 @@ def test_collect_through_a_config_records_only_the_costs_something_priced(tmp_pa
     assert costs["unpriced"] is None and costs["free"] == 0.0  # a model declared free is free
     assert costs["declared"] is not None and costs["declared"] > 0
     assert "LiteLLM has no price for unpriced" in " ".join(result.output.split())
+
+
+def test_a_model_id_litellm_cannot_route_is_refused_before_any_call(tmp_path: Path) -> None:
+    # It was asked every prompt, failed each with LiteLLM's "LLM Provider NOT provided", and left an empty file.
+    data = write_prompts(tmp_path / "p.jsonl", 2)
+    with StubServer(Script(reply="#### 7")) as stub:
+        result = CliRunner().invoke(main, ["collect", "--data", str(data), "--models", "openai/ok,my-fancy-model",
+                                           "--out", str(tmp_path / "o.jsonl")], env={"OPENAI_API_BASE": stub.base_url,
+                                                                                    "OPENAI_API_KEY": "sk-test"})
+        asked = len(stub.script.requests)
+    assert result.exit_code != 0 and "'my-fancy-model'" in result.output and "provider/model" in result.output
+    assert asked == 0 and not (tmp_path / "o.jsonl").exists()
