@@ -105,7 +105,7 @@ def collect(data: Path, models: str | None, config: Path | None, out: Path | Non
             f"{result.errors} call(s) failed ({', '.join(kinds)}); rerun the same command to retry only those "
             f"(answers so far are kept in {parts_dir(result.out)}/, and an answer only the judge failed on is not "
             "bought again; first fix keys, model ids or an api_base that does not answer, if the errors say so)"
-            + failure_examples(result.by_model.values()))
+            + failure_examples(result.by_model))
 
 
 def _report(result: Collected, names: list[str], console: Console) -> None:

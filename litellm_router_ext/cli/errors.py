@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import click
@@ -20,10 +20,9 @@ def user_errors() -> Iterator[None]:
         raise click.ClickException(str(exc)) from None
 
 
-def failure_examples(summaries: Iterable[Mapping[str, Any]]) -> str:
-    """One message per kind of failed call (``summarise``'s ``error_examples``), as lines to append."""
-    examples: dict[str, str] = {}
-    for summary in summaries:
-        for kind, detail in summary.get("error_examples", {}).items():
-            examples.setdefault(kind, detail)
-    return "".join(f"\n  {kind}: {detail}" for kind, detail in examples.items())
+def failure_examples(summaries: Mapping[str, Mapping[str, Any]]) -> str:
+    """One message per kind of failed call of each model (``summarise``'s ``error_examples``), as lines to append:
+    two models failing with one error class (LiteLLM calls a refused connection a 500, as it does a real 500)
+    may fail for different reasons."""
+    return "".join(f"\n  {name + ': ' if len(summaries) > 1 else ''}{kind}: {detail}"
+                   for name, summary in summaries.items() for kind, detail in summary.get("error_examples", {}).items())

@@ -99,7 +99,7 @@ def run_live(
     if summary["errors"]:
         raise click.ClickException(
             f"{summary['errors']} item(s) failed; rerun the same command to retry them (results so far are in {target})"
-            + failure_examples([summary])
+            + failure_examples({"": summary})
         )
 
 

@@ -470,3 +470,27 @@ def test_a_model_id_litellm_cannot_route_is_refused_before_any_call(tmp_path: Pa
         asked = len(stub.script.requests)
     assert result.exit_code != 0 and "'my-fancy-model'" in result.output and "provider/model" in result.output
     assert asked == 0 and not (tmp_path / "o.jsonl").exists()
+
+
+def test_the_failure_summary_says_why_each_model_failed(tmp_path: Path) -> None:
+    # LiteLLM reports a refused connection as a 500, as it does a real one: one example per error class hid
+    # the dead server's "Connection error" behind the other model's 500.
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = sock.getsockname()[1]
+    with StubServer(Script(status=500)) as broken:
+        config = tmp_path / "proxy.yaml"
+        config.write_text(
+            "model_list:\n"
+            f"  - {{model_name: broken, litellm_params: {{model: openai/b, api_base: '{broken.base_url}', "
+            "api_key: sk-stub}}\n"
+            f"  - {{model_name: dead, litellm_params: {{model: openai/d, api_base: 'http://127.0.0.1:{dead}/v1', "
+            "api_key: sk-stub}}\nrouter_settings: {num_retries: 0}\n", encoding="utf-8")
+        result = CliRunner().invoke(main, ["collect", "--data", str(write_prompts(tmp_path / "p.jsonl", 1)),
+                                           "--config", str(config), "--models", "broken,dead",
+                                           "--out", str(tmp_path / "o.jsonl")])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 1 and "broken: InternalServerError" in said and "dead: " in said, said
+    assert "Connection error" in said
