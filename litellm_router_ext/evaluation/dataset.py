@@ -195,8 +195,11 @@ def parse_record(record: object, file: str, line: int, *, require_outcomes: bool
     if category is not None and not isinstance(category, str):
         raise DatasetError("must be a string or null", file=file, line=line, field="category")
     reference = record.get("reference")
+    if isinstance(reference, dict | list):  # a JSON answer (an object, a list of calls) written as JSON itself
+        reference = json.dumps(reference, ensure_ascii=False)
     if reference is not None and not isinstance(reference, str):
-        raise DatasetError("must be a string when present", file=file, line=line, field="reference")
+        raise DatasetError("must be a string, or a JSON object or list, when present", file=file, line=line,
+                           field="reference")
     messages = record.get("messages")
     if not isinstance(messages, list) or not messages:
         raise DatasetError("must be a non-empty list of {'role': ..., 'content': ...}",

@@ -154,3 +154,19 @@ def test_a_records_request_parameters_are_what_replay_sees(tmp_path: Path) -> No
     assert view.needs_tools and view.tools == (tool,) and view.wants_json
     assert plain.params == {} and not plain.request().wants_json and plain.extra == {"tags": ["x"]}
     assert "tools" not in with_params.extra  # request parameters are not the user's free-form keys
+
+
+def test_a_json_reference_may_be_written_as_json_itself(tmp_path: Path):
+    # README: a reference "that is a JSON object or a list of objects (such as calls) is compared as JSON"; one
+    # written as an object, not as a string of JSON, was refused.
+    from litellm_router_ext.evaluation.live import score_answer
+
+    calls = [{"name": "weather", "arguments": {"city": "Paris"}}]
+    path = write_set(tmp_path, [record(0, "a", 1, 1, reference={"city": "Paris", "days": 2}),
+                                record(1, "b", 1, 1, reference=calls)])
+    first, second = load_eval_set(path).items
+    assert first.reference is not None and score_answer('{"days": 2, "city": "Paris"}', first.reference) == 1.0
+    assert second.reference is not None and score_answer(json.dumps(calls), second.reference) == 1.0
+    with pytest.raises(DatasetError, match="field 'reference'"):
+        write_set(tmp_path, [record(0, "a", 1, 1, reference=42)])
+        load_eval_set(path)
