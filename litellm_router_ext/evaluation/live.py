@@ -35,12 +35,12 @@ from .dataset import EvalItem
 
 ScoreMode = Literal["auto", "exact", "numeric", "choice", "json", "judge"]
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
-_FINAL = re.compile(r"####\s*\$?\s*(-?\d[\d,]*(?:\.\d+)?)|answer(?: is\s*:?|\s*:)\s*\$?\s*(-?\d[\d,]*(?:\.\d+)?)",
-                    re.IGNORECASE)
-_CHOICE = re.compile(r"(?:answer is|answer:)\s*\(?([A-J])\b|^\s*\(?([A-J])[).:]?\s*$|\(([A-J])\)", re.I | re.M)
+# "#### N", or a labelled answer's clause: "The answer is 42.", "Final answer: 3 x 4 = 12" (its result, after "=")
+_FINAL = re.compile(r"####\s*\$?\s*(-?\d[\d,]*(?:\.\d+)?)|answer(?: is\s*:?|\s*:)\s*([^\n]*)", re.IGNORECASE)
+_CHOICE = re.compile(r"(?:answer is|answer:)\s*\(?([A-J])\b|^\s*\(?([A-J])[).:]?\s*$|\(([A-J])\)"
+                     r"|\A\s*\(?([A-J])[).:](?:\s|$)", re.I | re.M)  # the last: an answer opening "C. ..."
 _LETTER = re.compile(r"\b([A-J])\b")
-# "I think", "I'd", "A trout": the words, not options ("A or B" stays two options)
-_NOT_PRONOUN = re.compile(r"\b(?!I(?:['\u2019]|\s+[a-z])|A\s+(?!(?:or|and|nor|vs)\b)[a-z])([A-J])\b")
+_NOT_PRONOUN = re.compile(r"\b(?!I(?:['\u2019]|\s+[a-z]))([A-J])\b")  # "I think", "I'd": the pronoun, not option I
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,25 +90,34 @@ def _as_number(text: str) -> float | None:
 def final_number(text: str) -> float | None:
     """The answer's final number: ``#### N``, ``answer is N`` or ``(final) answer: N`` first, else the last number
     in the text."""
-    finals = list(_FINAL.finditer(text))
-    if finals:
-        return _as_number(finals[-1].group(1) or finals[-1].group(2))
+    for final in reversed(list(_FINAL.finditer(text))):
+        if final.group(1) is not None:
+            return _as_number(final.group(1))
+        clause = final.group(2).rpartition("=")[2] if "=" in final.group(2) else final.group(2)
+        found = _NUMBER.search(clause)
+        if found:
+            return _as_number(found.group())
     numbers = _NUMBER.findall(text)
     return _as_number(numbers[-1]) if numbers else None
 
 
+_LABELLED = re.compile(r"\b(?:rating|score|rate|grade)\b\D{0,12}?(\d+(?:\.\d+)?)", re.IGNORECASE)
 _OUT_OF_TEN = re.compile(r"(\d+(?:\.\d+)?)\s*(?:/|out of)\s*10\b", re.IGNORECASE)
 _SCALE = re.compile(r"(?:scale of|from|between)?\s*\b1\s*(?:-|to|and|\u2013)\s*10\b", re.IGNORECASE)
 _RATING_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
 def judge_rating(reply: str) -> float | None:
-    """A judge's 1-10 rating in its reply: "N/10" or "N out of 10", else its last number once the scale it may
-    restate ("on a scale of 1 to 10") is set aside; ``None`` when there is none in 1..10."""
-    marked = _OUT_OF_TEN.findall(reply)
-    numbers = marked or _RATING_NUMBER.findall(_SCALE.sub(" ", reply))
-    ratings = [float(n) for n in numbers if 1.0 <= float(n) <= 10.0]
-    return ratings[-1] if ratings else None
+    """A judge's 1-10 rating in its reply: a labelled one ("Rating: 7", "I rate this 9"), else the first "N/10" or
+    "N out of 10", else its first number once the scale it may restate ("on a scale of 1 to 10") is set aside (a
+    judge that explains its rating puts the rating first); ``None`` when that is not in 1..10."""
+    unscaled = _SCALE.sub(" ", reply)
+    for pattern in (_LABELLED, _OUT_OF_TEN, _RATING_NUMBER):
+        found = pattern.search(unscaled)
+        if found:
+            rating = float(found.group(1) if found.groups() else found.group())
+            return rating if 1.0 <= rating <= 10.0 else None
+    return None
 
 
 def final_choice(text: str) -> str | None:

@@ -57,11 +57,14 @@ def test_extractors() -> None:
     # the pronoun and the article are words, not options (each answer scored 0 against "C")
     for answer in ("I think it's C", "I'd say C.", "C. A trout is a fish."):
         assert final_choice(answer) == "C", answer
-    assert final_choice("A is correct") == "A" and final_choice("I think A is right") is None
+    assert final_choice("A is correct") == "A" and final_choice("I think A is right") == "A"
+    assert final_choice("A because B is wrong") is None  # two options named: not B
     # a labelled final answer wins over the check that follows it (the last number, 2, scored 0)
     assert final_number("Final answer: 7\n\nCheck: 3 + 4 = 7, and 2 x 1 = 2") == 7.0
     assert final_number("The answer is: $1,200") == 1200.0
     assert final_number("I will answer 12 things; the total is 13") == 13.0  # "answer 12" is not a label
+    assert final_number("Answer: 3 x 4 = 12") == 12.0 and final_number("Answer: $12.50 - $2.50 = $10") == 10.0
+    assert final_number("The answer is 42. Next, 5") == 42.0
 
 
 def test_a_judges_rating_is_not_the_scale_it_restates() -> None:
@@ -70,6 +73,10 @@ def test_a_judges_rating_is_not_the_scale_it_restates() -> None:
     assert judge_rating("8") == 8.0 and judge_rating("Rating: 7/10 (1 point off for length)") == 7.0
     assert judge_rating("I would give it 6 out of 10") == 6.0
     assert judge_rating("no idea") is None and judge_rating("0") is None and judge_rating("11") is None
+    # a judge that explains its rating puts the rating first; a labelled one wins over an example's "10/10"
+    assert judge_rating("8\n\nThe answer gets 3 of the 4 steps right.") == 8.0
+    assert judge_rating("9 (minus 1 for verbosity)") == 9.0 and judge_rating("Rating: 7. It gives 2 examples.") == 7.0
+    assert judge_rating("Score: 7\nA 10/10 answer would cite its source.") == 7.0
 
 
 def write_items(path: Path, n: int) -> Path:
