@@ -8,17 +8,21 @@ it) or a router config alone:
   a custom scorer that does not import), so it fails here and not on the first request;
 - tier models that name no model group of the proxy (with the closest name, so typos stand out);
 - ``os.environ/NAME`` values whose variable is not set;
-- ``tiered/<alias>`` deployments naming no router; the provider or header hook missing from litellm_settings;
+- ``tiered/<alias>`` deployments naming no router; the provider or header hook missing from litellm_settings, and
+  a handler or callback path that does not resolve as the proxy resolves it (it would not start);
+- a LiteLLM complexity router with our classifier: its plugin, its artifact and its tiers' model groups;
 - log-prob validators on a tier below the top that returns no log-probs (its answers would go unchecked);
 - LiteLLM fallbacks naming unknown groups, or jumping up the ladder (warning: the ladder does that itself).
 
 What LiteLLM knows about models (log-prob support, known model names) is passed in by the caller, so this
-module stays free of LiteLLM; ``adapters.proxy.litellm_facts`` supplies the real answers.
+module does not import LiteLLM itself (``adapters.proxy.litellm_facts`` supplies the real answers); the hooks and
+plugins it imports, as the proxy would, may.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import inspect
 import os
 import sys
@@ -228,11 +232,9 @@ def _uses_tiered(data: Mapping[str, Any], model_list: Sequence[Any]) -> bool:
     settings = data.get("litellm_settings")
     settings = settings if isinstance(settings, Mapping) else {}
     providers = settings.get("custom_provider_map") or []
-    callbacks = settings.get("callbacks") or []
     return (any(_deployment_model(d).startswith("tiered/") for d in model_list)
             or any(isinstance(p, Mapping) and p.get("provider") == "tiered" for p in providers)
-            or any(str(c).startswith("litellm_router_ext.") for c in
-                   (callbacks if isinstance(callbacks, list) else [callbacks])))
+            or any(str(c).startswith("litellm_router_ext.") for c in _callbacks(settings)))
 
 
 def _deployment_model(deployment: object) -> str:
@@ -313,18 +315,13 @@ def _check_hooks(settings: object, source: str, report: Report) -> None:
             file=source,
             key="litellm_settings.custom_provider_map",
         )
-    callbacks = settings.get("callbacks")
-    callbacks = [callbacks] if isinstance(callbacks, str) else list(callbacks or [])
     # the proxy imports these at start-up and refuses to start when one does not import
     named = [(f"litellm_settings.custom_provider_map[{i}].custom_handler", p.get("custom_handler"))
              for i, p in enumerate(providers) if isinstance(p, Mapping)]
-    named += [(f"litellm_settings.callbacks[{i}]", c) for i, c in enumerate(callbacks)]
+    named += [(f"litellm_settings.callbacks[{i}]", c) for i, c in enumerate(_callbacks(settings))]
     for key, path in named:
         if isinstance(path, str) and "." in path:  # a dotted path; a bare name is one of LiteLLM's integrations
-            try:
-                load_object(path, key=key)
-            except ConfigError as exc:
-                report.error_in(exc, file=source, key=key)
+            _check_proxy_hook(path, key, source, report)
     if not _has_headers_callback(settings):
         report.warn(
             f"no x-router-* response headers without the callback; add callbacks: [{HEADERS_CALLBACK}]",
@@ -343,10 +340,37 @@ def _wrapping_group(model: str, deployments: Mapping[str, Sequence[Mapping[str, 
     return ""
 
 
-def _has_headers_callback(settings: object) -> bool:
-    """``litellm_settings.callbacks`` (one name or a list) lists the header callback."""
+def _callbacks(settings: object) -> list[Any]:
+    """``litellm_settings.callbacks``: one name or a list of them."""
     callbacks = settings.get("callbacks") if isinstance(settings, Mapping) else None
-    return HEADERS_CALLBACK in ([callbacks] if isinstance(callbacks, str) else list(callbacks or []))
+    return [callbacks] if isinstance(callbacks, str) else list(callbacks or [])
+
+
+def _has_headers_callback(settings: object) -> bool:
+    return HEADERS_CALLBACK in _callbacks(settings)
+
+
+def _check_proxy_hook(path: str, key: str, source: str, report: Report) -> None:
+    """Resolve a handler or callback as LiteLLM's proxy does (``get_instance_fn``): the module is everything
+    before the last dot, the object the last part; a remote ``s3://`` / ``gcs://`` module is LiteLLM's to fetch."""
+    if path.startswith(("s3://", "gcs://")):
+        report.warn("a remote module is fetched by the proxy at start-up: not checked here", file=source, key=key)
+        return
+    module_name, _, name = path.rpartition(".")
+    if ":" in path or not module_name:
+        report.error(f"LiteLLM reads this as module.object, split at the last dot; write it as "
+                     f"package.module.object (got {path!r})", file=source, key=key)
+        return
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # the proxy would fail the same way at start-up
+        report.error(f"module {module_name!r} does not import ({type(exc).__name__}: {exc}); the proxy will not "
+                     "start", file=source, key=key)
+        return
+    if not hasattr(module, name):
+        public = [n for n in vars(module) if not n.startswith("_")]
+        report.error(f"module {module_name!r} has no {name!r}{did_you_mean(name, public)}; the proxy will not start",
+                     file=source, key=key)
 
 
 def _check_precall_hook(settings: object, file: RouterFile, source: str, report: Report) -> None:

@@ -217,3 +217,10 @@ def test_check_imports_the_handler_and_callbacks_the_proxy_imports_at_start(ladd
     handler = next(e for e in errors if "custom_provider_map[0].custom_handler" in e)
     callback = next(e for e in errors if "callbacks[0]" in e)
     assert "tiered_providr" in handler and "router_header" in callback
+    # resolved as LiteLLM resolves it: a plugin-style "module:object" path would stop the proxy too; a remote
+    # module is the proxy's to fetch
+    _edit(ladder, "litellm_router_ext.proxy.tiered_providr", "litellm_router_ext.proxy:tiered_provider",
+          "- litellm_router_ext.proxy.router_header", "- s3://bucket/hooks.my_callback")
+    errors = _errors(ladder)
+    assert any("custom_handler" in e and "write it as package.module.object" in e for e in errors), errors
+    assert not any("callbacks[0]" in e for e in errors)
