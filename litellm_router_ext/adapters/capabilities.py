@@ -95,7 +95,8 @@ def deployment_price(deployment: Mapping[str, Any]) -> tuple[float, float] | Non
     for own in (params, info):
         if all(own.get(k) is not None for k in _PRICE_KEYS):
             return float(own["input_cost_per_token"]), float(own["output_cost_per_token"])
-    return model_price(str(info.get("base_model") or params.get("model", "")))
+    # base_model: LiteLLM prices a named deployment (Azure's shape) by it, from either place
+    return model_price(str(info.get("base_model") or params.get("base_model") or params.get("model", "")))
 
 
 def tier_price(tier: TierConfig, router: litellm.Router) -> tuple[float, float] | None:

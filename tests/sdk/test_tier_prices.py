@@ -21,6 +21,7 @@ def _router() -> litellm.Router:
         group("declared", "openai/my-declared", input_cost_per_token=1e-6, output_cost_per_token=2e-6),
         group("free", "openai/my-local", input_cost_per_token=0.0, output_cost_per_token=0.0),
         group("based", "openai/my-finetune", model_info={"base_model": "gpt-4o"}),
+        group("named", "azure/my-deployment", base_model="gpt-4o", api_base="https://x.invalid"),
         group("pool", "openai/gpt-4o-mini"), group("pool", "openai/my-unpriced-2"),
     ])
 
@@ -33,7 +34,7 @@ def test_a_tier_costs_its_deployments_own_price_else_the_maps_else_unknown() -> 
     def price(group: str) -> tuple[float, float] | None:
         return tier_price(TierConfig(name=group, model=group), router)
 
-    assert price("mapped") == mini and price("based") == big
+    assert price("mapped") == mini and price("based") == big and price("named") == big
     assert price("declared") == (1e-6, 2e-6) and price("free") == (0.0, 0.0)
     # the Router enters these in LiteLLM's map without prices, which get_model_info reads as 0: not free
     assert price("unpriced") is None and model_price("openai/my-unpriced") is None
