@@ -195,10 +195,12 @@ def parse_record(record: object, file: str, line: int, *, require_outcomes: bool
     if category is not None and not isinstance(category, str):
         raise DatasetError("must be a string or null", file=file, line=line, field="category")
     reference = record.get("reference")
-    if isinstance(reference, dict | list):  # a JSON answer (an object, a list of calls) written as JSON itself
-        reference = json.dumps(reference, ensure_ascii=False)
+    if isinstance(reference, dict) or (isinstance(reference, list) and reference
+                                       and all(isinstance(r, dict) for r in reference)):
+        reference = json.dumps(reference, ensure_ascii=False)  # a JSON answer (an object, calls) written as JSON
     if reference is not None and not isinstance(reference, str):
-        raise DatasetError("must be a string, or a JSON object or list, when present", file=file, line=line,
+        raise DatasetError("must be a string, or a JSON object or list of objects, when present (one reference per "
+                           "record: a list of accepted answers is not read as such)", file=file, line=line,
                            field="reference")
     messages = record.get("messages")
     if not isinstance(messages, list) or not messages:

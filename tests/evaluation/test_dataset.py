@@ -167,6 +167,7 @@ def test_a_json_reference_may_be_written_as_json_itself(tmp_path: Path):
     first, second = load_eval_set(path).items
     assert first.reference is not None and score_answer('{"days": 2, "city": "Paris"}', first.reference) == 1.0
     assert second.reference is not None and score_answer(json.dumps(calls), second.reference) == 1.0
-    with pytest.raises(DatasetError, match="field 'reference'"):
-        write_set(tmp_path, [record(0, "a", 1, 1, reference=42)])
-        load_eval_set(path)
+    for not_one_answer in (42, ["Paris", "paris"]):  # a list of accepted answers would be compared as its text
+        write_set(tmp_path, [record(0, "a", 1, 1, reference=not_one_answer)])
+        with pytest.raises(DatasetError, match="field 'reference'.*one reference per record"):
+            load_eval_set(path)
