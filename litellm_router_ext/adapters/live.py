@@ -128,17 +128,24 @@ def check_groups(router: litellm.Router, models: Sequence[str], source: str) -> 
                               allowed=sorted(groups))
 
 
+def routable(model: str) -> bool:
+    """Whether LiteLLM can tell which provider serves ``model`` (``provider/model``, or a model its map knows)."""
+    try:
+        with quiet_litellm():
+            litellm.get_llm_provider(model)
+    except Exception:
+        return False
+    return True
+
+
 def check_routable(models: Sequence[str]) -> None:
-    """Every model must be one LiteLLM can route (``provider/model``, or a model its map knows); ``ConfigError``
-    before any call, where asking each prompt would fail every one of them."""
+    """Every model must be one LiteLLM can route; ``ConfigError`` before any call, where asking each prompt would
+    fail every one of them."""
     for model in models:
-        try:
-            with quiet_litellm():
-                litellm.get_llm_provider(model)
-        except Exception:
+        if not routable(model):
             raise ConfigError(f"LiteLLM cannot tell which provider serves {model!r}; write it as provider/model "
                               "(e.g. openai/my-model with OPENAI_API_BASE), or pass --config with a model_list "
-                              "that defines it as a model group", key="--models", value=model) from None
+                              "that defines it as a model group", key="--models", value=model)
 
 
 class LLMJudge:
@@ -154,13 +161,10 @@ class LLMJudge:
     def __init__(self, model: str, router: litellm.Router | None = None, *, source: str | None = None,
                  concurrency: int | None = None, **params: Any) -> None:
         groups = router.get_model_names() if router is not None else []
-        if model not in groups:
-            try:
-                litellm.get_llm_provider(model)
-            except Exception:
-                where = f"a model group of {source} or " if source else ""
-                raise ConfigError(f"judge {model!r} is not {where}a model LiteLLM can route (provider/model)",
-                                  key="--judge", allowed=sorted(groups) or None) from None
+        if model not in groups and not routable(model):
+            where = f"a model group of {source} or " if source else ""
+            raise ConfigError(f"judge {model!r} is not {where}a model LiteLLM can route (provider/model)",
+                              key="--judge", allowed=sorted(groups) or None)
         self._router = router if router is not None and model in groups else None
         self._complete = self._router.acompletion if self._router is not None else litellm.acompletion
         self.model, self.params = model, params

@@ -312,6 +312,8 @@ def design(table: OutcomeTable, families: Sequence[Family], *, target: float, de
     calib_rows = np.arange(n)
     candidates = [Candidate(f, lad, shp) for f in range(len(families)) for lad in ladders(unit_cost, max_tiers)
                   for shp in shapes(len(lad))]
+    if not families:
+        raise ValueError("no router family to design with: pass at least one (heuristic, learned, cascade)")
     if not candidates:  # a ladder climbs to a dearer model; no two of these differ in cost
         costs = ", ".join(f"{model} {cost:.3g}" for model, cost in zip(table.tiers, unit_cost, strict=True))
         raise ValueError(f"no two candidate models differ in mean cost per answer ({costs} USD), so there is no "
