@@ -36,7 +36,7 @@ def run_live(
     from .. import install, load_config
     from ..adapters.live import LLMJudge, config_models, quiet_failures, router_ask
     from ..evaluation.dataset import calibration_mask, load_eval_set, sample_eval_path
-    from ..evaluation.live import LiveRun, ScoreMode, summarise
+    from ..evaluation.live import LiveRun, ScoreMode, check_references_fit, summarise
 
     if len(routers) != 1 or not routers[0].partition("#")[0].endswith((".yaml", ".yml")):
         raise ConfigError(
@@ -55,6 +55,7 @@ def run_live(
         mask = calibration_mask(items, calib_fraction, split_seed, str(source))
         items = [item for item, calib in zip(items, mask, strict=True) if calib == (split == "calib")]
     target = out or Path(f"{source}.live.jsonl")
+    check_references_fit(items, cast(ScoreMode, score_mode), str(source))  # before anything is paid for
     install(file)
     quiet_failures()
     # A judge may be a model group of the router file's model_list, as in collect; checked before any call.

@@ -29,7 +29,7 @@ from typing import Any
 
 from ..errors import ConfigError, DatasetError
 from .dataset import REQUEST_KEYS, EvalItem, EvalSet, Outcome
-from .live import Judge, LiveAnswer, LiveRecord, LiveRun, ScoreMode, summarise
+from .live import Judge, LiveAnswer, LiveRecord, LiveRun, ScoreMode, check_references_fit, summarise
 
 Ask = Callable[[EvalItem], Awaitable[LiveAnswer]]
 
@@ -94,6 +94,7 @@ async def collect(
             raise DatasetError(f"{len(unscored)} prompt(s) have no 'reference' to score answers against; add "
                                "references or score with a judge (--score judge --judge MODEL)",
                                file=eval_set.path, line=unscored[0].line, field="reference")
+        check_references_fit(items, mode, eval_set.path)
     runs = {model: LiveRun(ask_for(model), part_path(out, model), concurrency=concurrency, mode=mode, judge=judge,
                            on_done=on_done, tag=judge_model or "", keep_responses=True) for model in models}
     splits = {model: run.split(items) for model, run in runs.items()}  # each results file is read once

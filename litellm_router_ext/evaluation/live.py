@@ -192,6 +192,27 @@ def resolve_mode(reference: str, mode: ScoreMode) -> ScoreMode:
     return "exact"
 
 
+def check_references_fit(items: Sequence[EvalItem], mode: ScoreMode, file: str) -> None:
+    """``DatasetError`` when a forced ``mode`` cannot read some reference (``--score numeric`` on "B"): every answer
+    to it would score 0 for every model, silently, after they were paid for."""
+    def fits(reference: str) -> bool:
+        ref = reference.strip()
+        if mode == "numeric":
+            return _as_number(ref) is not None
+        if mode == "choice":
+            return re.fullmatch(r"\(?[A-Ja-j]\)?", ref) is not None
+        if mode == "json":
+            return _json_value(ref)[0]
+        return True  # auto picks per reference; exact compares any text; judge reads none
+
+    unfit = [item for item in items if item.reference is not None and not fits(item.reference)]
+    if unfit:
+        raise DatasetError(f"{len(unfit)} reference(s) cannot be read as --score {mode} (this one: "
+                           f"{unfit[0].reference!r:.40}): their answers would all score 0; use --score auto, which "
+                           "picks the way to compare per reference, or fix them", file=file, line=unfit[0].line,
+                           field="reference")
+
+
 def score_answer(answer: str, reference: str, mode: ScoreMode = "auto") -> float:
     """1.0 when the answer matches the reference under ``mode`` (not ``judge``), else 0.0."""
     concrete = resolve_mode(reference, mode)

@@ -494,3 +494,19 @@ def test_the_failure_summary_says_why_each_model_failed(tmp_path: Path) -> None:
     said = " ".join(result.output.split())
     assert result.exit_code == 1 and "broken: InternalServerError" in said and "dead: " in said, said
     assert "Connection error" in said
+
+
+def test_a_forced_score_mode_that_cannot_read_the_references_is_refused_before_any_call(tmp_path: Path) -> None:
+    # --score choice on numeric references scored every answer of every model 0, after paying for them all.
+    data = write_prompts(tmp_path / "p.jsonl", 4)
+    with StubServer(Script(reply="#### 7")) as stub:
+        env = {"OPENAI_API_BASE": stub.base_url, "OPENAI_API_KEY": "sk-test"}
+        refused = CliRunner().invoke(main, ["collect", "--data", str(data), "--models", "openai/a", "--score",
+                                            "choice", "--out", str(tmp_path / "o.jsonl")], env=env)
+        asked = len(stub.script.requests)
+        fitting = CliRunner().invoke(main, ["collect", "--data", str(data), "--models", "openai/a", "--score",
+                                            "numeric", "--out", str(tmp_path / "n.jsonl")], env=env)
+    said = " ".join(refused.output.split())
+    assert refused.exit_code != 0 and asked == 0 and "p.jsonl:1 field 'reference'" in said, said
+    assert "4 reference(s) cannot be read as --score choice" in said and "--score auto" in said
+    assert fitting.exit_code == 0, fitting.output  # numbers under --score numeric: asked and scored
