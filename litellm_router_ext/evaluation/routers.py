@@ -147,8 +147,8 @@ def build_routers(specs: Sequence[str], items: Sequence[EvalItem], tiers: Sequen
     also goes by is named by its spec (``old.yaml``, ``new.yaml#prod``), so two versions of one config compare."""
     routers = [build_router(spec, items, tiers) for spec in specs]
     taken = [r.name for r in routers]
-    return [replace(r, name=spec) if r.source is not None and taken.count(r.name) > 1 else r
-            for r, spec in zip(routers, specs, strict=True)]
+    return [replace(r, name=spec, notes=tuple(n.replace(f"router '{r.name}'", f"router '{spec}'") for n in r.notes))
+            if r.source is not None and taken.count(r.name) > 1 else r for r, spec in zip(routers, specs, strict=True)]
 
 
 def in_sample_notes(config: RouterConfig, items: Sequence[EvalItem]) -> tuple[str, ...]:

@@ -254,6 +254,15 @@ def test_two_versions_of_one_config_are_told_apart(small_set: Path, tmp_path: Pa
     rows = {r["router"]: r for r in json.loads(out.read_text())["results"]}
     assert {str(old), f"{new}#r", "heuristic"} <= set(rows) and "r" not in rows
     assert rows[str(old)]["shares"] != rows[f"{new}#r"]["shares"]  # each row is its own config's routing
+    # a note about one of them names it by its spec too (tier models replayed by position), not both as 'r'
+    renamed = {"routers": [{**ROUTER["routers"][0], "tiers": [{"name": "small", "model": "mini"},
+                                                              {"name": "large", "model": "big"}]}]}
+    old.write_text(yaml.safe_dump(renamed))
+    new.write_text(yaml.safe_dump(renamed))
+    assert _run("eval", "--data", str(small_set), "--tiers", "cheap,strong", "--router", str(old), "--router",
+                str(new), "--bootstrap", "0", "--quiet", "--json", str(out)).exit_code == 0
+    notes = json.loads(out.read_text())["notes"]
+    assert any(f"router '{old}' is replayed" in n for n in notes) and not any("router 'r'" in n for n in notes)
     alone = tmp_path / "alone.json"
     assert _run("eval", "--data", str(small_set), "--router", str(old), "--bootstrap", "0", "--quiet",
                 "--json", str(alone)).exit_code == 0
