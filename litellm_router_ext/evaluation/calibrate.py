@@ -51,6 +51,9 @@ class Calibration:
     calibration: SplitStats | None
     heldout: SplitStats | None = None
     best_lower_bound: float = 0.0
+    """The highest lower bound over every candidate cut (what came nearest, when the target is not reached)."""
+    lower_bound: float | None = None
+    """The chosen thresholds' own one-sided lower bound on the calibration split (what cleared the target)."""
     notes: list[str] = field(default_factory=list)
     point_estimate: bool = False
     """True when no resamples were drawn (``bootstrap=0``): the "bound" is the calibration split's own ratio."""
@@ -58,7 +61,8 @@ class Calibration:
     def to_dict(self) -> dict[str, Any]:
         return {"target": self.target, "confidence": None if self.point_estimate else self.confidence,
                 "reached": self.reached,
-                "thresholds": self.thresholds, "best_lower_bound": self.best_lower_bound,
+                "thresholds": self.thresholds, "lower_bound": self.lower_bound,
+                "best_lower_bound": self.best_lower_bound,
                 "calibration": self.calibration.to_dict() if self.calibration else None,
                 "heldout": self.heldout.to_dict() if self.heldout else None, "notes": self.notes}
 
@@ -129,8 +133,8 @@ def calibrate(table: OutcomeTable, scores: np.ndarray, target: float, *, bootstr
     stats = split_stats(table, scores, np.asarray(thresholds), bootstrap, seed + 1, confidence)
     notes = [f"only {n} calibration items: a bootstrap bound on so few says little (all right gives 100%); "
              f"calibrate on {FEW_ITEMS} or more"] if n < FEW_ITEMS else []
-    return Calibration(target, confidence, True, thresholds, stats, best_lower_bound=best_lower, notes=notes,
-                       point_estimate=bootstrap == 0)
+    return Calibration(target, confidence, True, thresholds, stats, best_lower_bound=best_lower,
+                       lower_bound=float(lower[pick]), notes=notes, point_estimate=bootstrap == 0)
 
 
 def write_thresholds(path: str | Path, alias: str | None, thresholds: list[float], out: str | Path) -> None:

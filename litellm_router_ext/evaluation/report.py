@@ -143,10 +143,13 @@ def _split_row(table: Table, name: str, s: SplitStats | None) -> None:
 
 
 def render_calibration(result: Calibration, console: Console) -> None:
-    verdict = f"[green]reached[/]; thresholds {result.thresholds}" if result.reached else "[red]not reachable[/]"
     bound = "point estimate, --bootstrap 0" if result.point_estimate else f"lower {result.confidence:.0%} bound"
+    verdict = (f"[green]reached[/] ({_pct(result.lower_bound)}); thresholds {result.thresholds}" if result.reached
+               else "[red]not reachable[/]")
     console.print(f"target {result.target:.1%} of top-tier quality ({bound}): {verdict}")
-    table = Table(title="Calibrated router", title_justify="left")
+    # the table's interval is two-sided, so its low end can sit below a one-sided bound that cleared the target
+    table = Table(title=f"Calibrated router ('vs top': two-sided {result.confidence:.0%} interval)",
+                  title_justify="left")
     for column in ("split", "n", "quality", "vs top", "cost", "saved", "tier shares"):
         table.add_column(column, justify="left" if column == "split" else "right")
     _split_row(table, "calibration", result.calibration)
