@@ -468,8 +468,13 @@ class TieredRouter:
             return decision, response
         run, flow = self._start(messages, params, metadata)
         wanted = self.cascade.early_tokens if self.validators else 1
+        # A rejected tier's stream is closed (it must stop generating, and billing) once the climb goes on; the
+        # one the flow ends on is relayed whole, even when rejected (the top tier's, or below a tier that is down).
+        rejected: list[Iterator[Any]] = []
 
         def call(step: TryTier) -> Answered | ProviderFailed:
+            while rejected:
+                _close(rejected.pop())
             kwargs = self._kwargs(step, run, stream=True)
             started = time.perf_counter()
             try:
@@ -479,11 +484,14 @@ class TieredRouter:
                 return self._failed(step, run, exc, started)
             answered = self._streamed(step, run, seen, chunks, started)
             if answered.verdict is not None and not answered.verdict.accepted:
-                _close(chunks)  # a rejected tier must stop generating (and billing)
+                rejected.append(chunks)
             return answered
 
         index = self._finish(run, drive(flow, call, self._check), streaming=True)
         seen, rest = run.streams[index]
+        for stream in rejected:
+            if stream is not rest:
+                _close(stream)
         return run.decision, self._relay(seen, rest, run, index)
 
     def _relay(self, seen: list[Any], rest: Iterator[Any], run: _Run, index: int) -> Iterator[Any]:
@@ -504,8 +512,11 @@ class TieredRouter:
             return decision, response
         run, flow = self._start(messages, params, metadata)
         wanted = self.cascade.early_tokens if self.validators else 1
+        rejected: list[AsyncIterator[Any]] = []  # as in ``stream``: closed once the climb goes on
 
         async def call(step: TryTier) -> Answered | ProviderFailed:
+            while rejected:
+                await _aclose(rejected.pop())
             kwargs = self._kwargs(step, run, stream=True)
             started = time.perf_counter()
             try:
@@ -519,11 +530,14 @@ class TieredRouter:
                 return self._failed(step, run, exc, started)
             answered = self._streamed(step, run, seen, chunks, started)
             if answered.verdict is not None and not answered.verdict.accepted:
-                await _aclose(chunks)
+                rejected.append(chunks)
             return answered
 
         index = self._finish(run, await adrive(flow, call, self._acheck), streaming=True)
         seen, rest = run.streams[index]
+        for stream in rejected:
+            if stream is not rest:
+                await _aclose(stream)
         return run.decision, self._arelay(seen, rest, run, index)
 
     async def _arelay(self, seen: list[Any], rest: AsyncIterator[Any], run: _Run, index: int) -> AsyncIterator[Any]:
