@@ -255,6 +255,9 @@ class Verdict:
     validator: str
     score: float | None = None
     reason: str = ""
+    skipped: bool = False
+    """The check could not judge this answer (no log-probs, no JSON asked for): accepted, but it decides nothing
+    where another check can (``combine: any`` and ``weighted`` leave it out)."""
 
 
 @dataclass(frozen=True, slots=True)

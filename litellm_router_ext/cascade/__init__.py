@@ -206,4 +206,5 @@ async def avalidate(answer: Answer, validators: Sequence[Validator], cascade: Ca
 
 
 def _decided(verdict: Verdict, cascade: CascadeConfig) -> bool:
-    return (cascade.combine == "all" and not verdict.accepted) or (cascade.combine == "any" and verdict.accepted)
+    return (cascade.combine == "all" and not verdict.accepted) or (
+        cascade.combine == "any" and verdict.accepted and not verdict.skipped)

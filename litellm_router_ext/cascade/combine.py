@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import math
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -78,25 +79,29 @@ def combine_verdicts(
     """One verdict from many: ``all`` must accept, ``any`` one may, or ``weighted`` mean score >= threshold.
 
     The combined score is the lowest score (all), the highest (any) or the weighted mean (weighted); a
-    verdict without a score counts 1.0 when accepted, 0.0 when not. A rejection's reason names each
+    verdict without a score counts 1.0 when accepted, 0.0 when not. A skipped check (it could not judge the
+    answer) is left out: it is no vote for ``any`` and no 1.0 in the weighted mean. A rejection's reason names each
     failing validator with its score and reason.
     """
     if not verdicts:
         return Verdict(True, COMBINED, None, "no validators")
-    scores = [_score(v) for v in verdicts]
+    w = list(weights) if weights is not None else [1.0] * len(verdicts)
+    if mode == "weighted" and len(w) != len(verdicts):
+        raise ValueError(f"{len(w)} weights for {len(verdicts)} verdicts")
+    judged = [(v, wi) for v, wi in zip(verdicts, w, strict=False) if not v.skipped]
+    if not judged:  # no check could judge this answer: nothing says it is wrong
+        return Verdict(True, COMBINED, None, "every check skipped", skipped=True)
+    scores = [_score(v) for v, _ in judged]
     failed = [v for v in verdicts if not v.accepted]
     if mode == "all":
         accepted, score = not failed, min(scores)
-    elif mode == "any":
-        accepted, score = len(failed) < len(verdicts), max(scores)
+    elif mode == "any":  # a skipped check is no vote for the answer
+        accepted, score = len(failed) < len(judged), max(scores)
     else:
-        w = list(weights) if weights is not None else [1.0] * len(verdicts)
-        if len(w) != len(verdicts):
-            raise ValueError(f"{len(w)} weights for {len(verdicts)} verdicts")
-        score = sum(wi * si for wi, si in zip(w, scores, strict=True)) / sum(w)
+        score = sum(wi * si for (_, wi), si in zip(judged, scores, strict=True)) / sum(wi for _, wi in judged)
         accepted = score >= threshold
     if accepted:
-        passed = ", ".join(v.validator for v in verdicts if v.accepted)
+        passed = ", ".join(v.validator for v in verdicts if v.accepted and not v.skipped)
         return Verdict(
             True,
             COMBINED,
@@ -121,8 +126,16 @@ def _name(validator: Validator) -> str:
 
 
 def _as_verdict(result: object, validator: Validator) -> Verdict:
+    """``result`` when it is a well-formed Verdict; ``TypeError`` (a failed check, inside the guard) otherwise, so a
+    custom check's malformed verdict cannot break combining later, outside it, and lose the request."""
     if not isinstance(result, Verdict):
         raise TypeError(f"check() returned {type(result).__name__}, not a Verdict")
+    score = result.score
+    if (not isinstance(result.accepted, bool) or not isinstance(result.validator, str)
+            or (score is not None and (isinstance(score, bool) or not isinstance(score, int | float)
+                                       or not math.isfinite(score)))):
+        raise TypeError(f"check() returned a malformed Verdict: accepted must be a bool, score a number or None "
+                        f"(got {result.accepted!r}, {score!r})")
     return result
 
 

@@ -91,7 +91,7 @@ class AgreementValidator:
     def check(self, answer: Answer) -> Verdict:
         if not answer.samples:
             if self.params.on_missing == "skip":
-                return Verdict(True, self.name, None, "no samples, skipped")
+                return Verdict(True, self.name, None, "no samples, skipped", skipped=True)
             return Verdict(False, self.name, 0.0, "no samples to compare")
         mine = final_answer(answer.text, self.params.extract)
         if mine is None:

@@ -36,7 +36,7 @@ class LogprobValidator:
         if not lps:
             # A tier without log-probs (or an empty answer) gives nothing to judge; the config decides.
             if self.on_missing == "skip":
-                return Verdict(True, self.name, None, "no logprobs, skipped")
+                return Verdict(True, self.name, None, "no logprobs, skipped", skipped=True)
             return Verdict(False, self.name, 0.0, "no logprobs (on_missing_logprobs=fail)")
         finite = [lp if math.isfinite(lp) else -1e9 for lp in lps]
         mean = sum(finite) / len(finite)

@@ -90,7 +90,7 @@ class JsonValidator:
 
     def check(self, answer: Answer) -> Verdict:
         if not self.applies(answer):
-            return Verdict(True, self.name, None, "request asked for no JSON, skipped")
+            return Verdict(True, self.name, None, "request asked for no JSON, skipped", skipped=True)
         _, problem = self.parse(answer)
         if problem:
             return Verdict(False, self.name, 0.0, problem)
@@ -123,7 +123,7 @@ class SchemaValidator(JsonValidator):
     def check(self, answer: Answer) -> Verdict:
         schema = answer.request.response_schema or self.schema
         if schema is None and not self.applies(answer):
-            return Verdict(True, self.name, None, "request asked for no JSON, skipped")
+            return Verdict(True, self.name, None, "request asked for no JSON, skipped", skipped=True)
         value, problem = self.parse(answer)
         if problem:
             return Verdict(False, self.name, 0.0, problem)
@@ -133,7 +133,7 @@ class SchemaValidator(JsonValidator):
             errors = schema_errors(value, schema)
         except jsonschema.SchemaError:
             # The caller's schema is broken: a stronger tier cannot fix that, so do not escalate.
-            return Verdict(True, self.name, None, "response schema is not valid JSON Schema, skipped")
+            return Verdict(True, self.name, None, "response schema is not valid JSON Schema, skipped", skipped=True)
         if errors:
             return Verdict(False, self.name, 0.0, f"schema violation at {errors[0]}")
         return Verdict(True, self.name, 1.0, "matches schema")
@@ -171,7 +171,7 @@ class ToolArgsValidator:
                                                       f"{named or request.tool_choice!r}")
             if self.params.require_call and request.needs_tools and request.tool_choice == "auto":
                 return Verdict(False, self.name, 0.0, "no tool call in answer to a request with tools")
-            return Verdict(True, self.name, None, "no tool calls, skipped")
+            return Verdict(True, self.name, None, "no tool calls, skipped", skipped=True)
         if request.tool_choice == "none":
             return Verdict(False, self.name, 0.0, "tool call in answer to a request whose tool_choice is 'none'")
         for i, call in enumerate(answer.tool_calls):

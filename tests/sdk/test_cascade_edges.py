@@ -1,0 +1,81 @@
+"""Cascade edges a new user's walk through the SDK found: the answer returned is whole, a check that could not
+judge decides nothing, and a custom check's malformed verdict cannot lose the request."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import litellm
+import pytest
+
+import litellm_router_ext as lre
+
+QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
+
+
+def _config(validators: list[dict[str, Any]], small: str, large: str, **cascade: Any) -> dict[str, Any]:
+    """Two tiers answered by mock_response; every request starts at the small one."""
+    tiers = [{"name": "small", "model": "small"}, {"name": "large", "model": "large"}]
+    return {"routers": [{"alias": "c", "tiers": tiers, "thresholds": [0.99],
+                         "cascade": {"validators": validators, **cascade}}],
+            "model_list": [{"model_name": name, "litellm_params": {"model": model, "mock_response": reply}}
+                           for name, model, reply in (("small", "gpt-4o-mini", small), ("large", "gpt-4o", large))]}
+
+
+@pytest.fixture(autouse=True)
+def _uninstall() -> Iterator[None]:
+    yield
+    lre.uninstall()
+
+
+def test_an_early_stream_returns_the_whole_answer_of_the_tier_it_ends_on() -> None:
+    # The top tier's answer failed the prefix check too: its stream had been closed after early_tokens chunks,
+    # so the client got "I cannot " and a stop. README: the top tier's answer is returned even when rejected.
+    large = "I cannot fully answer, but Paris is the capital of France and a lovely city with many museums"
+    lre.install(_config([{"name": "refusal"}], small="I cannot answer that one, and here are more words after it",
+                        large=large, stream_mode="early", early_tokens=3))
+    chunks = list(litellm.completion(model="tiered/c", messages=QUESTION, stream=True))
+    decision = lre.decision_of(chunks[0])
+    assert decision is not None and decision["tier"] == "large" and decision["verified"] is False
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices).strip() == large
+
+
+@pytest.mark.parametrize("combine", ["any", "weighted"])
+def test_a_check_that_could_not_judge_decides_nothing(combine: str) -> None:
+    # No response_format: schema skips. Under `any` that skip had accepted a refusal before `refusal` ran; under
+    # `weighted` it counted 1.0, so the refusal's 0.0 still averaged 0.5 and passed.
+    lre.install(_config([{"name": "schema"}, {"name": "refusal"}], combine=combine,
+                        small="I cannot help with that.", large="Paris"))
+    decision = lre.decision_of(litellm.completion(model="tiered/c", messages=QUESTION))
+    assert decision is not None and decision["tier"] == "large", decision
+    lre.uninstall()
+    lre.install(_config([{"name": "schema"}, {"name": "refusal"}], combine=combine, small="Paris", large="Paris"))
+    kept = lre.decision_of(litellm.completion(model="tiered/c", messages=QUESTION))
+    assert kept is not None and kept["tier"] == "small" and kept["verified"] is True  # a real pass still passes
+
+
+def test_a_custom_checks_malformed_verdict_is_a_failed_check_not_a_lost_request(tmp_path: Path) -> None:
+    # Verdict(score="0.9") broke combining, outside the guard around the check: the caller got an error.
+    (tmp_path / "cascade_edges_bad_verdict.py").write_text(textwrap.dedent("""
+        from litellm_router_ext.types import Verdict
+        def bad(answer):
+            return Verdict(True, "mine", "0.9", "ok")
+    """))
+    sys.path.insert(0, str(tmp_path))
+    importlib.invalidate_caches()
+    try:
+        lre.install(_config([{"name": "refusal"}, {"name": "custom", "path": "cascade_edges_bad_verdict:bad"}],
+                            small="Lyon", large="Paris"))
+        response = litellm.completion(model="tiered/c", messages=QUESTION)
+    finally:
+        sys.path.remove(str(tmp_path))
+    decision = lre.decision_of(response)
+    assert response.choices[0].message.content == "Paris"  # the failed check climbed; the top answer is returned
+    assert decision is not None and decision["tier"] == "large"
+    first = decision["attempts"][0]["verdict"]
+    assert first["accepted"] is False and "raised TypeError" in first["reason"], first
