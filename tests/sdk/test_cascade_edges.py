@@ -79,3 +79,16 @@ def test_a_custom_checks_malformed_verdict_is_a_failed_check_not_a_lost_request(
     assert decision is not None and decision["tier"] == "large"
     first = decision["attempts"][0]["verdict"]
     assert first["accepted"] is False and "raised TypeError" in first["reason"], first
+
+
+def test_an_async_custom_check_works_under_sync_completion(tmp_path: Path) -> None:
+    # It passed under acompletion, but under completion every answer failed it (TypeError) and climbed to the top.
+    (tmp_path / "cascade_edges_async_check.py").write_text("async def ok(answer):\n    return 'Paris' in answer.text\n")
+    sys.path.insert(0, str(tmp_path))
+    importlib.invalidate_caches()
+    try:
+        lre.install(_config([{"name": "custom", "path": "cascade_edges_async_check:ok"}], small="Paris", large="Rome"))
+        decision = lre.decision_of(litellm.completion(model="tiered/c", messages=QUESTION))
+    finally:
+        sys.path.remove(str(tmp_path))
+    assert decision is not None and decision["tier"] == "small" and decision["verified"] is True, decision

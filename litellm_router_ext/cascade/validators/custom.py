@@ -1,7 +1,8 @@
 """User validators by dotted path: a callable taking an ``Answer``.
 
 It may return a ``Verdict``, a bool, or a float score in [0, 1] (accepted at or above ``threshold``);
-an ``async def`` callable is awaited by ``avalidate``. Anything else is a failed check.
+an ``async def`` callable is awaited (by ``avalidate``, or on the worker thread a sync check runs on). Anything else
+is a failed check.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from pydantic import Field
 from ...types import Verdict
 from ..base import Answer
 from ._params import Params
+
+
+async def _awaited(result: Any) -> Any:
+    return await result
 
 
 class CustomParams(Params):
@@ -39,9 +44,15 @@ class CustomValidator:
     def check(self, answer: Answer) -> Verdict:
         result = self._fn(answer)
         if inspect.isawaitable(result):
+            # An async check under litellm.completion: it runs on a worker thread (may_block), which has no event
+            # loop of its own, so it is run to completion there. Only a caller already inside a loop must await.
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                return self._verdict(asyncio.run(_awaited(result)))
             if inspect.iscoroutine(result):
                 result.close()
-            raise TypeError(f"custom validator {self.name} is async; call avalidate")
+            raise TypeError(f"custom validator {self.name} is async; inside an event loop, call avalidate")
         return self._verdict(result)
 
     async def acheck(self, answer: Answer) -> Verdict:
