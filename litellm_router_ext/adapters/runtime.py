@@ -236,9 +236,11 @@ class TieredRouter:
             kwargs.setdefault("num_retries", retries)
         price = self._prices[step.index]
         if self.cascade.budget_usd is not None and price is not None and price[1] > 0:
-            # Cap the answer length so this attempt cannot spend past the request's budget.
+            # Cap the answer length so this attempt cannot spend past the request's budget: each of its n choices
+            # (agreement's samples, or the caller's n) is billed for its own output.
             left = self.cascade.budget_usd - step.spent_usd - self._prompt_tokens_bound(run) * price[0]
-            cap = max(1, int(left / price[1]))
+            choices = max(1, int(kwargs.get("n") or 1))
+            cap = max(1, int(left / (price[1] * choices)))
             key = "max_completion_tokens" if "max_completion_tokens" in run.params else "max_tokens"
             kwargs[key] = min(int(run.params.get(key) or cap), cap)
         return kwargs

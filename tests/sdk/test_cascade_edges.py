@@ -12,6 +12,7 @@ from typing import Any
 
 import litellm
 import pytest
+from litellm.integrations.custom_logger import CustomLogger
 
 import litellm_router_ext as lre
 
@@ -92,3 +93,44 @@ def test_an_async_custom_check_works_under_sync_completion(tmp_path: Path) -> No
     finally:
         sys.path.remove(str(tmp_path))
     assert decision is not None and decision["tier"] == "small" and decision["verified"] is True, decision
+
+
+def test_a_tool_call_answer_is_not_failed_by_a_text_format_rule() -> None:
+    # An answer that is a valid call has no text: format(min_chars) failed it on every tier, after a wasted climb.
+    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {
+        "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}]
+    calls = [{"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}]
+    mock = {"model": "gpt-4o-mini", "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+            "choices": [{"index": 0, "finish_reason": "tool_calls",
+                         "message": {"role": "assistant", "content": None, "tool_calls": calls}}]}
+    config = _config([{"name": "tool_args"}, {"name": "format", "params": {"min_chars": 5}}], small="", large="")
+    for deployment in config["model_list"]:
+        deployment["litellm_params"]["mock_response"] = mock
+    lre.install(config)
+    response = litellm.completion(model="tiered/c", messages=[{"role": "user", "content": "weather in Paris"}],
+                                  tools=tools)
+    decision = lre.decision_of(response)
+    assert decision is not None and decision["tier"] == "small" and decision["verified"] is True, decision
+
+
+class _SentParams(CustomLogger):
+    def __init__(self) -> None:
+        super().__init__()
+        self.params: list[dict[str, Any]] = []
+
+    def log_pre_api_call(self, model: str, messages: Any, kwargs: dict[str, Any]) -> None:
+        self.params.append(dict(kwargs.get("optional_params") or {}))
+
+
+def test_a_budget_caps_every_sample_of_an_attempt() -> None:
+    # The output cap was per choice while agreement asks for n=5: 5 x the budget's worth of output could be bought.
+    sent = _SentParams()
+    before = list(litellm.callbacks)
+    litellm.callbacks = [*before, sent]
+    try:
+        lre.install(_config([{"name": "agreement", "params": {"n": 5}}], small="4", large="4", budget_usd=0.001))
+        litellm.completion(model="tiered/c", messages=QUESTION)
+    finally:
+        litellm.callbacks = before
+    first = sent.params[0]
+    assert first.get("n") == 5 and first["max_tokens"] * 5 * 0.6e-6 <= 0.001, first  # gpt-4o-mini: $0.60 / M out

@@ -51,6 +51,8 @@ class FormatValidator:
         self._final = compile_patterns((params.final_answer,), ignore_case=ic)[0] if params.final_answer else None
 
     def check(self, answer: Answer) -> Verdict:
+        if answer.tool_calls and not answer.text.strip():  # the call is the answer: tool_args judges it
+            return Verdict(True, self.name, None, "answer is tool calls, skipped", skipped=True)
         text = answer.text.strip()
         p = self.params
         if len(text) < p.min_chars:
