@@ -228,10 +228,7 @@ class RouterConfig(_Frozen):
             raise ValueError(f"thresholds must lie in [0, 1]; got {list(self.thresholds)}")
         if any(b <= a for a, b in zip(self.thresholds, self.thresholds[1:], strict=False)):
             raise ValueError(f"thresholds must be strictly increasing up the ladder; got {list(self.thresholds)}")
-        judge = self.cascade.judge_tier if self.cascade else None
-        # A judge may also be any LiteLLM model string; only a bare word that looks like a tier name is checked.
-        if judge and judge not in names and "/" not in judge and "-" not in judge:
-            raise ValueError(f"cascade.judge_tier {judge!r} is not a tier; allowed: {names}")
+        # cascade.judge_tier may also name a model group or a LiteLLM model: checked where the Router is known
         return self
 
     def tier_index(self, name_or_index: str | int) -> int:

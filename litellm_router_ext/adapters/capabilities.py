@@ -32,6 +32,16 @@ def quiet_litellm() -> Iterator[None]:
         litellm.suppress_debug_info = before
 
 
+def routable(model: str) -> bool:
+    """Whether LiteLLM can tell which provider serves ``model`` (``provider/model``, or a model its map knows)."""
+    try:
+        with quiet_litellm():
+            litellm.get_llm_provider(model)
+    except Exception:
+        return False
+    return True
+
+
 def _model_info(model: str) -> dict[str, Any]:
     try:
         with quiet_litellm():

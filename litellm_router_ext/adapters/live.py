@@ -15,7 +15,7 @@ from ..config import load_config, parse_yaml
 from ..errors import ConfigError
 from ..evaluation.dataset import EvalItem
 from ..evaluation.live import LiveAnswer, judge_rating
-from .capabilities import deployment_price, quiet_litellm
+from .capabilities import deployment_price, routable
 from .provider import DECISION_KEY, build_litellm_router
 
 JUDGE_PROMPT = (
@@ -126,16 +126,6 @@ def check_groups(router: litellm.Router, models: Sequence[str], source: str) -> 
         if model not in groups:
             raise ConfigError(f"model {model!r} is not a model group of this config", file=source, key="--models",
                               allowed=sorted(groups))
-
-
-def routable(model: str) -> bool:
-    """Whether LiteLLM can tell which provider serves ``model`` (``provider/model``, or a model its map knows)."""
-    try:
-        with quiet_litellm():
-            litellm.get_llm_provider(model)
-    except Exception:
-        return False
-    return True
 
 
 def check_routable(models: Sequence[str]) -> None:

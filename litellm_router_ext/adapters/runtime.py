@@ -32,11 +32,11 @@ from ..cascade.combine import _may_block
 from ..cascade.early import reject_prefix
 from ..cascade.flow import Answered, CascadeFlow, Finished, ProviderFailed, TryTier, adrive, drive
 from ..config import CascadeConfig, RouterConfig, TierConfig
-from ..errors import AllTiersFailedError, RequestError
+from ..errors import AllTiersFailedError, ConfigError, RequestError, did_you_mean
 from ..policy import TierPolicy
 from ..state import ConversationMemory, CounterStore, EscalationMonitor, InMemoryCounterStore, MonitorSnapshot
 from ..types import Decision, RequestView, Verdict, conversation_key, tool_call_ids
-from .capabilities import supports_logprobs, tier_price, tier_profile
+from .capabilities import routable, supports_logprobs, tier_price, tier_profile
 from .metrics import RouterMetrics
 
 log = logging.getLogger("litellm_router_ext")
@@ -159,6 +159,13 @@ class TieredRouter:
         # decided once here, because avalidate's per-answer isinstance() on a runtime Protocol costs ~20 us.
         self._inline_checks = not any(isinstance(v, AsyncValidator) or _may_block(v) for v in self.validators)
         self._prices = [tier_price(t, router) for t in config.tiers]
+        judge = config.cascade.judge_tier if config.cascade else None
+        names = [t.name for t in config.tiers]
+        if judge is not None and judge not in names and judge not in router.model_names and not routable(judge):
+            # every judge call would fail, and every request climb to the top tier unverified
+            raise ConfigError(f"cascade.judge_tier {judge!r} is neither a tier, a model group of the model_list, nor "
+                              f"a model LiteLLM can route (provider/model){did_you_mean(judge, names)}",
+                              key=f"{config.alias}.cascade.judge_tier", allowed=[*names, *router.model_names])
 
     # ------------------------------------------------------------------ deciding
 

@@ -134,3 +134,16 @@ def test_a_budget_caps_every_sample_of_an_attempt() -> None:
         litellm.callbacks = before
     first = sent.params[0]
     assert first.get("n") == 5 and first["max_tokens"] * 5 * 0.6e-6 <= 0.001, first  # gpt-4o-mini: $0.60 / M out
+
+
+def test_judge_tier_is_checked_against_the_tiers_the_groups_and_litellm() -> None:
+    # A group named 'grader' was refused (only names with '/' or '-' passed as models), while 'no-such-group'
+    # loaded, and then every judge call failed and every request climbed to the top tier, unverified.
+    config = _config([{"name": "judge"}], small="Paris", large="Paris", judge_tier="grader")
+    config["model_list"].append({"model_name": "grader", "litellm_params": {"model": "gpt-4o", "mock_response": "9"}})
+    lre.install(config)
+    decision = lre.decision_of(litellm.completion(model="tiered/c", messages=QUESTION))
+    assert decision is not None and decision["tier"] == "small" and decision["verified"] is True, decision
+    lre.uninstall()
+    with pytest.raises(lre.ConfigError, match="c.cascade.judge_tier.*'no-such-group' is neither a tier"):
+        lre.install(_config([{"name": "judge"}], small="Paris", large="Paris", judge_tier="no-such-group"))
