@@ -332,6 +332,7 @@ def _attempt_dict(attempt: Attempt) -> dict[str, Any]:
         "latency_ms": attempt.latency_ms,
         "verdict": None
         if v is None
-        else {"accepted": v.accepted, "validator": v.validator, "score": v.score, "reason": v.reason},
+        else {"accepted": v.accepted, "validator": v.validator, "score": v.score, "reason": v.reason,
+              "skipped": v.skipped},
         "error": attempt.error,
     }

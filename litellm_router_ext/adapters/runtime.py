@@ -482,21 +482,26 @@ class TieredRouter:
         rejected: list[Iterator[Any]] = []
 
         def call(step: TryTier) -> Answered | ProviderFailed:
-            while rejected:
-                _close(rejected.pop())
             kwargs = self._kwargs(step, run, stream=True)
             started = time.perf_counter()
             try:
                 chunks = iter(self.router.completion(**kwargs, stream=True))
                 seen = [c for _, c in zip(range(wanted), chunks, strict=False)]
-            except Exception as exc:
+            except Exception as exc:  # the rejected tier below stays open: the flow may end on it
                 return self._failed(step, run, exc, started)
+            while rejected:  # this tier answers, so the one below will not be relayed
+                _close(rejected.pop())
             answered = self._streamed(step, run, seen, chunks, started)
             if answered.verdict is not None and not answered.verdict.accepted:
                 rejected.append(chunks)
             return answered
 
-        index = self._finish(run, drive(flow, call, self._check), streaming=True)
+        try:
+            index = self._finish(run, drive(flow, call, self._check), streaming=True)
+        except BaseException:
+            for stream in rejected:
+                _close(stream)
+            raise
         seen, rest = run.streams[index]
         for stream in rejected:
             if stream is not rest:
@@ -524,8 +529,6 @@ class TieredRouter:
         rejected: list[AsyncIterator[Any]] = []  # as in ``stream``: closed once the climb goes on
 
         async def call(step: TryTier) -> Answered | ProviderFailed:
-            while rejected:
-                await _aclose(rejected.pop())
             kwargs = self._kwargs(step, run, stream=True)
             started = time.perf_counter()
             try:
@@ -537,12 +540,19 @@ class TieredRouter:
                         break
             except Exception as exc:
                 return self._failed(step, run, exc, started)
+            while rejected:
+                await _aclose(rejected.pop())
             answered = self._streamed(step, run, seen, chunks, started)
             if answered.verdict is not None and not answered.verdict.accepted:
                 rejected.append(chunks)
             return answered
 
-        index = self._finish(run, await adrive(flow, call, self._acheck), streaming=True)
+        try:
+            index = self._finish(run, await adrive(flow, call, self._acheck), streaming=True)
+        except BaseException:
+            for stream in rejected:
+                await _aclose(stream)
+            raise
         seen, rest = run.streams[index]
         for stream in rejected:
             if stream is not rest:
@@ -563,9 +573,11 @@ class TieredRouter:
     def _finish_stream(self, seen: list[Any], run: _Run, index: int) -> None:
         """Price the streamed attempt from its chunks, count the decision, remember the conversation's tier."""
         decision = run.decision
-        decision.attempts[-1] = dataclasses.replace(
-            decision.attempts[-1], cost_usd=_stream_cost(seen, run, self.config.tiers[index])
-        )
+        # the relayed tier's own attempt: the last one need not be (a tier above it may have failed after it)
+        tier = self.config.tiers[index]
+        at = next((i for i in range(len(decision.attempts) - 1, -1, -1)
+                   if decision.attempts[i].tier == tier.name and decision.attempts[i].error is None), -1)
+        decision.attempts[at] = dataclasses.replace(decision.attempts[at], cost_usd=_stream_cost(seen, run, tier))
         self.observe(decision)
         self.remember(run.messages, stream_answers(seen), decision)
 

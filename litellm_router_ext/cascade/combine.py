@@ -85,10 +85,11 @@ def combine_verdicts(
     """
     if not verdicts:
         return Verdict(True, COMBINED, None, "no validators")
-    w = list(weights) if weights is not None else [1.0] * len(verdicts)
-    if mode == "weighted" and len(w) != len(verdicts):
+    w = list(weights) if weights is not None and mode == "weighted" else [1.0] * len(verdicts)
+    if len(w) != len(verdicts):  # weights are read by `weighted` only
         raise ValueError(f"{len(w)} weights for {len(verdicts)} verdicts")
-    judged = [(v, wi) for v, wi in zip(verdicts, w, strict=False) if not v.skipped]
+    # a skip is an acceptance that judged nothing; a rejection always counts, whatever it is marked
+    judged = [(v, wi) for v, wi in zip(verdicts, w, strict=True) if not (v.skipped and v.accepted)]
     if not judged:  # no check could judge this answer: nothing says it is wrong
         return Verdict(True, COMBINED, None, "every check skipped", skipped=True)
     scores = [_score(v) for v, _ in judged]

@@ -15,6 +15,8 @@ import pytest
 from litellm.integrations.custom_logger import CustomLogger
 
 import litellm_router_ext as lre
+from litellm_router_ext.cascade.combine import combine_verdicts
+from litellm_router_ext.types import Verdict
 
 QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
 
@@ -147,3 +149,61 @@ def test_judge_tier_is_checked_against_the_tiers_the_groups_and_litellm() -> Non
     lre.uninstall()
     with pytest.raises(lre.ConfigError, match="c.cascade.judge_tier.*'no-such-group' is neither a tier"):
         lre.install(_config([{"name": "judge"}], small="Paris", large="Paris", judge_tier="no-such-group"))
+
+
+# From a review of the fixes above: a stream below a tier that is down, and verdicts marked skipped
+DOWN = "litellm.InternalServerError"  # LiteLLM's mock of a provider error
+SMALL = "I cannot answer that one, and here are many more words after it to make a long stream of text"
+
+
+def _down_above() -> Any:
+    """small's prefix is rejected (refusal), large is down: the flow ends on small, whose stream is relayed."""
+    config = {"routers": [{"alias": "c", "tiers": [{"name": "small", "model": "small"},
+                                                   {"name": "large", "model": "large"}],
+                           "thresholds": [0.99],
+                           "cascade": {"validators": [{"name": "refusal"}], "stream_mode": "early",
+                                       "early_tokens": 3}}],
+              "model_list": [{"model_name": "small", "litellm_params": {"model": "gpt-4o-mini",
+                                                                         "mock_response": SMALL}},
+                             {"model_name": "large", "litellm_params": {"model": "gpt-4o",
+                                                                         "mock_response": DOWN}}],
+              "router_settings": {"num_retries": 0}}
+    return lre.install(config).runtime("c")
+
+
+def test_a_stream_below_a_down_tier_is_relayed_whole() -> None:
+    # Every rejected stream had been closed as the next attempt started, before it was known to answer: large
+    # failed, the flow ended on small, and the client got small's closed stream ("I cannot" and a stop).
+    decision, stream = _down_above().stream(QUESTION, {}, None)
+    text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+    assert decision.tier == "small"
+    assert text.strip() == SMALL
+
+
+@pytest.mark.asyncio
+async def test_an_async_stream_below_a_down_tier_is_relayed_whole() -> None:
+    decision, stream = await _down_above().astream(QUESTION, {}, None)
+    text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+    assert decision.tier == "small"
+    assert text.strip() == SMALL
+
+
+def test_a_stream_relayed_below_a_down_tier_bills_its_own_attempt() -> None:
+    # The relayed stream's cost had gone onto the last attempt, here large's failed one (the spend on the wrong
+    # tier, and small's prefix counted twice).
+    decision, stream = _down_above().stream(QUESTION, {}, None)
+    list(stream)
+    by_tier = {a.tier: a for a in decision.attempts}
+    assert by_tier["large"].cost_usd == 0.0, decision.attempts  # a failed attempt bought nothing
+
+
+def test_a_rejected_verdict_marked_skipped_is_still_a_rejection() -> None:
+    # A custom check may return Verdict(False, ..., skipped=True): it is a rejection all the same.
+    v = combine_verdicts([Verdict(False, "b", 0.0, "wrong", skipped=True)], mode="all")
+    assert not v.accepted, v
+
+
+def test_weights_of_another_length_do_not_drop_verdicts_under_all() -> None:
+    # Weights are read by `weighted` only: under all/any they must not drop the verdicts past their length.
+    v = combine_verdicts([Verdict(False, "a", 0.0, "wrong")], mode="all", weights=[])
+    assert not v.accepted, v
