@@ -372,11 +372,22 @@ def install(
     sources = list(config) if isinstance(config, list | tuple) else [config]
     files = [_as_file(c) for c in sources]  # type: ignore[arg-type]
     handler = _installed(provider) or TieredProvider()
-    for file in files:
-        if router is None:
-            handler.add_file(file, build_litellm_router(file), memory=memory)
-        else:
-            handler.add_file(file, router, memory=memory, require_groups=True)
+    for source, file in zip(sources, files, strict=True):
+        path = str(source) if isinstance(source, str | Path) else None
+        try:
+            if router is None:
+                handler.add_file(file, build_litellm_router(file), memory=memory, source=path or "<config>")
+            else:
+                handler.add_file(file, router, memory=memory, require_groups=True, source=path or "<config>")
+        except ConfigError as exc:  # a validator's or scorer's params: name the file they came from
+            if path is None or exc.file is not None:
+                raise
+            key = exc.key  # "<alias>.cascade..." as the runtime names it; the file's own path, as `check` gives it
+            for r, rc in enumerate(file.routers):
+                if key is not None and key.startswith(f"{rc.alias}."):
+                    key = f"routers[{r}]{key[len(rc.alias):]}"
+                    break
+            raise ConfigError(exc.reason, file=path, key=key, value=exc.value, allowed=exc.allowed) from None
     litellm.custom_provider_map = [
         *[p for p in litellm.custom_provider_map if p.get("provider") != provider],
         {"provider": provider, "custom_handler": handler},

@@ -207,3 +207,15 @@ def test_weights_of_another_length_do_not_drop_verdicts_under_all() -> None:
     # Weights are read by `weighted` only: under all/any they must not drop the verdicts past their length.
     v = combine_verdicts([Verdict(False, "a", 0.0, "wrong")], mode="all", weights=[])
     assert not v.accepted, v
+
+
+def test_install_names_the_file_and_key_of_a_validator_param_typo(tmp_path: Path) -> None:
+    # install("router.yaml") said "<config>, key 'c.cascade...'", where `check` names the file and routers[0].
+    import yaml
+
+    path = tmp_path / "router.yaml"
+    path.write_text(yaml.safe_dump(_config([{"name": "logprob", "params": {"min_maen": -1}}], small="a", large="b")))
+    with pytest.raises(lre.ConfigError) as err:
+        lre.install(str(path))
+    assert str(err.value).startswith(f"{path}, key 'routers[0].cascade.validators[0].params"), str(err.value)
+    assert "min_maen" in str(err.value)
