@@ -14,11 +14,16 @@ from ..policy import TierProfile
 _PRICE_KEYS = ("input_cost_per_token", "output_cost_per_token")
 
 
+def tier_deployments(tier: TierConfig, router: litellm.Router) -> list[Mapping[str, Any]]:
+    """The model_list entries behind a tier: each deployment of its model group, or one for the tier model."""
+    if tier.model in router.model_names:
+        return list(router.get_model_list(model_name=tier.model) or [])
+    return [{"litellm_params": {"model": tier.litellm_params.get("model", tier.model)}}]
+
+
 def underlying_models(tier: TierConfig, router: litellm.Router) -> list[str]:
     """The LiteLLM model strings behind a tier (each deployment of its model group, or the tier model)."""
-    if tier.model in router.model_names:
-        return [d["litellm_params"]["model"] for d in router.get_model_list(model_name=tier.model) or []]
-    return [tier.litellm_params.get("model", tier.model)]
+    return [str(d["litellm_params"]["model"]) for d in tier_deployments(tier, router)]
 
 
 @contextlib.contextmanager
@@ -113,10 +118,8 @@ def tier_price(tier: TierConfig, router: litellm.Router) -> tuple[float, float] 
     """USD per (prompt token, completion token): the override, else the priciest deployment; ``None`` if unknown."""
     if tier.price is not None:
         return tier.price.input_usd_per_mtok / 1e6, tier.price.output_usd_per_mtok / 1e6
-    deployments = (router.get_model_list(model_name=tier.model) or [] if tier.model in router.model_names
-                   else [{"litellm_params": {"model": tier.litellm_params.get("model", tier.model)}}])
     prices = []
-    for deployment in deployments:
+    for deployment in tier_deployments(tier, router):
         price = deployment_price(deployment)
         if price is None:
             return None
