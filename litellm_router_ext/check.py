@@ -209,8 +209,8 @@ def _check_proxy(
         )
     aliases = _aliases(router_data, file)
     for i, d in enumerate(model_list):
-        model = d.get("litellm_params", {}).get("model", "") if isinstance(d, Mapping) else ""
-        if isinstance(model, str) and model.startswith("tiered/") and model.removeprefix("tiered/") not in aliases:
+        model = _deployment_model(d)
+        if model.startswith("tiered/") and model.removeprefix("tiered/") not in aliases:
             alias = model.removeprefix("tiered/")
             report.error(
                 f"deployment names router {alias!r}, which {router_path.name} does not define"
@@ -334,7 +334,7 @@ def _wrapping_group(model: str, deployments: Mapping[str, Sequence[Mapping[str, 
     """A hint when ``model`` is a deployment's provider model: tiers name the model group that wraps it."""
     for group, entries in deployments.items():
         for d in entries:
-            upstream = str((d.get("litellm_params") or {}).get("model", ""))
+            upstream = _deployment_model(d)
             if model in (upstream, upstream.split("/", 1)[-1]):
                 return f"; {model!r} is the model of group {group!r}: a tier names the group"
     return ""
@@ -414,7 +414,7 @@ def _check_tier_groups(
 
 
 def _is_tiered(deployments: Sequence[Mapping[str, Any]]) -> bool:
-    return any(str((d.get("litellm_params") or {}).get("model", "")).startswith("tiered/") for d in deployments)
+    return any(_deployment_model(d).startswith("tiered/") for d in deployments)
 
 
 def _check_router_semantics(
