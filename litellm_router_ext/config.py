@@ -115,7 +115,7 @@ class CascadeConfig(_Frozen):
     combine: Literal["all", "any", "weighted"] = Field(default="all", description="How verdicts combine")
     threshold: float = Field(default=0.5, ge=0, le=1, description="Accept when weighted score >= this")
     max_escalations: int = Field(default=3, ge=0, description="Escalations allowed per request")
-    budget_usd: float | None = Field(
+    budget_usd: StrictFloat | None = Field(  # a number, not "0.01" (YAML quotes make a string)
         default=None, gt=0, description="Per-request spend cap: all attempts plus the judge calls made before each"
     )
     stream_mode: Literal["buffer", "early"] = Field(default="buffer", description="How streamed answers are checked")

@@ -135,3 +135,17 @@ def test_a_missing_thresholds_key_is_counted_beside_a_tier_typo() -> None:
     # Thresholds that are missing altogether are a problem of their own, not a side effect of the tier typo.
     with pytest.raises(ConfigError, match=r"more problem"):
         parse_config({"alias": "a", "tiers": [{"name": "s", "modle": "m1"}, {"name": "l", "model": "m2"}]})
+
+
+def test_cascade_budget_must_be_a_number_not_a_quoted_string_or_bool(tmp_path: Path) -> None:
+    # YAML '0.01' is a string; pydantic's lax mode read it as 0.01, so a quoted budget loaded silently.
+    def budget(value: str) -> float | None:
+        text = GOOD + f"    cascade: {{validators: [{{name: refusal}}], budget_usd: {value}}}\n"
+        cascade = load_config(write(tmp_path, text)).router("default").cascade
+        assert cascade is not None
+        return cascade.budget_usd
+
+    assert budget("0.01") == 0.01 and budget("1") == 1.0
+    for bad in ('"0.01"', "true"):
+        with pytest.raises(ConfigError, match=r"routers\[0\]\.cascade\.budget_usd.*valid number"):
+            budget(bad)
