@@ -241,6 +241,9 @@ def test_format_validator() -> None:
         "I cannot help with that.",
         "As an AI, I have no opinion.",
         "I’m sorry, but no.",
+        "Sorry, I can't help with that.",
+        "Sorry, I cannot share that.",
+        "Sorry, I can not do that.",
         "   ",
         "It is 4, but I'm not sure about it.",
     ],
@@ -256,6 +259,11 @@ def test_refusal_accepts_and_limits_refusals_to_the_opening() -> None:
     hedge = one("refusal", {"reject_hedges": False}).check(answer("I don't know, maybe 4"))
     assert hedge.accepted and hedge.score == 0.5
     assert one("refusal", {"refusal_phrases": ["nope"]}).check(answer("I cannot")).accepted
+
+
+def test_refusal_accepts_an_apology_that_goes_on_to_answer() -> None:
+    # "sorry, i can" was a refusal phrase, so "Sorry, I can see why..." escalated a right answer
+    assert one("refusal").check(answer("Sorry, I can see why you'd ask. The answer is 4.")).accepted
 
 
 # ------------------------------------------------------------------------------------------ agreement
