@@ -409,6 +409,16 @@ def test_evaluate_is_safe_arithmetic_only() -> None:
     assert evaluate("1/0") is None
 
 
+@pytest.mark.parametrize("times", ["\u00b7", r"\times", r"\cdot"])
+def test_arithmetic_reads_a_middle_dot_and_latex_times_as_multiplication(times: str) -> None:
+    # "8 · 5 = 45" and "$8 \times 5 = 45$" were not read as equations: "nothing to check", accepted
+    assert evaluate(f"3 {times} 60") == 180 and evaluate(f"3{times}60") == 180
+    wrong = one("arithmetic").check(answer(f"He pays $8 {times} 5 = 45$ dollars."))
+    assert not wrong.accepted and "equation in the answer does not hold" in wrong.reason
+    right = one("arithmetic").check(answer(f"He pays $8 {times} 5 = 40$ dollars."))
+    assert right.accepted and right.reason == "1/1 checks hold"
+
+
 def test_arithmetic_accepts_correct_work() -> None:
     text = "3 x 60 = <<3*60=180>>180 m. Then 180 * 3 = <<180*3=540>>540 m, and 250 / 3 = 83.33.\n#### 540"
     verdict = one("arithmetic").check(answer(text))

@@ -1,10 +1,10 @@
 """Answer consistency for worked numeric answers: does the arithmetic in the text actually hold?
 
 Checks, each optional: every ``<<expr=result>>`` annotation (GSM8K style) evaluates to its result and
-is followed by that result; every inline equation such as ``3 x 60 = 180`` or ``$8 * 5 = $40`` holds
-(to the precision written); the final answer is given once (no two different finals) and appears in
-the worked text; the answer uses the numbers the question gives. Expressions are evaluated with a
-tiny AST walker (numbers and + - * / // % ** only), never ``eval``.
+is followed by that result; every inline equation such as ``3 x 60 = 180``, ``$8 * 5 = $40`` or
+``3 \\times 60 = 180`` holds (to the precision written); the final answer is given once (no two
+different finals) and appears in the worked text; the answer uses the numbers the question gives.
+Expressions are evaluated with a tiny AST walker (numbers and + - * / // % ** only), never ``eval``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from ._params import Params, compile_patterns
 
 _NUM = r"\d[\d,]*(?:\.\d+)?"
 _ANNOTATION = re.compile(r"<<([^<>=]*)=([^<>]*)>>\s*\$?\s*(-?\d[\d,]*(?:\.\d+)?)?")
-_OP = r"\s*(?:[-+*/×÷x]|\*\*)\s*"
+_OP = r"\s*(?:[-+*/×÷·x]|\*\*|\\times|\\cdot)\s*"  # · and LaTeX \times, \cdot multiply too
 _OPERAND = rf"\(*\s*\$?{_NUM}%?\s*\)*"
 _EQUATION = re.compile(
     rf"(?<![\w.,/\-])({_OPERAND}(?:{_OP}{_OPERAND})+)\s*=\s*\$?\s*(-?{_NUM})(?![\d/])", re.IGNORECASE
@@ -44,6 +44,7 @@ _BINOPS: dict[type[ast.operator], Callable[[float, float], float]] = {
 def evaluate(expr: str) -> float | None:
     """Value of a plain arithmetic expression, or ``None`` when it is not one (or overflows)."""
     cleaned = expr.replace(",", "").replace("$", "").replace("×", "*").replace("÷", "/").replace("^", "**")
+    cleaned = cleaned.replace("·", "*").replace("\\times", "*").replace("\\cdot", "*")
     cleaned = re.sub(r"(?<=[\d)\s])[xX](?=[\s\d(])", "*", cleaned).strip()
     if not cleaned or len(cleaned) > 200:
         return None
