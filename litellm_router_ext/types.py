@@ -289,7 +289,8 @@ class Decision:
     attempts: list[Attempt] = field(default_factory=list)
     escalations: int = 0
     verified: bool | None = None
-    """True: a validator accepted the answer; False: returned unverified; None: no cascade configured."""
+    """True: a validator accepted the answer; False: returned unverified; None: no cascade configured, or no check
+    judged the answer (every one skipped, or could not run on the stream)."""
     checks_cost_usd: float = 0.0
     """Spend on model calls made by checks (LLM judges), on top of the attempts."""
 

@@ -98,8 +98,11 @@ class Finished:
 
     @property
     def verified(self) -> bool | None:
-        """True accepted, False returned unverified, None nothing returned (``Decision.verified``)."""
-        return None if self.status == "failed" else self.status == "accepted"
+        """True accepted by a check, False returned unverified, None nothing returned or every check skipped (an
+        answer no check could judge is kept, but not verified) (``Decision.verified``)."""
+        if self.status == "failed" or (self.status == "accepted" and self.verdict is not None and self.verdict.skipped):
+            return None
+        return self.status == "accepted"
 
     @property
     def cost_usd(self) -> float:

@@ -55,6 +55,14 @@ def test_accept_at_bottom() -> None:
     assert done.attempts[0].verdict is not None and done.attempts[0].verdict.accepted
 
 
+def test_an_answer_no_check_could_judge_is_accepted_but_not_verified() -> None:
+    # Every check skipped (schema without response_format): the answer stays, but nothing verified it.
+    skipped = Verdict(True, "cascade", None, "every check skipped", skipped=True)
+    flow = CascadeFlow(TIERS, cascade({"name": "schema"}))
+    done = drive(flow, lambda step: Answered(answer("Paris")), lambda a: skipped)
+    assert (done.status, done.tier, done.verified) == ("accepted", "small", None)
+
+
 def test_escalate_once() -> None:
     done, tried = run({"small": "bad", "medium": "ok"}, accept=["ok"])
     assert tried == ["small", "medium"] and done.tier == "medium" and done.escalations == 1

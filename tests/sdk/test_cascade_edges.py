@@ -62,6 +62,13 @@ def test_a_check_that_could_not_judge_decides_nothing(combine: str) -> None:
     assert kept is not None and kept["tier"] == "small" and kept["verified"] is True  # a real pass still passes
 
 
+def test_an_answer_every_check_skipped_is_kept_but_not_reported_verified() -> None:
+    # No response_format, so schema judged nothing: the decision said verified: true all the same.
+    lre.install(_config([{"name": "schema"}], small="Paris", large="Paris, France"))
+    decision = lre.decision_of(litellm.completion(model="tiered/c", messages=QUESTION))
+    assert decision is not None and (decision["tier"], decision["verified"]) == ("small", None), decision
+
+
 def test_a_custom_checks_malformed_verdict_is_a_failed_check_not_a_lost_request(tmp_path: Path) -> None:
     # Verdict(score="0.9") broke combining, outside the guard around the check: the caller got an error.
     (tmp_path / "cascade_edges_bad_verdict.py").write_text(textwrap.dedent("""
