@@ -22,7 +22,7 @@ import copy
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, ValidationError, field_validator, model_validator
@@ -291,25 +291,22 @@ def _value_at(data: object, loc: tuple[int | str, ...]) -> object:
     return data
 
 
-def _known_keys(parent: object) -> list[str] | None:
-    """The keys allowed where an unknown key was found, guessed from the keys present beside it."""
-    if not isinstance(parent, Mapping):
-        return None
-    for model in (
-        RouterFile,
-        RouterConfig,
-        TierConfig,
-        ScorerConfig,
-        CascadeConfig,
-        ValidatorConfig,
-        Price,
-        MonitorConfig,
-        StateConfig,
-    ):
-        fields = set(model.model_fields)
-        if len(fields & set(parent)) >= max(1, len(parent) // 2):
-            return sorted(fields)
-    return None
+def _known_keys(loc: tuple[int | str, ...]) -> list[str] | None:
+    """The keys of the config model at ``loc`` (list positions skipped), or None where the path leaves the models."""
+    model: type[BaseModel] | None = RouterFile
+    for part in loc:
+        if isinstance(part, int) or str(part).startswith("function-"):
+            continue
+        field = model.model_fields.get(part) if model is not None else None
+        model = _nested_model(field.annotation) if field is not None else None
+    return sorted(model.model_fields) if model is not None else None
+
+
+def _nested_model(annotation: object) -> type[BaseModel] | None:
+    """The config model in a field's type: ``X``, ``X | None`` or ``tuple[X, ...]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((m for m in map(_nested_model, get_args(annotation)) if m is not None), None)
 
 
 def _config_error(exc: ValidationError, data: object, source: str) -> ConfigError:
@@ -319,16 +316,15 @@ def _config_error(exc: ValidationError, data: object, source: str) -> ConfigErro
     loc = tuple(first["loc"])
     message = first["msg"].removeprefix("Value error, ")
     named = re.match(r"[a-z_]+", message)
-    if first["type"] == "value_error" and named and named[0] in (_known_keys(_value_at(data, loc)) or ()):
+    if first["type"] == "value_error" and named and named[0] in (_known_keys(loc) or ()):
         loc = (*loc, named[0])  # a whole-router check whose message starts with the key it is about
     allowed = None
     ctx = first.get("ctx") or {}
     if "expected" in ctx:
         allowed = [str(ctx["expected"])]
     if first["type"] == "extra_forbidden":
-        parent = _value_at(data, loc[:-1])
-        model_keys = sorted(RouterFile.model_fields) if len(loc) == 1 else _known_keys(parent)
-        message = f"unknown key {loc[-1]!r}" + (did_you_mean(str(loc[-1]), model_keys or ()) or "; check its spelling")
+        model_keys = _known_keys(loc[:-1])
+        message = f"unknown key {loc[-1]!r}" + _unknown_key_hint(loc, model_keys, data)
         allowed = model_keys
     value = first.get("input") if first["type"] != "missing" else None
     if isinstance(value, Mapping | list):
@@ -336,6 +332,19 @@ def _config_error(exc: ValidationError, data: object, source: str) -> ConfigErro
     others = [e for e in errors[1:] if not _side_effect(e, errors)]
     more = f" (and {len(others)} more problem(s))" if others else ""
     return ConfigError(message + more, file=source, key=_key_path(loc) or None, value=value, allowed=allowed)
+
+
+def _unknown_key_hint(loc: tuple[int | str, ...], model_keys: list[str] | None, data: object) -> str:
+    """The allowed key an unknown one is closest to; else, in a validator or scorer, that its settings go under
+    ``params``; else to check the spelling."""
+    key = str(loc[-1])
+    close = did_you_mean(key, model_keys or ())
+    kind = {"validators": "validator", "scorers": "scorer"}.get(str(loc[-3])) if len(loc) >= 3 else None
+    if close or kind is None:
+        return close or "; check its spelling"
+    item = _value_at(data, loc[:-1])
+    name = item.get("name", "...") if isinstance(item, Mapping) else "..."
+    return f"; a {kind}'s own settings go under `params:`, as in {{name: {name}, params: {{{key}: ...}}}}"
 
 
 def _side_effect(error: Mapping[str, Any], errors: Sequence[Mapping[str, Any]]) -> bool:

@@ -149,3 +149,18 @@ def test_cascade_budget_must_be_a_number_not_a_quoted_string_or_bool(tmp_path: P
     for bad in ('"0.01"', "true"):
         with pytest.raises(ConfigError, match=r"routers\[0\]\.cascade\.budget_usd.*valid number"):
             budget(bad)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("cascade", {"validators": [{"name": "logprob", "threshold": 0.5}]}),
+        ("scorers", [{"name": "heuristic", "threshold": 0.5}]),
+    ],
+)
+def test_a_param_beside_name_lists_that_items_keys_and_points_to_params(key: str, value: object) -> None:
+    # The allowed keys were guessed from the keys beside the bad one, and 'name' made them a tier's (model, price...).
+    router = {"alias": "a", "tiers": [{"name": "s", "model": "m1"}, {"name": "l", "model": "m2"}], "thresholds": [0.5]}
+    with pytest.raises(ConfigError, match=r"\[0\]\.threshold'.*unknown key 'threshold'.*under `params:`") as info:
+        parse_config({**router, key: value})
+    assert info.value.allowed is not None and list(info.value.allowed) == ["name", "params", "path", "weight"]
