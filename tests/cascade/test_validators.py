@@ -409,7 +409,7 @@ def test_evaluate_is_safe_arithmetic_only() -> None:
     assert evaluate("1/0") is None
 
 
-@pytest.mark.parametrize("times", ["\u00b7", r"\times", r"\cdot"])
+@pytest.mark.parametrize("times", ["\u00b7", "\u22c5", r"\times", r"\cdot"])
 def test_arithmetic_reads_a_middle_dot_and_latex_times_as_multiplication(times: str) -> None:
     # "8 · 5 = 45" and "$8 \times 5 = 45$" were not read as equations: "nothing to check", accepted
     assert evaluate(f"3 {times} 60") == 180 and evaluate(f"3{times}60") == 180

@@ -24,7 +24,7 @@ from ._params import Params, compile_patterns
 
 _NUM = r"\d[\d,]*(?:\.\d+)?"
 _ANNOTATION = re.compile(r"<<([^<>=]*)=([^<>]*)>>\s*\$?\s*(-?\d[\d,]*(?:\.\d+)?)?")
-_OP = r"\s*(?:[-+*/×÷·x]|\*\*|\\times|\\cdot)\s*"  # · and LaTeX \times, \cdot multiply too
+_OP = r"\s*(?:[-+*/×÷·⋅x]|\*\*|\\times|\\cdot)\s*"  # · (middle dot), ⋅ (dot operator), LaTeX \times, \cdot
 _OPERAND = rf"\(*\s*\$?{_NUM}%?\s*\)*"
 _EQUATION = re.compile(
     rf"(?<![\w.,/\-])({_OPERAND}(?:{_OP}{_OPERAND})+)\s*=\s*\$?\s*(-?{_NUM})(?![\d/])", re.IGNORECASE
@@ -44,7 +44,7 @@ _BINOPS: dict[type[ast.operator], Callable[[float, float], float]] = {
 def evaluate(expr: str) -> float | None:
     """Value of a plain arithmetic expression, or ``None`` when it is not one (or overflows)."""
     cleaned = expr.replace(",", "").replace("$", "").replace("×", "*").replace("÷", "/").replace("^", "**")
-    cleaned = cleaned.replace("·", "*").replace("\\times", "*").replace("\\cdot", "*")
+    cleaned = cleaned.replace("·", "*").replace("⋅", "*").replace("\\times", "*").replace("\\cdot", "*")
     cleaned = re.sub(r"(?<=[\d)\s])[xX](?=[\s\d(])", "*", cleaned).strip()
     if not cleaned or len(cleaned) > 200:
         return None
