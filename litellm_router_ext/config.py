@@ -25,7 +25,16 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import ConfigError, did_you_mean
 
@@ -52,8 +61,8 @@ class _Frozen(BaseModel):
 class Price(_Frozen):
     """USD per million tokens; overrides LiteLLM's price map for a tier."""
 
-    input_usd_per_mtok: float = Field(ge=0, description="USD per million prompt tokens")
-    output_usd_per_mtok: float = Field(ge=0, description="USD per million completion tokens")
+    input_usd_per_mtok: StrictFloat = Field(ge=0, description="USD per million prompt tokens")
+    output_usd_per_mtok: StrictFloat = Field(ge=0, description="USD per million completion tokens")
 
 
 class TierConfig(_Frozen):
@@ -65,7 +74,7 @@ class TierConfig(_Frozen):
         default_factory=dict, description="Extra litellm params when `model` is not a model_list group"
     )
     price: Price | None = Field(default=None, description="Price override; default: LiteLLM's price map")
-    max_context_tokens: int | None = Field(
+    max_context_tokens: StrictInt | None = Field(
         default=None, gt=0, description="Context window; default: LiteLLM's model map, else unlimited"
     )
     supports_tools: bool | None = Field(default=None, description="Can call tools; default: LiteLLM's map")
@@ -78,7 +87,7 @@ class ScorerConfig(_Frozen):
 
     name: str = Field(description=f"One of {', '.join(BUILTIN_SCORERS)}, or 'custom' with `path`")
     path: str | None = Field(default=None, description="Dotted path 'package.module:Factory' for name=custom")
-    weight: float = Field(default=1.0, gt=0, description="Weight in the weighted mean of scorer outputs")
+    weight: StrictFloat = Field(default=1.0, gt=0, description="Weight in the weighted mean of scorer outputs")
     params: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments for the scorer")
 
     @model_validator(mode="after")
@@ -96,7 +105,7 @@ class ValidatorConfig(_Frozen):
 
     name: str = Field(description=f"One of {', '.join(BUILTIN_VALIDATORS)}")
     path: str | None = Field(default=None, description="Dotted path of a callable, for name=custom")
-    weight: float = Field(default=1.0, gt=0, description="Weight when combine=weighted")
+    weight: StrictFloat = Field(default=1.0, gt=0, description="Weight when combine=weighted")
     params: dict[str, Any] = Field(default_factory=dict, description="Validator settings")
 
     @model_validator(mode="after")
@@ -113,33 +122,33 @@ class CascadeConfig(_Frozen):
 
     validators: tuple[ValidatorConfig, ...] = Field(min_length=1, description="Checks run on every answer")
     combine: Literal["all", "any", "weighted"] = Field(default="all", description="How verdicts combine")
-    threshold: float = Field(default=0.5, ge=0, le=1, description="Accept when weighted score >= this")
-    max_escalations: int = Field(default=3, ge=0, description="Escalations allowed per request")
-    budget_usd: StrictFloat | None = Field(  # a number, not "0.01" (YAML quotes make a string)
+    threshold: StrictFloat = Field(default=0.5, ge=0, le=1, description="Accept when weighted score >= this")
+    max_escalations: StrictInt = Field(default=3, ge=0, description="Escalations allowed per request")
+    budget_usd: StrictFloat | None = Field(
         default=None, gt=0, description="Per-request spend cap: all attempts plus the judge calls made before each"
     )
     stream_mode: Literal["buffer", "early"] = Field(default="buffer", description="How streamed answers are checked")
-    early_tokens: int = Field(default=32, gt=0, description="Prefix length checked in early mode")
+    early_tokens: StrictInt = Field(default=32, gt=0, description="Prefix length checked in early mode")
     on_missing_logprobs: Literal["skip", "fail"] = Field(
         default="skip", description="Log-prob check on a tier that returns none: skip it or fail it"
     )
-    validator_timeout_s: float = Field(default=10.0, gt=0, description="Time limit per validator call")
+    validator_timeout_s: StrictFloat = Field(default=10.0, gt=0, description="Time limit per validator call")
     judge_tier: str | None = Field(default=None, description="Tier name (or model) that runs judge checks")
 
 
 class MonitorConfig(_Frozen):
     """The escalation monitor: rolling escalation rate and bottom-tier share, with an alert band."""
 
-    escalation_band: tuple[float, float] | None = Field(
+    escalation_band: tuple[StrictFloat, StrictFloat] | None = Field(
         default=None, description="Expected [low, high] escalation rate; outside it a warning is logged"
     )
-    bottom_share_band: tuple[float, float] | None = Field(
+    bottom_share_band: tuple[StrictFloat, StrictFloat] | None = Field(
         default=None, description="Expected [low, high] share of requests answered by the bottom tier"
     )
-    window_s: int = Field(default=900, gt=0, le=MAX_MONITOR_WINDOW_S,
+    window_s: StrictInt = Field(default=900, gt=0, le=MAX_MONITOR_WINDOW_S,
                           description="Rolling window in seconds (at most 4 h: shared counters expire after that)")
-    bucket_s: int = Field(default=60, gt=0, description="Counter bucket size in seconds")
-    min_requests: int = Field(default=50, ge=1, description="No alert before this many requests in the window")
+    bucket_s: StrictInt = Field(default=60, gt=0, description="Counter bucket size in seconds")
+    min_requests: StrictInt = Field(default=50, ge=1, description="No alert before this many requests in the window")
 
     @field_validator("escalation_band", "bottom_share_band")
     @classmethod
@@ -159,8 +168,8 @@ class StateConfig(_Frozen):
         "empty means LiteLLM's REDIS_URL / REDIS_HOST / REDIS_PORT / REDIS_PASSWORD environment variables",
     )
     key_prefix: str = Field(default="litellm_router_ext", min_length=1, description="Prefix of every Redis key")
-    retry_after_s: float = Field(default=5.0, gt=0, description="After a Redis error, use local state this long")
-    flush_s: float = Field(
+    retry_after_s: StrictFloat = Field(default=5.0, gt=0, description="After a Redis error, use local state this long")
+    flush_s: StrictFloat = Field(
         default=0.25, ge=0, le=60,
         description="Counts and conversation tiers reach Redis from a background writer within this many seconds "
         "(0: written on the request path, one Redis round trip each)",

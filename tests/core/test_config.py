@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -137,18 +138,50 @@ def test_a_missing_thresholds_key_is_counted_beside_a_tier_typo() -> None:
         parse_config({"alias": "a", "tiers": [{"name": "s", "modle": "m1"}, {"name": "l", "model": "m2"}]})
 
 
-def test_cascade_budget_must_be_a_number_not_a_quoted_string_or_bool(tmp_path: Path) -> None:
-    # YAML '0.01' is a string; pydantic's lax mode read it as 0.01, so a quoted budget loaded silently.
-    def budget(value: str) -> float | None:
-        text = GOOD + f"    cascade: {{validators: [{{name: refusal}}], budget_usd: {value}}}\n"
-        cascade = load_config(write(tmp_path, text)).router("default").cascade
-        assert cascade is not None
-        return cascade.budget_usd
+ROUTER_ONE = """
+routers:
+  - alias: default
+    tiers:
+      - {name: small, model: gpt-4o-mini, max_context_tokens: %(tokens)s, price: %(price)s}
+      - {name: large, model: gpt-4o}
+    thresholds: [0.5]
+    scorers: [{name: heuristic, weight: %(weight)s}]
+    cascade: {validators: [{name: refusal, weight: %(weight)s}], threshold: %(threshold)s, budget_usd: %(budget)s,
+              max_escalations: %(count)s, early_tokens: %(count)s, validator_timeout_s: %(seconds)s}
+    monitor: {escalation_band: [%(threshold)s, 0.9], window_s: %(window)s, bucket_s: %(window)s,
+              min_requests: %(count)s}
+state: {retry_after_s: %(seconds)s, flush_s: %(seconds)s}
+"""
+NUMBERS = {"tokens": "1000", "price": "{input_usd_per_mtok: 0.15, output_usd_per_mtok: 0.6}", "weight": "1",
+           "threshold": "0.2", "budget": "0.01", "count": "3", "seconds": "2.5", "window": "60"}
 
-    assert budget("0.01") == 0.01 and budget("1") == 1.0
-    for bad in ('"0.01"', "true"):
-        with pytest.raises(ConfigError, match=r"routers\[0\]\.cascade\.budget_usd.*valid number"):
-            budget(bad)
+
+def test_numeric_settings_load_from_yaml_numbers(tmp_path: Path) -> None:
+    file = load_config(write(tmp_path, ROUTER_ONE % NUMBERS))
+    router = file.router("default")
+    assert router.cascade is not None
+    assert (router.cascade.budget_usd, router.cascade.threshold, router.cascade.max_escalations) == (0.01, 0.2, 3)
+    assert router.tiers[0].max_context_tokens == 1000 and router.monitor.escalation_band == (0.2, 0.9)
+    assert file.state.flush_s == 2.5
+
+
+@pytest.mark.parametrize(
+    ("slot", "key"),
+    [("budget", "cascade.budget_usd"), ("threshold", "cascade.threshold"), ("seconds", "cascade.validator_timeout_s"),
+     ("count", "cascade.max_escalations"), ("tokens", "tiers[0].max_context_tokens"), ("weight", "scorers[0].weight"),
+     ("window", "monitor.window_s"), ("price", "tiers[0].price.input_usd_per_mtok")],
+)
+@pytest.mark.parametrize("bad", ['"%s"', "true"])
+def test_a_number_written_as_a_string_or_bool_is_refused(tmp_path: Path, slot: str, key: str, bad: str) -> None:
+    # YAML '"0.01"' is a string and pydantic's lax mode read it as 0.01 (and true as 1): a quoted setting loaded
+    # silently, whatever the writer meant by quoting it.
+    value = NUMBERS[slot]
+    if slot == "price":
+        value = "{input_usd_per_mtok: %s, output_usd_per_mtok: 0.6}" % (bad % "0.15" if "%" in bad else bad)
+    else:
+        value = bad % value if "%" in bad else bad
+    with pytest.raises(ConfigError, match=rf"{re.escape(key)}.*valid (number|integer)"):
+        load_config(write(tmp_path, ROUTER_ONE % {**NUMBERS, slot: value}))
 
 
 @pytest.mark.parametrize(
