@@ -86,22 +86,25 @@ def _load(data: Path | None, prices: Path | None, tiers: str | None, output_toke
     from ..evaluation.dataset import calibration_mask, load_eval_set, sample_eval_path
     from ..evaluation.outcomes import RecordedOutcomes, default_ladder
     from ..evaluation.prices import find_prices
-    from ..evaluation.routers import config_ladder
+    from ..evaluation.routers import config_ladder, config_tier_prices
 
     path = data or sample_eval_path()
     eval_set = load_eval_set(path)
     table_prices = find_prices(path, prices, litellm_map_price)
     given = tiers.split(",") if tiers else config_ladder(specs, eval_set.model_counts())
     ladder = default_ladder(eval_set, given, table_prices, output_tokens)
+    # costs follow the router configs' tier prices where they declare one (tier i prices ladder model i)
+    table_prices = dataclasses.replace(table_prices, overrides=config_tier_prices(specs, ladder))
     table = RecordedOutcomes(table_prices, output_tokens).table(eval_set, ladder)
     mask = np.array(calibration_mask(table.items, calib_fraction, split_seed, str(path)), dtype=bool)
     return _Loaded(str(path), table, mask, given is not None, table_prices)
 
 
 def _priced(loaded: _Loaded) -> list[str]:
-    """The note naming the models LiteLLM's price map priced, if any were (costs, and so thresholds, rest on it)."""
+    """The notes naming the models a router config's tier price or LiteLLM's price map priced, if any did (costs,
+    and so thresholds, rest on them)."""
     note = loaded.prices.borrowed_note()
-    return [note] if note is not None else []
+    return [*loaded.prices.override_notes(), *([note] if note is not None else [])]
 
 
 def _select(loaded: _Loaded, split: str) -> Any:

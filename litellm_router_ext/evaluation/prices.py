@@ -5,6 +5,9 @@ notes) are allowed and ignored. The cost of one outcome is its recorded ``cost_u
 
     input_tokens * input_usd_per_mtok / 1e6 + output_tokens * output_usd_per_mtok / 1e6
 
+at the model's price: a router config's tier ``price:`` (``PriceTable.overrides``), else the table's entry, else
+LiteLLM's price map (``PriceTable.fallback``).
+
 with cl100k_base counts of the message contents (no chat-template overhead) and of the recorded
 ``response``. Without a response the output length is a per-source assumption: RouteLLM's MMLU answers
 were generated with ``max_new_tokens=1`` (1 token); every other source, e.g. LLMRouter, ships no outputs
@@ -34,6 +37,21 @@ class Price:
 
 
 @dataclass(frozen=True, slots=True)
+class PriceOverride:
+    """A price a router config declares for a tier (``tiers[i].price``): it costs the model replayed as that tier."""
+
+    price: Price
+    file: str
+    """The router config that declares it."""
+    tier: str
+
+    @property
+    def source(self) -> str:
+        """Where it is declared, for the report: ``router.yaml tier 'small'``."""
+        return f"{self.file} tier '{self.tier}'"
+
+
+@dataclass(frozen=True, slots=True)
 class PriceTable:
     """Model id -> price; ``path`` says where it came from (for messages)."""
 
@@ -43,8 +61,16 @@ class PriceTable:
     """Prices a model the table lacks (the CLI passes LiteLLM's price map); ``None`` when it cannot."""
     borrowed: dict[str, Price] = field(default_factory=dict)
     """The models ``fallback`` priced, so a report can say where their prices came from."""
+    overrides: Mapping[str, PriceOverride] = field(default_factory=dict)
+    """Prices a router config declares, by model: they win over the table (a recorded ``cost_usd`` still wins)."""
+    overridden: set[str] = field(default_factory=set)
+    """The models an override priced, so a report can say so."""
 
     def price(self, model: str) -> Price:
+        override = self.overrides.get(model)
+        if override is not None:
+            self.overridden.add(model)
+            return override.price
         found = self.prices.get(model) or self.borrowed.get(model)
         if found is None and self.fallback is not None:
             found = self.fallback(model)
@@ -71,9 +97,24 @@ class PriceTable:
         """What the report should say about prices taken from the fallback, if any were."""
         if not self.borrowed:
             return None
-        listed = ", ".join(f"{m} (${p.input_usd_per_mtok:g} / ${p.output_usd_per_mtok:g} per M tokens in / out)"
-                           for m, p in sorted(self.borrowed.items()))
+        listed = ", ".join(f"{m} ({per_mtok(p)})" for m, p in sorted(self.borrowed.items()))
         return f"priced from LiteLLM's price map, since {self.path} has no entry for them: {listed}"
+
+    def override_notes(self) -> list[str]:
+        """What the report should say about the router config's tier prices: the models they costed, and those
+        whose every outcome records its ``cost_usd``, so the declared price was not needed."""
+        used = [f"{m} at {per_mtok(o.price)} ({o.source})" for m, o in sorted(self.overrides.items())
+                if m in self.overridden]
+        notes = [f"priced from the router config's tier price where an outcome records no cost_usd (a recorded "
+                 f"cost is kept): {', '.join(used)}"] if used else []
+        notes += [f"{o.source} declares a price for {m}, but every outcome of {m} records its cost_usd, which "
+                  "replay uses instead" for m, o in sorted(self.overrides.items()) if m not in self.overridden]
+        return notes
+
+
+def per_mtok(price: Price) -> str:
+    """``$a / $b per M tokens in / out``, as reports write a price."""
+    return f"${price.input_usd_per_mtok:g} / ${price.output_usd_per_mtok:g} per M tokens in / out"
 
 
 def load_prices(path: str | Path) -> PriceTable:

@@ -25,6 +25,7 @@ from ..config import BUILTIN_SCORERS, RouterConfig, ScorerConfig, TierConfig, lo
 from ..errors import ConfigError
 from .dataset import EvalItem
 from .outcomes import OutcomeTable, ladder_warnings
+from .prices import Price, PriceOverride, per_mtok
 
 LITELLM_NAMES = ("litellm-heuristic", "litellm-heuristic-v2")
 LEARNED_PREFIX = "learned:"
@@ -100,6 +101,39 @@ def config_ladder(specs: Sequence[str], models: Collection[str]) -> list[str] | 
         return None
     (ladder,) = ladders
     return list(ladder) if all(model in models for model in ladder) else None
+
+
+def config_tier_prices(specs: Sequence[str], ladder: Sequence[str]) -> dict[str, PriceOverride]:
+    """The tier prices the router configs among ``specs`` declare, by the ladder model each costs: tier i's price
+    costs model i of the ladder, the outcomes tier i is replayed with. A config whose tiers do not fit the ladder
+    is left to ``build_router`` to refuse; two configs pricing one model differently raise ``ConfigError`` (one
+    replay costs each model once)."""
+    found: dict[str, PriceOverride] = {}
+    for spec in specs:
+        if not is_file_spec(spec):
+            continue
+        config, path = load_router_spec(spec)
+        if len(config.tiers) != len(ladder):
+            continue
+        for i, (tier, model) in enumerate(zip(config.tiers, ladder, strict=True)):
+            if tier.price is None:
+                continue
+            price = Price(tier.price.input_usd_per_mtok, tier.price.output_usd_per_mtok)
+            other = found.get(model)
+            if other is not None and other.price != price:
+                raise ConfigError(
+                    f"tier '{tier.name}' is priced at {per_mtok(price)}, but {other.file} prices {model} at "
+                    f"{per_mtok(other.price)} (tier '{other.tier}'), and one replay costs each model once; evaluate "
+                    "them in separate runs, or give both the same price", file=path,
+                    key=f"{_router_key(config, path)}.tiers[{i}].price")
+            found.setdefault(model, PriceOverride(price, path, tier.name))
+    return found
+
+
+def _router_key(config: RouterConfig, path: str) -> str:
+    """``routers[i]``: where ``config`` sits in its file, as ``check`` names keys."""
+    aliases = [r.alias for r in load_config(path).routers]
+    return f"routers[{aliases.index(config.alias)}]"
 
 
 def is_file_spec(spec: str) -> bool:
