@@ -15,6 +15,7 @@ from typing import Any, Literal
 from .errors import RequestError
 
 Cause = Literal["threshold", "constraint", "override", "sticky"]
+StopReason = Literal["accepted", "top_tier", "max_escalations", "budget", "provider_failed", "all_failed"]
 ToolChoice = Literal["auto", "none", "required", "function"]
 _IMAGE_PART_TYPES = frozenset({"image_url", "input_image", "image"})
 _TEXT_PART_TYPES = frozenset({"text", "input_text"})
@@ -293,6 +294,10 @@ class Decision:
     judged the answer (every one skipped, or could not run on the stream)."""
     checks_cost_usd: float = 0.0
     """Spend on model calls made by checks (LLM judges), on top of the attempts."""
+    stop_reason: StopReason | None = None
+    """Why the cascade ended on this answer: "accepted", "top_tier", "max_escalations", "budget" (the next tier's
+    estimated cost would have broken ``budget_usd``: that climb is not an escalation) or "provider_failed" (every
+    tier above failed). None when no cascade loop ran here (a ``dispatch: precall`` answer taken as it came)."""
 
     @property
     def cost_usd(self) -> float:
@@ -317,6 +322,7 @@ class Decision:
             "escalations": self.escalations,
             "verified": self.verified,
             "checks_cost_usd": self.checks_cost_usd,
+            "stop_reason": self.stop_reason,
             "cost_usd": sum(a["cost_usd"] for a in attempts) + self.checks_cost_usd,
         }
 

@@ -17,6 +17,7 @@ The flow yields steps and the caller answers them::
   escalation, so it does not count against ``max_escalations``;
 * the top eligible tier's answer is returned even when rejected, marked unverified; so is the best
   answer so far when ``max_escalations`` or the budget stops the climb;
+* ``escalations`` counts re-asks that were made: a climb the budget stops before the next attempt is not one;
 * ``budget_usd`` gates every attempt: before each, the caller's estimate of its cost is added to what
   was spent (the attempts so far plus ``other_spend()``, e.g. judge calls made while checking answers),
   and the attempt is skipped when the sum exceeds the budget. The check of an attempt's answer is not
@@ -33,10 +34,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..config import CascadeConfig, TierConfig
-from ..types import Attempt, Verdict
+from ..types import Attempt, StopReason, Verdict
 from .base import Answer
 
-StopReason = Literal["accepted", "top_tier", "max_escalations", "budget", "provider_failed", "all_failed"]
 Estimate = Sequence[float | None] | Callable[[int], float | None]
 
 
@@ -180,6 +180,7 @@ class CascadeFlow:
         attempts: list[Attempt] = []
         best: tuple[int, Answer, Verdict] | None = None
         escalations, spent = 0, 0.0
+        climbing = False  # the last answer was rejected: the next attempt, if made, is an escalation
 
         def finish(status: Literal["accepted", "unverified", "failed"], reason: StopReason) -> Finished:
             if status == "failed" or best is None:
@@ -191,6 +192,8 @@ class CascadeFlow:
             so_far = spent + (self._other_spend() if self._other_spend else 0.0)
             if not self._affordable(k, so_far, first=not attempts):
                 return finish("unverified", "budget") if best else finish("failed", "budget")
+            if climbing:
+                escalations, climbing = escalations + 1, False
             outcome = yield TryTier(k, self._names[k], self._models[k], escalations, so_far)
             assert isinstance(outcome, Answered | ProviderFailed)
             spent += outcome.cost_usd
@@ -213,7 +216,7 @@ class CascadeFlow:
                 return finish("unverified", "top_tier")
             if escalations >= self._cascade.max_escalations:
                 return finish("unverified", "max_escalations")
-            escalations += 1
+            climbing = True
         # Only provider failures end the loop here: return the best rejected answer, if any.
         return finish("unverified", "provider_failed") if best else finish("failed", "all_failed")
 

@@ -98,6 +98,18 @@ def test_budget_stops_before_an_attempt_that_would_break_it() -> None:
     assert tried == ["small", "medium"]
     assert (done.reason, done.tier, done.verified) == ("budget", "medium", False)
     assert done.cost_usd <= 0.05
+    assert done.escalations == 1  # small -> medium happened; medium -> large was only wanted
+
+
+def test_a_climb_the_budget_stops_is_no_escalation() -> None:
+    # small's answer is rejected and medium would break the budget: nothing was re-asked, so nothing escalated.
+    done, tried = run({"small": "a", "medium": "ok"}, accept=["ok"], budget_usd=0.015, estimate=[0.01, 0.02, 0.05])
+    assert tried == ["small"] and (done.status, done.reason, done.tier) == ("unverified", "budget", "small")
+    assert done.escalations == 0
+    # the same stop after a re-ask that reached a tier that is down: that re-ask did happen, and is counted
+    down, tried2 = run({"small": "a", "medium": None, "large": "ok"}, accept=["ok"], budget_usd=0.015,
+                       estimate=[0.01, 0.0, 0.05], costs={"small": 0.01, "medium": 0.0})
+    assert tried2 == ["small", "medium"] and (down.reason, down.tier, down.escalations) == ("budget", "small", 1)
 
 
 def test_spend_outside_the_attempts_counts_against_the_budget() -> None:

@@ -110,6 +110,25 @@ def test_budget_is_never_exceeded() -> None:
     assert decision["cost_usd"] <= budget
     assert [a["tier"] for a in decision["attempts"]] == ["small", "medium"]
     assert decision["verified"] is False
+    assert (decision["escalations"], decision["stop_reason"]) == (1, "budget")  # medium -> o1 was never asked
+
+
+def test_a_climb_the_budget_stops_counts_no_escalation_in_the_monitor() -> None:
+    # small's answer fails its check and every tier above costs more than the budget: the answer comes back
+    # unverified, the decision says the budget stopped it, and neither it nor the monitor counts an escalation.
+    config = three_tiers(BAD, GOOD, GOOD, budget_usd=0.0001)
+    config["tiers"][1]["model"] = config["tiers"][2]["model"] = "o1"
+    provider = lre.install(config)
+    try:
+        response = litellm.completion(model="tiered/c", messages=[{"role": "user", "content": "Extract: Jane Roe, 34"}],
+                                      response_format=JSON_FORMAT)
+        snapshot = provider.routers["c"].monitor.snapshot()
+    finally:
+        lre.uninstall()
+    decision = lre.decision_of(response)
+    assert isinstance(decision, dict) and [a["tier"] for a in decision["attempts"]] == ["small"]
+    assert (decision["verified"], decision["escalations"], decision["stop_reason"]) == (False, 0, "budget")
+    assert (snapshot.requests, snapshot.escalation_rate) == (1, 0.0)
 
 
 def test_a_tier_whose_deployments_all_fail_is_skipped_upward() -> None:
