@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +15,9 @@ from ..config import load_config, parse_yaml
 from ..errors import ConfigError
 from ..evaluation.dataset import EvalItem
 from ..evaluation.live import LiveAnswer, judge_rating
-from .capabilities import deployment_price, routable
+from .capabilities import deployment_price, routable, tier_price
 from .provider import DECISION_KEY, build_litellm_router
+from .runtime import TieredRouter
 
 JUDGE_PROMPT = (
     "Rate how correct and helpful the ANSWER is for the QUESTION on a scale of 1 to 10."
@@ -33,24 +34,40 @@ def answer_text(message: Any) -> str:
     return str(message.content or "")
 
 
-def router_ask(alias: str, **params: Any) -> Callable[[EvalItem], Awaitable[LiveAnswer]]:
+def router_ask(alias: str, *, runtime: TieredRouter | None = None,
+               **params: Any) -> Callable[[EvalItem], Awaitable[LiveAnswer]]:
     """An ``ask`` that sends the item's request (messages, and its tools or response_format) to
-    ``tiered/<alias>`` (installed beforehand)."""
+    ``tiered/<alias>`` (installed beforehand). ``runtime``: that alias's router (``install(...).runtime(alias)``),
+    so an answer from a tier nothing prices is reported unpriced (``decision_cost``), not free."""
 
     async def ask(item: EvalItem) -> LiveAnswer:
         response = await litellm.acompletion(model=f"tiered/{alias}", messages=list(item.messages),
                                              **{**params, **item.params})
         decision = response._hidden_params.get(DECISION_KEY) or {}
+        cost = decision_cost(decision, runtime) if decision else response._hidden_params.get("response_cost")
         return LiveAnswer(
             text=answer_text(response.choices[0].message),
             tier=decision.get("tier"),
             model=decision.get("model"),
-            cost_usd=float(decision.get("cost_usd", response._hidden_params.get("response_cost") or 0.0)),
+            cost_usd=None if cost is None else float(cost),
             escalations=int(decision.get("escalations", 0)),
             verified=decision.get("verified"),
         )
 
     return ask
+
+
+def decision_cost(decision: Mapping[str, Any], runtime: TieredRouter | None) -> float | None:
+    """A routing decision's total cost; ``None`` when an attempt that answered costs 0.0 on a tier nothing prices
+    (``tier_price``: no config price, no deployment price, none in LiteLLM's map). A Router says 0.0 for such a
+    model, as ``answer_cost`` explains: that is unknown, not free. A failed attempt's 0.0 is real (nothing billed)."""
+    if runtime is not None:
+        for attempt in decision.get("attempts") or ():
+            if attempt.get("error") is None and not attempt.get("cost_usd"):
+                tier = runtime.config.tiers[runtime.config.tier_index(attempt.get("tier", ""))]
+                if tier_price(tier, runtime.router) is None:
+                    return None
+    return float(decision.get("cost_usd") or 0.0)
 
 
 def quiet_failures() -> None:

@@ -56,7 +56,7 @@ def run_live(
         items = [item for item, calib in zip(items, mask, strict=True) if calib == (split == "calib")]
     target = out or Path(f"{source}.live.jsonl")
     check_references_fit(items, cast(ScoreMode, score_mode), str(source))  # before anything is paid for
-    install(file)
+    runtime = install(file).runtime(alias)
     quiet_failures()
     # A judge may be a model group of the router file's model_list, as in collect; checked before any call.
     judge = LLMJudge(judge_model, config_models(Path(path))[0], source=path) if judge_model else None
@@ -71,7 +71,7 @@ def run_live(
     ) as progress:
         task = progress.add_task("live", total=len(items))
         run = LiveRun(
-            router_ask(alias),
+            router_ask(alias, runtime=runtime),
             target,
             concurrency=concurrency,
             mode=cast(ScoreMode, score_mode),

@@ -232,3 +232,34 @@ def test_eval_live_judges_with_a_group_of_the_router_file_and_refuses_an_unknown
     assert typo.exit_code == 1 and "judge 'grадer' is not a model group of" in typo.output
     assert "allowed:" in typo.output and "grader" in typo.output
     assert len((tmp_path / "set.jsonl.live.jsonl").read_text().splitlines()) == 3  # the typo asked nothing
+
+
+def test_eval_live_through_a_router_reports_an_unpriced_tier_as_unpriced_not_free(tmp_path: Path) -> None:
+    # A LiteLLM Router prices a model nothing prices at 0.0: recorded as a cost, a live run of a router on it
+    # looked free. A tier declared free (its deployment's own price of 0) or priced in the config stays priced.
+    data = write_items(tmp_path / "set.jsonl", 2)
+    deployment = ("{{model_name: {name}, litellm_params: {{model: openai/{model}, api_key: sk, "
+                  "mock_response: '#### 0'{price}}}}}")
+    groups = {"unpriced": ("my-unpriced", ""), "free": ("my-local", ", input_cost_per_token: 0.0, "
+                                                                    "output_cost_per_token: 0.0")}
+    model_list = "model_list:\n" + "".join(f"  - {deployment.format(name=n, model=m, price=p)}\n"
+                                           for n, (m, p) in groups.items())
+
+    def summary(name: str, small: str) -> dict[str, object]:
+        router = tmp_path / f"{name}.yaml"
+        router.write_text(model_list + f"routers:\n  - {{alias: r, thresholds: [0.99], sticky: false, tiers: ["
+                          f"{{name: small, {small}}}, {{name: top, model: unpriced}}]}}\n", encoding="utf-8")
+        out = tmp_path / f"{name}.jsonl"
+        result = CliRunner().invoke(main, ["eval", "--live", "--router", str(router), "--data", str(data),
+                                           "--out", str(out), "--json", "-"])
+        assert result.exit_code == 0, result.output
+        records = [json.loads(line) for line in out.read_text().splitlines()]
+        assert all(r["tier"] == "small" for r in records)
+        return {**json.loads(result.output[result.output.index("{"):]), "costs": [r["cost_usd"] for r in records]}
+
+    unpriced = summary("unpriced", "model: unpriced")
+    assert unpriced["costs"] == [None, None] and unpriced["unpriced"] == 2
+    free = summary("free", "model: free")
+    assert free["costs"] == [0.0, 0.0] and free["unpriced"] == 0
+    declared = summary("declared", "model: unpriced, price: {input_usd_per_mtok: 1.0, output_usd_per_mtok: 1.0}")
+    assert declared["unpriced"] == 0 and all(c > 0 for c in declared["costs"])  # type: ignore[attr-defined]
