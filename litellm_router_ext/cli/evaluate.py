@@ -22,6 +22,7 @@ from .console import make_console
 from .errors import user_errors
 
 if TYPE_CHECKING:
+    from ..evaluation.calibrate import RouterToCalibrate
     from ..evaluation.prices import Price, PriceTable
 
 DEFAULT_ROUTERS = ("heuristic", "learned")
@@ -80,9 +81,11 @@ def litellm_map_price(model: str) -> Price | None:
 
 
 def _load(data: Path | None, prices: Path | None, tiers: str | None, output_tokens: int | None,
-          calib_fraction: float, split_seed: int, specs: Sequence[str] = ()) -> _Loaded:
+          calib_fraction: float, split_seed: int, specs: Sequence[str] = (),
+          config: RouterToCalibrate | None = None) -> _Loaded:
     """The outcome table on the ladder ``--tiers`` names; without it, the router configs' tier models when the
-    file has them all, else a 2-model file's models by cost."""
+    file has them all, else a 2-model file's models by cost. ``config``: a router config the caller loaded
+    itself, in place of ``specs`` (its tiers and tier prices count as theirs)."""
     from ..evaluation.dataset import calibration_mask, load_eval_set, sample_eval_path
     from ..evaluation.outcomes import RecordedOutcomes, default_ladder
     from ..evaluation.prices import find_prices
@@ -91,10 +94,18 @@ def _load(data: Path | None, prices: Path | None, tiers: str | None, output_toke
     path = data or sample_eval_path()
     eval_set = load_eval_set(path)
     table_prices = find_prices(path, prices, litellm_map_price)
-    given = tiers.split(",") if tiers else config_ladder(specs, eval_set.model_counts())
+    models = eval_set.model_counts()
+    if tiers:
+        given: list[str] | None = tiers.split(",")
+    elif config is not None:
+        config_tiers = [t.model for t in config.config.tiers]
+        given = config_tiers if all(model in models for model in config_tiers) else None
+    else:
+        given = config_ladder(specs, models)
     ladder = default_ladder(eval_set, given, table_prices, output_tokens)
     # costs follow the router configs' tier prices where they declare one (tier i prices ladder model i)
-    table_prices = dataclasses.replace(table_prices, overrides=config_tier_prices(specs, ladder))
+    overrides = config.tier_prices(ladder) if config is not None else config_tier_prices(specs, ladder)
+    table_prices = dataclasses.replace(table_prices, overrides=overrides)
     table = RecordedOutcomes(table_prices, output_tokens).table(eval_set, ladder)
     mask = np.array(calibration_mask(table.items, calib_fraction, split_seed, str(path)), dtype=bool)
     return _Loaded(str(path), table, mask, given is not None, table_prices)
@@ -264,7 +275,14 @@ def calibrate_command(data: Path | None, prices: Path | None, tiers: str | None,
 
     Exits 1 when no thresholds reach the target (nothing is written).
     """
-    from ..evaluation.calibrate import calibrate, split_stats, write_scorer_config, write_thresholds
+    from ..evaluation.calibrate import (
+        calibrate,
+        calibration_router,
+        load_router_to_calibrate,
+        split_stats,
+        write_scorer_config,
+        write_thresholds,
+    )
     from ..evaluation.report import render_calibration
     from ..evaluation.routers import is_file_spec, setup_warnings
 
@@ -272,8 +290,16 @@ def calibrate_command(data: Path | None, prices: Path | None, tiers: str | None,
     with user_errors():
         if out is None and not is_file_spec(spec):
             raise click.UsageError("--out FILE is required when --router is a built-in name")
-        loaded = _load(data, prices, tiers, output_tokens, calib_fraction, split_seed, [spec])
-        router, scores = _scores_for(spec, loaded.table)
+        # a config whose thresholds are out of order loads here (they are what calibrate replaces), not in _load
+        to_calibrate = load_router_to_calibrate(spec) if is_file_spec(spec) else None
+        if to_calibrate is None or to_calibrate.misordered is None:
+            loaded = _load(data, prices, tiers, output_tokens, calib_fraction, split_seed, [spec])
+            router, scores = _scores_for(spec, loaded.table)
+        else:
+            loaded = _load(data, prices, tiers, output_tokens, calib_fraction, split_seed,
+                           config=to_calibrate)
+            router = calibration_router(to_calibrate, loaded.table.items, loaded.table.tiers)
+            scores = router.scores
         calib_table, test_table = loaded.table.take(loaded.calib), loaded.table.take(~loaded.calib)
         if calib_table.n == 0 or test_table.n == 0:
             raise click.UsageError(f"--calib-fraction {calib_fraction} leaves an empty split of "
@@ -300,6 +326,9 @@ def calibrate_command(data: Path | None, prices: Path | None, tiers: str | None,
             result.notes.append(f"wrote thresholds to {destination}")
         else:
             result.notes.append("nothing was written")
+        misordered = to_calibrate.note(replaced=result.reached) if to_calibrate is not None else None
+        if misordered is not None:
+            result.notes.insert(0, misordered)
         render_calibration(result, _console(quiet or str(json_out) == "-"))
         _warn_when_quiet(warnings, quiet or str(json_out) == "-")
         _write_json(json_out, {"router": spec, "data": loaded.data, "tiers": list(loaded.table.tiers),

@@ -6,23 +6,30 @@ when the one-sided lower ``confidence`` bound of quality / quality(always-top) â
 resample â€” is >= ``target``; the cheapest qualifying candidate (point-estimate cost) wins. Its cut
 positions become threshold values half-way between neighbouring scores, which are then replayed on the
 held-out split to report what the choice really does on unseen items.
+
+A router config whose thresholds are out of order is accepted here, though it does not load elsewhere:
+those are the values calibrate replaces (``load_router_to_calibrate``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
 
-from ..config import parse_config, parse_yaml, yaml_child
+from ..config import RouterConfig, anchor_scorer_paths, parse_config, parse_yaml, yaml_child
 from ..errors import ConfigError
 from . import metrics as m
+from .dataset import EvalItem
 from .gate import FEW_ITEMS
 from .outcomes import OutcomeTable
-from .routers import scorer_router_config
+from .prices import Price, PriceOverride
+from .routers import ReplayRouter, config_scores, in_sample_notes, load_router_spec, scorer_router_config
 
 
 @dataclass(frozen=True)
@@ -135,6 +142,100 @@ def calibrate(table: OutcomeTable, scores: np.ndarray, target: float, *, bootstr
              f"calibrate on {FEW_ITEMS} or more"] if n < FEW_ITEMS else []
     return Calibration(target, confidence, True, thresholds, stats, best_lower_bound=best_lower,
                        lower_bound=float(lower[pick]), notes=notes, point_estimate=bootstrap == 0)
+
+
+@dataclass(frozen=True)
+class RouterToCalibrate:
+    """The router config calibrate is about to re-threshold, and what was wrong with its old thresholds."""
+
+    config: RouterConfig
+    path: str
+    misordered: list[float] | None = None
+    """The file's thresholds when their order was their only fault; ``config`` then holds evenly spaced ones."""
+
+    def note(self, replaced: bool) -> str | None:
+        """What the report says about out-of-order thresholds, once calibrate has (``replaced``) or has not
+        written new ones."""
+        if self.misordered is None:
+            return None
+        said = (f"{self.path}: router '{self.config.alias}' had its thresholds out of order ({self.misordered}; "
+                "they must rise strictly up the ladder)")
+        return (f"{said}: replaced by the calibrated ones" if replaced
+                else f"{said}: left as they are, so the file still will not load until they rise")
+
+    def tier_prices(self, ladder: Sequence[str]) -> dict[str, PriceOverride]:
+        """The prices its tiers declare, by the ladder model each costs (tier i prices model i), as
+        ``config_tier_prices`` reads them from a config that loads."""
+        if len(self.config.tiers) != len(ladder):
+            return {}  # calibration_router refuses the mismatch
+        return {model: PriceOverride(Price(t.price.input_usd_per_mtok, t.price.output_usd_per_mtok), self.path, t.name)
+                for t, model in zip(self.config.tiers, ladder, strict=True) if t.price is not None}
+
+
+def load_router_to_calibrate(spec: str) -> RouterToCalibrate:
+    """The router ``path.yaml[#alias]`` names, as ``load_router_spec`` loads it, except that thresholds out of
+    order (the only fault of the file) are accepted: calibrate replaces them. Any other fault is refused with
+    the error naming the file and key, as loading does."""
+    try:
+        config, path = load_router_spec(spec)
+        return RouterToCalibrate(config, path)
+    except ConfigError as refused:
+        path, _, alias = spec.partition("#")
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            raise refused from None
+        data = anchor_scorer_paths(parse_yaml(text, path), Path(path).parent)
+        entry = _router_entry(data, alias)
+        tiers = entry.get("tiers") if entry is not None else None
+        names = [t.get("name") for t in tiers if isinstance(t, Mapping)] if isinstance(tiers, list) else []
+        misordered = _misordered(entry.get("thresholds"), names) if entry is not None else None
+        if entry is None or misordered is None:
+            raise refused from None
+        entry["thresholds"] = [(j + 1) / len(names) for j in range(len(names) - 1)]
+        parsed = parse_config(data, path)  # another fault: refused here, naming its file and key
+        config = parsed.router(alias) if alias else parsed.routers[0]
+        return RouterToCalibrate(config, path, misordered)
+
+
+def _router_entry(data: object, alias: str) -> dict[str, Any] | None:
+    """The (mutable) dict of router ``alias`` (or the only router) in parsed YAML; None when there is none."""
+    routers = data.get("routers") if isinstance(data, dict) and "routers" in data else [data]
+    entries = [r for r in routers if isinstance(r, dict)] if isinstance(routers, list) else []
+    matches = [r for r in entries if not alias or r.get("alias") == alias]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _misordered(thresholds: object, names: Sequence[object]) -> list[float] | None:
+    """``thresholds`` as numbers in tier order when their only fault is that they do not rise strictly: one
+    number in [0, 1] per tier above the first, as a list or ``{tier: value}``. None otherwise."""
+    if isinstance(thresholds, Mapping):
+        if set(thresholds) != set(names[1:]):
+            return None
+        thresholds = [thresholds[name] for name in names[1:]]
+    if not isinstance(thresholds, list) or len(thresholds) != len(names) - 1:
+        return None
+    if not all(isinstance(t, int | float) and not isinstance(t, bool) and 0.0 <= t <= 1.0 for t in thresholds):
+        return None
+    values = [float(t) for t in thresholds]
+    return values if any(b <= a for a, b in pairwise(values)) else None
+
+
+def calibration_router(target: RouterToCalibrate, items: Sequence[EvalItem], tiers: Sequence[str]) -> ReplayRouter:
+    """The router of a config with out-of-order thresholds, scored on ``items`` and replayed on the ladder
+    ``tiers`` by position, as ``build_router`` does for a config that loads."""
+    config, path = target.config, target.path
+    if len(config.tiers) != len(tiers):
+        raise ConfigError(
+            f"router '{config.alias}' has {len(config.tiers)} tiers but the ladder replayed has {len(tiers)} "
+            f"({', '.join(tiers)}: --tiers, or a 2-model file's models by cost); tier i of the config is replayed as "
+            f"model i of the ladder, so pass --tiers with {len(config.tiers)} model ids, cheapest first",
+            file=path, key="tiers")
+    renamed = [f"{t.name} ({t.model}) as {m}" for t, m in zip(config.tiers, tiers, strict=True) if t.model != m]
+    notes = (f"router '{config.alias}' is replayed with --tiers' outcomes by position: {', '.join(renamed)}; "
+             "check that the order matches",) if renamed else ()
+    return ReplayRouter(config.alias, config_scores(config, items), tuple(config.thresholds), config, path,
+                        notes=(*notes, *in_sample_notes(config, items)))
 
 
 def write_thresholds(path: str | Path, alias: str | None, thresholds: list[float], out: str | Path) -> None:
