@@ -290,8 +290,9 @@ class Decision:
     attempts: list[Attempt] = field(default_factory=list)
     escalations: int = 0
     verified: bool | None = None
-    """True: a validator accepted the answer; False: returned unverified; None: no cascade configured, or no check
-    judged the answer (every one skipped, or could not run on the stream)."""
+    """True: the checks accepted the whole answer; False: returned though a check rejected it; None: not judged as
+    a whole (no cascade configured, every check skipped, or an early-mode stream whose first ``early_tokens`` chunks
+    passed: the rest was never checked)."""
     checks_cost_usd: float = 0.0
     """Spend on model calls made by checks (LLM judges), on top of the attempts."""
     stop_reason: StopReason | None = None

@@ -154,7 +154,6 @@ class TieredRouter:
         needs = cascade_needs(self.validators)
         self._logprob_tiers = {i for i, t in enumerate(config.tiers) if needs.logprobs and supports_logprobs(t, router)}
         self._samples = needs.samples
-        self._stream_verifies = needs.stream_verifies
         # Checks that neither await nor may block give the same verdicts from validate() as from avalidate();
         # decided once here, because avalidate's per-answer isinstance() on a runtime Protocol costs ~20 us.
         self._inline_checks = not any(isinstance(v, AsyncValidator) or _may_block(v) for v in self.validators)
@@ -328,8 +327,10 @@ class TieredRouter:
         tier = self.config.tiers[finished.index]
         decision.tier, decision.tier_index, decision.model = tier.name, finished.index, tier.model
         decision.verified = finished.verified if self.validators else None
-        if streaming and not self._stream_verifies and decision.verified:
-            decision.verified = None  # a check that could not judge the streamed prefix never ran: not verified
+        if streaming and decision.verified:
+            # early mode checked the first early_tokens chunks only: a passing prefix does not judge the whole answer
+            # (a rejected one does: the phrase stays in it)
+            decision.verified = None
         if not streaming:
             self.observe(decision)
         return finished.index

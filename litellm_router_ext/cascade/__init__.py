@@ -154,8 +154,6 @@ class CascadeNeeds:
     logprobs: bool
     samples: int
     """Answers wanted per attempt in total (1 = no extra sampling)."""
-    stream_verifies: bool
-    """Every validator can judge a streamed prefix, so a streamed answer that passed them is verified."""
 
 
 def cascade_needs(validators: Sequence[Validator]) -> CascadeNeeds:
@@ -163,7 +161,6 @@ def cascade_needs(validators: Sequence[Validator]) -> CascadeNeeds:
     return CascadeNeeds(
         logprobs=any(v.needs_logprobs for v in validators),
         samples=max((v.needs_samples for v in validators), default=1),
-        stream_verifies=bool(validators) and all(v.can_stream for v in validators),
     )
 
 

@@ -77,7 +77,8 @@ class Validator(Protocol):
     needs_samples: ClassVar[int]
     """How many answers the check wants in total (1 = just the one answer)."""
     can_stream: ClassVar[bool]
-    """True when a verdict on a prefix is final (early streaming mode can use it)."""
+    """True when a rejection of a prefix is final (the full answer would fail too), so early streaming mode can use
+    it; a prefix that passes says nothing of the rest."""
 
     def check(self, answer: Answer) -> Verdict: ...
 

@@ -19,7 +19,8 @@ def reject_prefix(
 ) -> Verdict | None:
     """The first rejecting verdict of a ``can_stream`` validator on ``prefix``, or ``None`` to keep streaming.
 
-    ``None`` does not mean the answer is accepted: the full answer still goes through ``validate``.
+    ``None`` does not mean the answer is accepted: the rest of the stream is relayed unchecked, so a stream whose
+    prefix passed is not verified as a whole (``Decision.verified`` is None), while a rejection is final.
     """
     answer = Answer(text=prefix, request=request, prompt_text=prompt_text, partial=True)
     for validator in streamable(validators):

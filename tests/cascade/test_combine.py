@@ -101,8 +101,7 @@ def test_needs_and_early_prefix() -> None:
         cascade({"name": "refusal"}, {"name": "format", "params": {"final_answer": "####"}}, {"name": "logprob"})
     )
     needs = cascade_needs(vs)
-    assert needs.logprobs and needs.samples == 1 and not needs.stream_verifies  # format and logprob cannot stream
-    assert cascade_needs(build_validators(cascade({"name": "refusal"}))).stream_verifies
+    assert needs.logprobs and needs.samples == 1
     # The format check would fail a prefix without '####', but it cannot judge prefixes, so it is not asked.
     assert reject_prefix(vs, "The answer", request()) is None
     rejected = reject_prefix(vs, "I'm sorry, but I cannot", request())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -100,6 +101,28 @@ def test_an_early_stream_is_not_verified_by_checks_that_never_ran(uninstall: Non
     ))
     decision = lre.decision_of(chunks[0])
     assert isinstance(decision, dict) and (decision["tier"], decision["verified"]) == ("small", None)
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+def test_an_early_stream_is_not_verified_by_checks_of_its_prefix_alone(uninstall: None, use_async: bool) -> None:
+    # Every check can judge a prefix (refusal), and the first early_tokens chunks pass it; the hedge after them was
+    # never read, so the answer as a whole was not judged: verified is null, not true. The prefix's verdict stays.
+    lre.install(mocked_ladder(
+        "Paris is the capital of France, but I'm not sure.", "large answer",
+        cascade={"validators": [{"name": "refusal"}], "stream_mode": "early", "early_tokens": 3},
+    ))
+
+    async def collect() -> list[Any]:
+        stream = await litellm.acompletion(model="tiered/w", messages=[{"role": "user", "content": "hi"}],
+                                           stream=True)
+        return [c async for c in stream]
+
+    chunks = asyncio.run(collect()) if use_async else list(
+        litellm.completion(model="tiered/w", messages=[{"role": "user", "content": "hi"}], stream=True))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks).endswith("I'm not sure.")
+    decision = lre.decision_of(chunks[0])
+    assert isinstance(decision, dict) and (decision["tier"], decision["verified"]) == ("small", None)
+    assert decision["attempts"][0]["verdict"]["accepted"] is True  # what was checked, the prefix, passed
 
 
 def test_an_early_stream_whose_every_tier_failed_a_check_is_reported_unverified(uninstall: None) -> None:
