@@ -1,7 +1,8 @@
 """``litellm-router design``: choose ladder, scorer and thresholds from eval sets and prices, with a guarantee.
 
 Exit status 0 with a recommendation written to --out; 1 when no cheaper router is certified at --target
-(the best frontier point is reported, nothing is written to --out); user mistakes exit 1 with one message.
+(the best frontier point is reported: the cheapest meeting the target on the calibration split, else the
+highest-quality one; nothing is written to --out); user mistakes exit 1 with one message.
 """
 
 from __future__ import annotations
@@ -147,8 +148,15 @@ def render_design(result: Any, console: Console, *, data: str) -> None:
                       f"(delta {result.delta})")
         best = result.best_frontier_point
         if best:
-            console.print(f"best frontier point (calibration, not certified): {best['family']} over "
-                          f"{' -> '.join(best['ladder'])}: retained {best['retained']:.2%}, saved {best['saved']:.1%}")
+            where = f"{best['family']} over {' -> '.join(best['ladder'])} (lambda {best['lambda']:.2f})"
+            figures = f"retained {best['retained']:.2%}, saved {best['saved']:.1%}"
+            if best["meets_target"]:
+                console.print(f"best frontier point (cheapest meeting the target of {result.target:.1%} on the "
+                              f"calibration split, a point estimate, not certified): {where}: {figures}")
+            else:
+                console.print(f"best frontier point: no frontier point keeps {result.target:.1%} of "
+                              f"{result.best_model}'s quality even on the calibration split; the highest-quality "
+                              f"point saving cost: {where}: {figures}")
     table = Table(title="Recommended router", title_justify="left")
     for column in ("split", "n", "quality", "retained", "cost saved", "escalation", "bottom share", "tier shares"):
         table.add_column(column, justify="left" if column == "split" else "right")

@@ -115,6 +115,9 @@ class DesignResult:
     bottom_share_band: list[float] | None = None
     frontier: list[dict[str, Any]] = field(default_factory=list)
     best_frontier_point: dict[str, Any] | None = None
+    """The cheapest frontier point keeping the target on the calibration items (point estimates, not certified:
+    the written router is the certified ``thresholds``); when none keeps it, the highest-quality point saving
+    cost. ``meets_target`` says which."""
     test: Point | None = None
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
@@ -371,8 +374,7 @@ def design(table: OutcomeTable, families: Sequence[Family], *, target: float, de
     result.frontier = [p for name in result.families for p in pareto([q for q in points if q["family"] == name])]
     for p in result.frontier:
         p["overall"] = p in overall
-    saving = [p for p in overall if p["saved"] > 1e-9]
-    result.best_frontier_point = max(saving, key=lambda p: (p["retained"], p["saved"]), default=None)
+    result.best_frontier_point = best_frontier_point(overall, target)
     result.notes.append(f"selection predicted lambda {grid[predicted] if predicted >= 0 else None}; "
                         f"certification passed lambda {grid[idx] if idx >= 0 else None}")
     if idx >= 0:
@@ -401,6 +403,18 @@ def design(table: OutcomeTable, families: Sequence[Family], *, target: float, de
                             f"quality with delta {delta}")
     result.seconds = time.perf_counter() - started
     return result
+
+
+def best_frontier_point(points: Sequence[dict[str, Any]], target: float) -> dict[str, Any] | None:
+    """The cheapest of ``points`` keeping ``target`` of the best model's quality (point estimates, not certified),
+    marked ``meets_target``; when none does, the highest-quality point saving anything, marked as missing it.
+    None when no point saves cost."""
+    saving = [p for p in points if p["saved"] > 1e-9]
+    meeting = [p for p in saving if p["retained"] >= target - 1e-12]
+    if meeting:
+        return {**max(meeting, key=lambda p: (p["saved"], p["retained"])), "meets_target": True}
+    highest = max(saving, key=lambda p: (p["retained"], p["saved"]), default=None)
+    return None if highest is None else {**highest, "meets_target": False}
 
 
 def pareto(points: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -60,9 +60,55 @@ def test_unreachable_target_reports_the_best_frontier_point() -> None:
     q, c, s = population(2000, seed=2)
     result = d.design(table_of(q, c), [family(s)], target=1.05, delta=0.05)
     assert not result.reached and result.thresholds is None
-    assert result.best_frontier_point is not None and result.best_frontier_point["saved"] > 0
+    best = result.best_frontier_point
+    assert best is not None and best["saved"] > 0 and best["meets_target"] is False
+    # no point reaches 105%: the one shown is the highest-quality point that saves anything
+    saving = [p for p in result.frontier if p["overall"] and p["saved"] > 1e-9]
+    assert best["retained"] == max(p["retained"] for p in saving)
     with pytest.raises(ValueError, match="did not reach"):
         d.designed_config(result, "x")
+
+
+def test_best_frontier_point_is_the_cheapest_meeting_the_target_not_the_highest_quality() -> None:
+    """100 items: too few to certify 95%, yet several frontier points keep 95% on the calibration split. The best
+    is the one saving most among them; the highest-quality point saving anything (what was called best) saves
+    far less."""
+    q, c, s = population(100, seed=2)
+    result = d.design(table_of(q, c), [family(s)], target=0.95, delta=0.05)
+    assert not result.reached
+    best = result.best_frontier_point
+    assert best is not None and best["meets_target"] is True and best["retained"] >= 0.95
+    overall = [p for p in result.frontier if p["overall"]]
+    assert best["saved"] == max(p["saved"] for p in overall if p["retained"] >= 0.95)
+    highest = max((p for p in overall if p["saved"] > 1e-9), key=lambda p: (p["retained"], p["saved"]))
+    assert highest["saved"] < best["saved"] - 0.1
+
+
+def test_reached_design_writes_the_certified_point_and_its_best_frontier_point_meets_the_target(
+        tmp_path: Path) -> None:
+    q, c, s = population(2000, seed=2)
+    result = d.design(table_of(q, c), [family(s)], target=0.95, delta=0.05)
+    assert result.reached and result.certification is not None
+    best = result.best_frontier_point
+    assert best is not None and best["meets_target"] is True and best["retained"] >= 0.95
+    d.write_design(result, tmp_path, PRICES)
+    assert list(load_config(tmp_path / "router.yaml").router("designed").thresholds) == result.thresholds
+
+
+def test_the_report_names_the_best_point_by_what_it_is() -> None:
+    from rich.console import Console
+
+    from litellm_router_ext.cli.design import render_design
+
+    said = {}
+    for name, n, target in (("meets", 100, 0.95), ("misses", 2000, 1.05)):
+        q, c, s = population(n, seed=2)
+        result = d.design(table_of(q, c), [family(s)], target=target, delta=0.05)
+        console = Console(record=True, width=200)
+        render_design(result, console, data="syn")
+        said[name] = " ".join(console.export_text().split())
+    assert "best frontier point (cheapest meeting the target of 95.0% on the calibration split" in said["meets"]
+    assert "no frontier point keeps 105.0%" in said["misses"] and "highest-quality point" in said["misses"]
 
 
 def test_uninformative_scores_save_less_than_informative_ones() -> None:
