@@ -357,7 +357,7 @@ def gate_command(data: Path | None, prices: Path | None, tiers: str | None, outp
     from ..evaluation.gate import gate
     from ..evaluation.replay import evaluate_scores, make_context
     from ..evaluation.report import render_gate
-    from ..evaluation.routers import setup_warnings
+    from ..evaluation.routers import cascade_replay_error, setup_warnings
 
     with user_errors():
         loaded = _load(data, prices, tiers, output_tokens, calib_fraction, split_seed, [spec])
@@ -369,6 +369,9 @@ def gate_command(data: Path | None, prices: Path | None, tiers: str | None, outp
         quality, cost = table.quality[rows, routed.assignment], table.cost[rows, routed.assignment]
         name = router.name
         if router.config is not None and router.config.cascade is not None and has_responses(table):
+            unreplayed = cascade_replay_error(router.config, router.source)
+            if unreplayed is not None:  # gating the routing alone would pass or fail a router it does not run
+                raise unreplayed
             run = replay(table, router.config, routed.assignment)
             quality, cost, name = run.quality, run.cost, f"{name}+cascade"
         label = loaded.data if split == "all" else f"{loaded.data} [{split} split]"

@@ -14,6 +14,9 @@ Diagnostics:
 
 ``trace`` holds one entry per item: the tier it was routed to, each attempt (its verdict and reason, and
 whether the recorded answer was correct) and where it ended. No prompt or answer text.
+
+A cascade with an LLM ``judge`` is not replayed (``replay_error``): replay calls no model, and the recorded
+outcomes hold answers, not a judge's ratings of them.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..config import RouterConfig
+from ..errors import ConfigError
 from ..types import Attempt
 from .metrics import auroc
 from .outcomes import OutcomeTable
@@ -47,11 +51,28 @@ def has_responses(table: OutcomeTable) -> bool:
     return any(r is not None for j in range(len(table.tiers) - 1) for r in table.responses(j))
 
 
+def replay_error(config: RouterConfig, file: str | None = None, router_key: str | None = None) -> ConfigError | None:
+    """Why ``config``'s cascade cannot be replayed on recorded answers, or ``None`` when it can: an LLM ``judge``
+    among its validators. ``file`` and ``router_key`` (``routers[0]``) say where the validator is written."""
+    cascade = config.cascade
+    judge = next((i for i, v in enumerate(cascade.validators) if v.name == "judge"), None) if cascade else None
+    if judge is None:
+        return None
+    return ConfigError(
+        "validator 'judge' (an LLM judge) cannot be replayed: replay calls no model, and the recorded outcomes hold "
+        "answers, not a judge's ratings of them; measure the cascade live with `litellm-router eval --live --router "
+        f"{file or 'PATH.yaml'}`, or replay a copy of the config without the judge",
+        file=file, key=f"{router_key or config.alias}.cascade.validators[{judge}]")
+
+
 def replay(table: OutcomeTable, config: RouterConfig, start: np.ndarray) -> CascadeReplay:
-    """Run ``config.cascade`` on every item from its routed tier ``start[i]``."""
+    """Run ``config.cascade`` on every item from its routed tier ``start[i]``; ``replay_error`` when it cannot."""
     from ..cascade import build_validators, replay_cascade
 
     assert config.cascade is not None
+    error = replay_error(config)
+    if error is not None:
+        raise error
     validators = build_validators(config.cascade, key=f"{config.alias}.cascade")
     responses = [table.responses(j) for j in range(len(table.tiers))]
     top = len(table.tiers) - 1

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import metrics as m
-from .cascade import has_responses
+from .cascade import has_responses, replay_error
 from .cascade import replay as replay_cascade
 from .outcomes import OutcomeTable
 from .routers import ReplayRouter
@@ -386,7 +386,9 @@ def evaluate(table: OutcomeTable, routers: Sequence[ReplayRouter], *, bootstrap:
         scores[router.name] = router.scores
         results.append(r)
     for router in routers:
-        if router.config is not None and router.config.cascade is not None and has_responses(table):
+        # a cascade replay cannot run (an LLM judge) gets no row: build_router's note says so
+        if (router.config is not None and router.config.cascade is not None and replay_error(router.config) is None
+                and has_responses(table)):
             results.append(evaluate_cascade(ctx, router, report_of(results, router.name)))
     for r in results:
         if r.kind in ("router", "baseline", "oracle", "cascade"):

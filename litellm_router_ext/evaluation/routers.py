@@ -23,6 +23,7 @@ import numpy as np
 
 from ..config import BUILTIN_SCORERS, RouterConfig, ScorerConfig, TierConfig, load_config
 from ..errors import ConfigError
+from .cascade import replay_error
 from .dataset import EvalItem
 from .outcomes import OutcomeTable, ladder_warnings
 from .prices import Price, PriceOverride, per_mtok
@@ -130,6 +131,11 @@ def config_tier_prices(specs: Sequence[str], ladder: Sequence[str]) -> dict[str,
     return found
 
 
+def cascade_replay_error(config: RouterConfig, source: str | None) -> ConfigError | None:
+    """``replay_error`` of ``config``, naming the file it came from and its place there."""
+    return replay_error(config, source, _router_key(config, source) if source is not None else None)
+
+
 def _router_key(config: RouterConfig, path: str) -> str:
     """``routers[i]``: where ``config`` sits in its file, as ``check`` names keys."""
     aliases = [r.alias for r in load_config(path).routers]
@@ -170,8 +176,11 @@ def build_router(spec: str, items: Sequence[EvalItem], tiers: Sequence[str], *,
             f"model i of the ladder, so pass --tiers with {len(config.tiers)} model ids, cheapest first",
             file=path, key="tiers")
     renamed = [f"{t.name} ({t.model}) as {m}" for t, m in zip(config.tiers, tiers, strict=True) if t.model != m]
-    notes = (f"router '{config.alias}' is replayed with --tiers' outcomes by position: {', '.join(renamed)}; "
-             "check that the order matches",) if renamed else ()
+    notes: tuple[str, ...] = (f"router '{config.alias}' is replayed with --tiers' outcomes by position: "
+                              f"{', '.join(renamed)}; check that the order matches",) if renamed else ()
+    unreplayed = cascade_replay_error(config, path)
+    if unreplayed is not None:
+        notes += (f"router '{config.alias}' is replayed without its cascade: {unreplayed.reason}",)
     return ReplayRouter(config.alias, config_scores(config, items), tuple(config.thresholds), config, path,
                         notes=(*notes, *in_sample_notes(config, items)))
 
