@@ -1,13 +1,19 @@
 """Load third-party objects (scorers, validators) named by a dotted path in a config.
 
 Accepts ``package.module:name`` (preferred; ``name`` may be dotted, e.g. ``Class.method``) and
-``package.module.name``. Every failure becomes one ``ConfigError`` naming the key and the fix.
+``package.module.name``. Every failure becomes one ``ConfigError`` naming the key and the fix. A module may also sit
+beside the config file that names it, as the LiteLLM proxy finds it: whoever builds a config's scorers and
+validators from a file does so inside ``importable_beside(file)``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -15,6 +21,22 @@ from .errors import ConfigError
 
 _PATH = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*(:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*)?$")
 _FORMAT = "'package.module:name' (or 'package.module.name')"
+
+
+@contextlib.contextmanager
+def importable_beside(config: str | Path | None) -> Iterator[None]:
+    """Modules in the folder of the config file at ``config`` (and in the working directory) are importable while
+    this lasts, as the proxy and ``check`` find them; then ``sys.path`` is as it was (the modules imported stay
+    loaded). ``None``, a config given as an object: nothing is added."""
+    folders = [] if config is None else [str(Path(config).resolve().parent), str(Path.cwd())]
+    added = [f for f in dict.fromkeys(folders) if f not in sys.path]
+    sys.path[:0] = added
+    try:
+        yield
+    finally:
+        for folder in added:
+            with contextlib.suppress(ValueError):
+                sys.path.remove(folder)
 
 
 def load_object(dotted: str, *, key: str) -> Any:
@@ -76,8 +98,8 @@ def _import(module_name: str, dotted: str, key: str) -> ModuleType | None:
 
 def _not_found(module_name: str, dotted: str, key: str) -> ConfigError:
     return ConfigError(
-        f"module '{module_name}' is not importable; install its package or put it on PYTHONPATH "
-        f"(next to the config file also works for the proxy)",
+        f"module '{module_name}' is not importable; install its package, put it on PYTHONPATH, or put it next to "
+        f"the config file",
         key=key,
         value=dotted,
     )

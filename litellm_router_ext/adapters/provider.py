@@ -36,6 +36,7 @@ from litellm.utils import custom_llm_setup
 
 from ..config import RouterConfig, RouterFile, load_config, parse_config
 from ..errors import AllTiersFailedError, ConfigError, RequestError, UnknownRouterError
+from ..plugins import importable_beside
 from ..state import ConversationMemory, InMemoryConversationMemory, InMemoryCounterStore
 from ..types import Decision
 from .redis_state import RedisState
@@ -375,10 +376,12 @@ def install(
     for source, file in zip(sources, files, strict=True):
         path = str(source) if isinstance(source, str | Path) else None
         try:
-            if router is None:
-                handler.add_file(file, build_litellm_router(file), memory=memory, source=path or "<config>")
-            else:
-                handler.add_file(file, router, memory=memory, require_groups=True, source=path or "<config>")
+            # a custom scorer's or validator's module may sit beside the file, as the proxy finds it
+            with importable_beside(path):
+                if router is None:
+                    handler.add_file(file, build_litellm_router(file), memory=memory, source=path or "<config>")
+                else:
+                    handler.add_file(file, router, memory=memory, require_groups=True, source=path or "<config>")
         except ConfigError as exc:  # a validator's or scorer's params: name the file they came from
             if path is None or exc.file is not None:
                 raise

@@ -285,6 +285,7 @@ def calibrate_command(data: Path | None, prices: Path | None, tiers: str | None,
     )
     from ..evaluation.report import render_calibration
     from ..evaluation.routers import is_file_spec, setup_warnings
+    from ..plugins import importable_beside
 
     del split  # calibrate always uses both splits
     with user_errors():
@@ -298,7 +299,8 @@ def calibrate_command(data: Path | None, prices: Path | None, tiers: str | None,
         else:
             loaded = _load(data, prices, tiers, output_tokens, calib_fraction, split_seed,
                            config=to_calibrate)
-            router = calibration_router(to_calibrate, loaded.table.items, loaded.table.tiers)
+            with importable_beside(to_calibrate.path):  # a custom scorer's module may sit beside the file
+                router = calibration_router(to_calibrate, loaded.table.items, loaded.table.tiers)
             scores = router.scores
         calib_table, test_table = loaded.table.take(loaded.calib), loaded.table.take(~loaded.calib)
         if calib_table.n == 0 or test_table.n == 0:
@@ -372,7 +374,7 @@ def gate_command(data: Path | None, prices: Path | None, tiers: str | None, outp
             unreplayed = cascade_replay_error(router.config, router.source)
             if unreplayed is not None:  # gating the routing alone would pass or fail a router it does not run
                 raise unreplayed
-            run = replay(table, router.config, routed.assignment)
+            run = replay(table, router.config, routed.assignment, source=router.source)
             quality, cost, name = run.quality, run.cost, f"{name}+cascade"
         label = loaded.data if split == "all" else f"{loaded.data} [{split} split]"
         result = gate(table, name, quality, cost, target, slices=slices, lower_bound=lower_bound,

@@ -28,6 +28,7 @@ import numpy as np
 
 from ..config import RouterConfig
 from ..errors import ConfigError
+from ..plugins import importable_beside
 from ..types import Attempt
 from .metrics import auroc
 from .outcomes import OutcomeTable
@@ -65,15 +66,17 @@ def replay_error(config: RouterConfig, file: str | None = None, router_key: str 
         file=file, key=f"{router_key or config.alias}.cascade.validators[{judge}]")
 
 
-def replay(table: OutcomeTable, config: RouterConfig, start: np.ndarray) -> CascadeReplay:
-    """Run ``config.cascade`` on every item from its routed tier ``start[i]``; ``replay_error`` when it cannot."""
+def replay(table: OutcomeTable, config: RouterConfig, start: np.ndarray, *, source: str | None = None) -> CascadeReplay:
+    """Run ``config.cascade`` on every item from its routed tier ``start[i]``; ``replay_error`` when it cannot.
+    ``source``: the config file, beside which a custom check's module may sit."""
     from ..cascade import build_validators, replay_cascade
 
     assert config.cascade is not None
     error = replay_error(config)
     if error is not None:
         raise error
-    validators = build_validators(config.cascade, key=f"{config.alias}.cascade")
+    with importable_beside(source):
+        validators = build_validators(config.cascade, key=f"{config.alias}.cascade")
     responses = [table.responses(j) for j in range(len(table.tiers))]
     top = len(table.tiers) - 1
     n = table.n

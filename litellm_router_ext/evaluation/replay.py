@@ -357,7 +357,7 @@ def report_of(results: Sequence[RouterResult], name: str) -> RouterResult:
 def evaluate_cascade(ctx: _Context, router: ReplayRouter, routed: RouterResult) -> RouterResult:
     """The router followed by its cascade on the recorded responses (a row of its own)."""
     assert router.config is not None and routed.assignment is not None
-    run = replay_cascade(ctx.table, router.config, routed.assignment)
+    run = replay_cascade(ctx.table, router.config, routed.assignment, source=router.source)
     n, k = ctx.table.n, len(ctx.table.tiers)
     cost = float(run.cost.sum())
     quality = float(run.quality.mean())

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..config import BUILTIN_SCORERS, RouterConfig, ScorerConfig, TierConfig, load_config
 from ..errors import ConfigError
+from ..plugins import importable_beside
 from .cascade import replay_error
 from .dataset import EvalItem
 from .outcomes import OutcomeTable, ladder_warnings
@@ -70,12 +71,14 @@ def scorer_router_config(scorer: str, tiers: Sequence[str], thresholds: Sequence
     )
 
 
-def config_scores(config: RouterConfig, items: Sequence[EvalItem]) -> np.ndarray:
-    """The router's difficulty for every item, exactly as its live policy computes it."""
+def config_scores(config: RouterConfig, items: Sequence[EvalItem], *, source: str | None = None) -> np.ndarray:
+    """The router's difficulty for every item, exactly as its live policy computes it. ``source``: the config file,
+    beside which a custom scorer's module may sit."""
     from ..policy import TierPolicy
 
     try:
-        policy = TierPolicy.from_config(config)
+        with importable_beside(source):
+            policy = TierPolicy.from_config(config)
     except (ImportError, ModuleNotFoundError) as exc:
         raise ConfigError(f"router '{config.alias}' needs a scorer that is not available here: {exc}",
                           key="scorers") from None
@@ -181,7 +184,7 @@ def build_router(spec: str, items: Sequence[EvalItem], tiers: Sequence[str], *,
     unreplayed = cascade_replay_error(config, path)
     if unreplayed is not None:
         notes += (f"router '{config.alias}' is replayed without its cascade: {unreplayed.reason}",)
-    return ReplayRouter(config.alias, config_scores(config, items), tuple(config.thresholds), config, path,
+    return ReplayRouter(config.alias, config_scores(config, items, source=path), tuple(config.thresholds), config, path,
                         notes=(*notes, *in_sample_notes(config, items)))
 
 
