@@ -21,19 +21,17 @@ plugins it imports, as the proxy would, may.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import inspect
 import os
-import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from .config import RouterConfig, RouterFile, TierConfig, anchor_scorer_paths, config_problems, parse_yaml
 from .errors import ConfigError, RouterExtError, did_you_mean
-from .plugins import load_object
+from .plugins import importable_beside, load_object
 from .recipes import HEADERS_CALLBACK, PROVIDER_HANDLER, ROUTER_FILE, env_refs, walk
 
 CONFIG_ENV = "LITELLM_ROUTER_EXT_CONFIG"
@@ -95,20 +93,8 @@ def _read(path: Path, report: Report) -> Any:
 def check_config(path: str | Path, *, env: Mapping[str, str] | None = None, facts: ModelFacts | None = None) -> Report:
     """Check a proxy config.yaml (and its router config) or a router config alone."""
     # Custom scorers and validators may be modules beside the config, importable by a proxy started there.
-    with _importable_from(Path(path).resolve().parent, Path.cwd()):
+    with importable_beside(path):
         return _check_config(path, env=env, facts=facts)
-
-
-@contextlib.contextmanager
-def _importable_from(*folders: Path) -> Iterator[None]:
-    added = [str(f) for f in folders if str(f) not in sys.path]
-    sys.path[:0] = added
-    try:
-        yield
-    finally:
-        for folder in added:
-            with contextlib.suppress(ValueError):
-                sys.path.remove(folder)
 
 
 def _check_config(path: str | Path, *, env: Mapping[str, str] | None, facts: ModelFacts | None) -> Report:
