@@ -277,15 +277,13 @@ def calibrate_command(data: Path | None, prices: Path | None, tiers: str | None,
     """
     from ..evaluation.calibrate import (
         calibrate,
-        calibration_router,
         load_router_to_calibrate,
         split_stats,
         write_scorer_config,
         write_thresholds,
     )
     from ..evaluation.report import render_calibration
-    from ..evaluation.routers import is_file_spec, setup_warnings
-    from ..plugins import importable_beside
+    from ..evaluation.routers import config_router, is_file_spec, setup_warnings
 
     del split  # calibrate always uses both splits
     with user_errors():
@@ -299,8 +297,7 @@ def calibrate_command(data: Path | None, prices: Path | None, tiers: str | None,
         else:
             loaded = _load(data, prices, tiers, output_tokens, calib_fraction, split_seed,
                            config=to_calibrate)
-            with importable_beside(to_calibrate.path):  # a custom scorer's module may sit beside the file
-                router = calibration_router(to_calibrate, loaded.table.items, loaded.table.tiers)
+            router = config_router(to_calibrate.config, to_calibrate.path, loaded.table.items, loaded.table.tiers)
             scores = router.scores
         calib_table, test_table = loaded.table.take(loaded.calib), loaded.table.take(~loaded.calib)
         if calib_table.n == 0 or test_table.n == 0:
@@ -310,10 +307,12 @@ def calibrate_command(data: Path | None, prices: Path | None, tiers: str | None,
                            confidence=confidence)
         warnings = setup_warnings(loaded.table, [router], tiers_given=loaded.tiers_given)
         result.notes.extend([*warnings, *_priced(loaded)])
-        if router.config is not None and router.config.cascade is not None:  # gate and eval do replay it
+        if router.config is not None and router.config.cascade is not None:
+            replayed = not any(v.name == "judge" for v in router.config.cascade.validators)
             result.notes.append(f"router '{router.config.alias}' has a cascade: these thresholds are set on routing "
-                                "alone, and its escalations add quality and cost on top; `gate` and `eval` "
-                                "replay both")
+                                "alone, and its escalations add quality and cost on top; " +
+                                ("`gate` and `eval` replay both" if replayed else
+                                 "its LLM judge cannot be replayed, so measure the whole with `eval --live`"))
         thresholds = result.thresholds
         if result.reached and thresholds is not None:
             heldout = split_stats(test_table, scores[~loaded.calib], np.asarray(thresholds), bootstrap,

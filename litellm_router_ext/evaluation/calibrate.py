@@ -25,11 +25,10 @@ import yaml
 from ..config import RouterConfig, anchor_scorer_paths, parse_config, parse_yaml, yaml_child
 from ..errors import ConfigError
 from . import metrics as m
-from .dataset import EvalItem
 from .gate import FEW_ITEMS
 from .outcomes import OutcomeTable
 from .prices import Price, PriceOverride
-from .routers import ReplayRouter, config_scores, in_sample_notes, load_router_spec, scorer_router_config
+from .routers import load_router_spec, scorer_router_config
 
 
 @dataclass(frozen=True)
@@ -167,7 +166,7 @@ class RouterToCalibrate:
         """The prices its tiers declare, by the ladder model each costs (tier i prices model i), as
         ``config_tier_prices`` reads them from a config that loads."""
         if len(self.config.tiers) != len(ladder):
-            return {}  # calibration_router refuses the mismatch
+            return {}  # config_router refuses the mismatch
         return {model: PriceOverride(Price(t.price.input_usd_per_mtok, t.price.output_usd_per_mtok), self.path, t.name)
                 for t, model in zip(self.config.tiers, ladder, strict=True) if t.price is not None}
 
@@ -219,23 +218,6 @@ def _misordered(thresholds: object, names: Sequence[object]) -> list[float] | No
         return None
     values = [float(t) for t in thresholds]
     return values if any(b <= a for a, b in pairwise(values)) else None
-
-
-def calibration_router(target: RouterToCalibrate, items: Sequence[EvalItem], tiers: Sequence[str]) -> ReplayRouter:
-    """The router of a config with out-of-order thresholds, scored on ``items`` and replayed on the ladder
-    ``tiers`` by position, as ``build_router`` does for a config that loads."""
-    config, path = target.config, target.path
-    if len(config.tiers) != len(tiers):
-        raise ConfigError(
-            f"router '{config.alias}' has {len(config.tiers)} tiers but the ladder replayed has {len(tiers)} "
-            f"({', '.join(tiers)}: --tiers, or a 2-model file's models by cost); tier i of the config is replayed as "
-            f"model i of the ladder, so pass --tiers with {len(config.tiers)} model ids, cheapest first",
-            file=path, key="tiers")
-    renamed = [f"{t.name} ({t.model}) as {m}" for t, m in zip(config.tiers, tiers, strict=True) if t.model != m]
-    notes = (f"router '{config.alias}' is replayed with --tiers' outcomes by position: {', '.join(renamed)}; "
-             "check that the order matches",) if renamed else ()
-    return ReplayRouter(config.alias, config_scores(config, items), tuple(config.thresholds), config, path,
-                        notes=(*notes, *in_sample_notes(config, items)))
 
 
 def write_thresholds(path: str | Path, alias: str | None, thresholds: list[float], out: str | Path) -> None:

@@ -172,6 +172,12 @@ def build_router(spec: str, items: Sequence[EvalItem], tiers: Sequence[str], *,
                           allowed=dict.fromkeys([*BUILTIN_SCORERS, *LITELLM_NAMES, "heuristic+litellm-heuristic",
                                                  "learned:ARTIFACT.npz", "PATH.yaml", "PATH.yaml#ALIAS"]))
     config, path = load_router_spec(spec)
+    return config_router(config, path, items, tiers)
+
+
+def config_router(config: RouterConfig, path: str, items: Sequence[EvalItem], tiers: Sequence[str]) -> ReplayRouter:
+    """The router ``config`` (read from ``path``) scored on ``items``, its tier i replayed as model i of ``tiers``;
+    ``ConfigError`` when the ladders differ in length."""
     if len(config.tiers) != len(tiers):
         raise ConfigError(
             f"router '{config.alias}' has {len(config.tiers)} tiers but the ladder replayed has {len(tiers)} "

@@ -48,3 +48,12 @@ def test_gate_refuses_a_judged_cascade_and_says_what_to_do(tmp_path: Path) -> No
     assert f"{config}, key 'routers[0].cascade.validators[1]'" in message, message
     assert "replay calls no model" in message and "litellm-router eval --live --router" in message
     assert "judge_tier" not in message
+
+
+def test_calibrate_does_not_promise_that_gate_and_eval_replay_a_judged_cascade(tmp_path: Path) -> None:
+    data, config = _judged(tmp_path)
+    out = tmp_path / "calibrated.yaml"
+    result = CliRunner().invoke(main, ["calibrate", "--data", str(data), "--router", str(config), "--target", "0.5",
+                                       "--bootstrap", "0", "--out", str(out), "--json", "-"])
+    (note,) = [n for n in json.loads(result.stdout)["notes"] if "has a cascade" in n]
+    assert "`gate` and `eval` replay both" not in note and "`eval --live`" in note, note
