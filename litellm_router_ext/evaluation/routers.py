@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import BUILTIN_SCORERS, RouterConfig, ScorerConfig, TierConfig, load_config
+from ..config import BUILTIN_SCORERS, RouterConfig, ScorerConfig, TierConfig, load_config, parse_yaml
 from ..errors import ConfigError
 from ..plugins import importable_beside
 from .cascade import replay_error
@@ -136,13 +136,18 @@ def config_tier_prices(specs: Sequence[str], ladder: Sequence[str]) -> dict[str,
 
 def cascade_replay_error(config: RouterConfig, source: str | None) -> ConfigError | None:
     """``replay_error`` of ``config``, naming the file it came from and its place there."""
-    return replay_error(config, source, _router_key(config, source) if source is not None else None)
+    if source is None or replay_error(config) is None:
+        return replay_error(config)
+    return replay_error(config, source, _router_key(config, source))
 
 
 def _router_key(config: RouterConfig, path: str) -> str:
-    """``routers[i]``: where ``config`` sits in its file, as ``check`` names keys."""
-    aliases = [r.alias for r in load_config(path).routers]
-    return f"routers[{aliases.index(config.alias)}]"
+    """``routers[i]``: where ``config`` sits in its file, as ``check`` names keys. Read from the file's YAML, not
+    its validated form: calibrate replays a file whose thresholds do not load yet."""
+    data = parse_yaml(Path(path).read_text(encoding="utf-8-sig"), path)
+    entries = data.get("routers") if isinstance(data, dict) and "routers" in data else [data]
+    aliases = [r.get("alias") if isinstance(r, dict) else None for r in entries] if isinstance(entries, list) else []
+    return f"routers[{aliases.index(config.alias)}]" if config.alias in aliases else config.alias
 
 
 def is_file_spec(spec: str) -> bool:
