@@ -7,16 +7,15 @@ exception class; it is logged by validator name and class only, never with answe
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 import math
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Literal
 
 from ..types import Verdict
 from .base import Answer, AsyncValidator, Validator
+from .blocking import CHECK_THREADS
 
 log = logging.getLogger("litellm_router_ext.cascade")
 Combine = Literal["all", "any", "weighted"]
@@ -24,27 +23,37 @@ COMBINED = "cascade"
 """``Verdict.validator`` of a combined verdict."""
 
 
-# Validators that may block (user code, model calls) run on worker threads so a hang costs at most the
-# time limit; a timed-out thread cannot be killed, but the request no longer waits for it.
-_BLOCKING_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="litellm-router-ext-validator")
-
-
 def _may_block(validator: Validator) -> bool:
     return bool(getattr(validator, "may_block", False))
 
 
 def _timed_out(validator: Validator, timeout_s: float) -> Verdict:
-    log.warning("validator %s timed out after %.1fs; counted as a failed check", _name(validator), timeout_s)
+    # Validators that may block (user code, model calls) run on threads of their own (``blocking``): one that
+    # overran cannot be killed, so it is left running, and how many are is worth seeing beside the time-out.
+    log.warning("validator %s timed out after %.1fs; counted as a failed check (%d check threads still running "
+                "past their time limit)", _name(validator), timeout_s, CHECK_THREADS.stuck())
     return Verdict(False, _name(validator), 0.0, f"timed out after {timeout_s:g}s (TimeoutError)")
+
+
+def _not_started(validator: Validator) -> Verdict:
+    stuck = CHECK_THREADS.stuck(validator)
+    log.warning("validator %s not started: %d of its earlier checks are still running past their time limit; counted "
+                "as a failed check", _name(validator), stuck)
+    return Verdict(False, _name(validator), 0.0, f"not started: {stuck} earlier runs are stuck past the time limit")
 
 
 def run_check(validator: Validator, answer: Answer, timeout_s: float | None = None) -> Verdict:
     """``validator.check(answer)``, with any exception (or, for blocking validators, a time-out) a failed verdict."""
     try:
         if timeout_s is not None and _may_block(validator):
-            # The caller's context travels with the check (a judge records its spend in a context variable).
-            future = _BLOCKING_POOL.submit(contextvars.copy_context().run, validator.check, answer)
-            return _as_verdict(future.result(timeout=timeout_s), validator)
+            if CHECK_THREADS.full(validator):
+                return _not_started(validator)
+            future = CHECK_THREADS.start(validator, validator.check, answer)
+            try:
+                return _as_verdict(future.result(timeout=timeout_s), validator)
+            except FutureTimeout:
+                CHECK_THREADS.abandon(validator, future)
+                raise
         return _as_verdict(validator.check(answer), validator)
     except FutureTimeout:
         return _timed_out(validator, timeout_s or 0.0)
@@ -56,11 +65,13 @@ async def arun_check(validator: Validator, answer: Answer, timeout_s: float) -> 
     """Awaits ``acheck`` (or a blocking ``check`` on a thread) under ``timeout_s``; fast checks run inline."""
     if not isinstance(validator, AsyncValidator) and not _may_block(validator):
         return run_check(validator, answer)
+    if _may_block(validator) and CHECK_THREADS.full(validator):
+        return _not_started(validator)
     try:
         pending = (
             validator.acheck(answer)
             if isinstance(validator, AsyncValidator)
-            else asyncio.to_thread(validator.check, answer)
+            else CHECK_THREADS.run(validator, validator.check, answer)
         )
         return _as_verdict(await asyncio.wait_for(pending, timeout_s), validator)
     except TimeoutError:

@@ -16,6 +16,7 @@ from pydantic import Field
 
 from ...types import Verdict
 from ..base import Answer
+from ..blocking import CHECK_THREADS
 from ._params import Params
 
 
@@ -60,7 +61,7 @@ class CustomValidator:
         if inspect.iscoroutinefunction(self._fn):
             result = await self._fn(answer)
         else:
-            result = await asyncio.to_thread(self._fn, answer)
+            result = await CHECK_THREADS.run(self, self._fn, answer)
             if inspect.isawaitable(result):
                 result = await result
         return self._verdict(result)

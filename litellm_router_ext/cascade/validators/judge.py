@@ -6,7 +6,6 @@ its own: the adapter routes judge calls through the cascade's judge tier, tests 
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -15,6 +14,7 @@ from pydantic import Field, model_validator
 
 from ...types import Verdict
 from ..base import Answer, Ask, AsyncAsk
+from ..blocking import CHECK_THREADS
 from ._params import Params
 
 DEFAULT_RUBRIC = (
@@ -96,7 +96,7 @@ class JudgeValidator:
         if self._aask is not None:
             return self._verdict(await self._aask(self.messages(answer)))
         assert self._ask is not None
-        return self._verdict(await asyncio.to_thread(self._ask, self.messages(answer)))
+        return self._verdict(await CHECK_THREADS.run(self, self._ask, self.messages(answer)))
 
     def _verdict(self, reply: str) -> Verdict:
         score = parse_score(reply or "", self.params.max_score)

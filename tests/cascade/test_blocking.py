@@ -1,0 +1,104 @@
+"""Checks that hang past their time limit do not take the capacity other checks (of any router) run on."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from typing import ClassVar
+
+import pytest
+
+from litellm_router_ext.cascade import avalidate, build_validators, validate
+from litellm_router_ext.cascade.base import Answer
+from litellm_router_ext.cascade.blocking import CHECK_THREADS, MAX_STUCK
+from litellm_router_ext.cascade.combine import arun_check, run_check
+from litellm_router_ext.types import Verdict
+from tests.cascade.hanging_checks import RELEASE
+
+from .conftest import answer, cascade
+
+HUNG = 30
+"""More hung checks than a pool they could share held threads: 8, or the event loop's default executor (cpus + 4)."""
+
+
+class Blocking:
+    """A check that may block (as a custom check or a judge does); ``hangs`` until the test releases it."""
+
+    needs_logprobs: ClassVar[bool] = False
+    needs_samples: ClassVar[int] = 1
+    can_stream: ClassVar[bool] = False
+    may_block: ClassVar[bool] = True
+
+    def __init__(self, name: str, hangs: bool) -> None:
+        self.name, self.hangs = name, hangs
+
+    def check(self, answer: Answer) -> Verdict:
+        if self.hangs:
+            RELEASE.wait(30)
+        return Verdict(True, self.name, 1.0, "checked")
+
+
+def drained() -> bool:
+    """Whether every abandoned thread has returned (they are released at the end of each test)."""
+    deadline = time.monotonic() + 5
+    while CHECK_THREADS.stuck() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return CHECK_THREADS.stuck() == 0
+
+
+@pytest.fixture(autouse=True)
+def release() -> Iterator[None]:
+    assert drained()
+    RELEASE.clear()
+    yield
+    RELEASE.set()  # the abandoned threads return, and are no longer counted
+    assert drained()
+
+
+def test_sync_checks_still_run_after_many_hung_ones() -> None:
+    hung = [run_check(Blocking("hung", True), answer("x"), timeout_s=0.02) for _ in range(HUNG)]
+    assert all(not v.accepted and "timed out" in v.reason for v in hung)
+    fine = run_check(Blocking("fine", False), answer("x"), timeout_s=5.0)
+    assert fine.accepted and fine.reason == "checked"
+
+
+async def test_async_checks_still_run_after_many_hung_ones() -> None:
+    hung = await asyncio.gather(*(arun_check(Blocking("hung", True), answer("x"), 0.05) for _ in range(HUNG)))
+    assert all(not v.accepted and "timed out" in v.reason for v in hung)
+    fine = await arun_check(Blocking("fine", False), answer("x"), 5.0)
+    assert fine.accepted and fine.reason == "checked"
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+def test_custom_checks_of_another_router_still_run_after_many_hung_ones(use_async: bool) -> None:
+    hanging = cascade({"name": "custom", "path": "tests.cascade.hanging_checks:hang_until_released"},
+                      validator_timeout_s=0.05)
+    other = cascade({"name": "custom", "path": "tests.cascade.hanging_checks:passes"}, validator_timeout_s=5.0)
+    hanging_checks, other_checks = build_validators(hanging), build_validators(other)
+
+    async def go() -> Verdict:
+        await asyncio.gather(*(avalidate(answer("x"), hanging_checks, hanging) for _ in range(HUNG)))
+        return await avalidate(answer("x"), other_checks, other)
+
+    if use_async:
+        verdict = asyncio.run(go())
+    else:
+        for _ in range(HUNG):
+            assert not validate(answer("x"), hanging_checks, hanging).accepted
+        verdict = validate(answer("x"), other_checks, other)
+    assert verdict.accepted, verdict.reason
+
+
+def test_a_check_that_keeps_hanging_is_capped_without_stopping_the_others() -> None:
+    hanging, other = Blocking("hung", True), Blocking("fine", False)
+    for _ in range(MAX_STUCK):
+        assert "timed out" in run_check(hanging, answer("x"), timeout_s=0.01).reason
+    assert CHECK_THREADS.stuck(hanging) == CHECK_THREADS.stuck() == MAX_STUCK
+    started = time.monotonic()
+    refused = run_check(hanging, answer("x"), timeout_s=5.0)  # no thread more for it, and no wait
+    assert not refused.accepted and refused.reason.startswith(f"not started: {MAX_STUCK} earlier runs are stuck")
+    assert time.monotonic() - started < 1.0
+    assert run_check(other, answer("x"), timeout_s=5.0).accepted
+    RELEASE.set()
+    assert drained() and run_check(hanging, answer("x"), timeout_s=5.0).accepted
