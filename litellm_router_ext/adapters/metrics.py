@@ -35,7 +35,9 @@ class RouterMetrics:
             made["requests"] = Counter(
                 "litellm_router_ext_requests", "Requests answered, by final tier", ["router", "tier"]
             )
-            made["escalations"] = Counter("litellm_router_ext_escalations", "Answers rejected by a check", ["router"])
+            made["escalations"] = Counter(
+                "litellm_router_ext_escalations", "Re-asks one tier up after a check rejected the answer", ["router"]
+            )
             made["cost"] = Counter("litellm_router_ext_cost_usd", "Spend over every attempt", ["router"])
             made["rate"] = Gauge("litellm_router_ext_escalation_rate", "Rolling escalation rate", ["router"])
             made["bottom"] = Gauge("litellm_router_ext_bottom_tier_share", "Rolling bottom-tier share", ["router"])
