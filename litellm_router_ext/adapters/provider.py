@@ -239,17 +239,31 @@ class TieredProvider(CustomLLM):  # type: ignore[misc]  # LiteLLM ships no type 
         """Add every router of a config file; they share one state backend (this process, or Redis).
 
         ``require_groups``: the tiers must name model groups the given Router already has (a user's Router,
-        the proxy's), instead of getting deployments built from their model strings.
+        the proxy's), instead of getting deployments built from their model strings. ``source``: the file's path;
+        a custom scorer's or validator's module may sit beside it (as the proxy and ``check`` find it), and an
+        error in a router's params names the file and its own key there (``routers[0].cascade...``).
         """
         if require_groups:
             check_tiers_served(file, litellm_router.model_names, source)
+        path = None if source == "<config>" else source
         shared = RedisState(file.state) if file.state.backend == "redis" else None
         if shared is not None:
             self.shared_states.append(shared)
         file_memory = memory or shared or InMemoryConversationMemory()
         counters = shared or InMemoryCounterStore()
-        for rc in file.routers:
-            self.add(TieredRouter(rc, litellm_router, file_memory, counters))
+        try:
+            with importable_beside(path):
+                for rc in file.routers:
+                    self.add(TieredRouter(rc, litellm_router, file_memory, counters))
+        except ConfigError as exc:  # a validator's or scorer's params: name the file they came from
+            if path is None or exc.file is not None:
+                raise
+            key = exc.key  # "<alias>.cascade..." as the runtime names it; the file's own path, as `check` gives it
+            for r, rc in enumerate(file.routers):
+                if key is not None and key.startswith(f"{rc.alias}."):
+                    key = f"routers[{r}]{key[len(rc.alias):]}"
+                    break
+            raise ConfigError(exc.reason, file=path, key=key, value=exc.value, allowed=exc.allowed) from None
 
     def runtime(self, alias: str) -> TieredRouter:
         try:
@@ -374,23 +388,11 @@ def install(
     files = [_as_file(c) for c in sources]  # type: ignore[arg-type]
     handler = _installed(provider) or TieredProvider()
     for source, file in zip(sources, files, strict=True):
-        path = str(source) if isinstance(source, str | Path) else None
-        try:
-            # a custom scorer's or validator's module may sit beside the file, as the proxy finds it
-            with importable_beside(path):
-                if router is None:
-                    handler.add_file(file, build_litellm_router(file), memory=memory, source=path or "<config>")
-                else:
-                    handler.add_file(file, router, memory=memory, require_groups=True, source=path or "<config>")
-        except ConfigError as exc:  # a validator's or scorer's params: name the file they came from
-            if path is None or exc.file is not None:
-                raise
-            key = exc.key  # "<alias>.cascade..." as the runtime names it; the file's own path, as `check` gives it
-            for r, rc in enumerate(file.routers):
-                if key is not None and key.startswith(f"{rc.alias}."):
-                    key = f"routers[{r}]{key[len(rc.alias):]}"
-                    break
-            raise ConfigError(exc.reason, file=path, key=key, value=exc.value, allowed=exc.allowed) from None
+        path = str(source) if isinstance(source, str | Path) else "<config>"
+        if router is None:
+            handler.add_file(file, build_litellm_router(file), memory=memory, source=path)
+        else:
+            handler.add_file(file, router, memory=memory, require_groups=True, source=path)
     litellm.custom_provider_map = [
         *[p for p in litellm.custom_provider_map if p.get("provider") != provider],
         {"provider": provider, "custom_handler": handler},

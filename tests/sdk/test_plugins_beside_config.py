@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 import litellm_router_ext as lre
+from litellm_router_ext.adapters.proxy import ProxyTieredProvider
 
 SCORER = '''
 class Hard:
@@ -65,3 +66,37 @@ def test_install_finds_modules_beside_the_config(tmp_path: Path, forget_modules:
     assert decision["verified"] is False  # the custom check ran (and rejected the top tier's answer)
     assert decision["attempts"][0]["verdict"]["validator"] == "beside_sdk_checks.check_answer"
     assert sys.path == path_before
+
+
+def _proxy_router(config: Path) -> litellm.Router:
+    """The proxy's llm_router as a config.yaml would give it: one group per tier model, answered by mock."""
+    tiers = yaml.safe_load(config.read_text())["routers"][0]["tiers"]
+    return litellm.Router(model_list=[{"model_name": t["model"], "litellm_params": {"model": t["model"],
+                                                                                    **t["litellm_params"]}}
+                                      for t in tiers])
+
+
+def test_the_proxy_provider_finds_them_when_the_proxy_starts_elsewhere(
+    tmp_path: Path, forget_modules: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A proxy started outside the config's folder answered every request with a 500: "module not importable".
+    config = write_beside(tmp_path / "conf", "beside_proxy")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    path_before = list(sys.path)
+    provider = ProxyTieredProvider(config)
+    provider.load(router=_proxy_router(config))
+    validators = provider.runtime("beside").validators
+    assert [getattr(v, "name", None) for v in validators] == ["beside_proxy_checks.check_answer"]
+    assert sys.path == path_before
+
+
+def test_the_proxy_provider_names_the_file_and_its_key_when_a_module_is_missing(
+    tmp_path: Path, forget_modules: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It said "<config>, key 'beside.cascade.validators[0].path'": no file, and a key the file does not have.
+    config = write_beside(tmp_path / "conf", "beside_gone")
+    (tmp_path / "conf" / "beside_gone_checks.py").unlink()
+    with pytest.raises(lre.ConfigError) as raised:
+        ProxyTieredProvider(config).load(router=_proxy_router(config))
+    assert raised.value.file == str(config) and raised.value.key == "routers[0].cascade.validators[0].path"
