@@ -49,6 +49,12 @@ VALIDATORS: Mapping[str, tuple[type[Any], type[Params]]] = {
 }
 """Each built-in validator's class and params model, by config name."""
 
+EXAMPLES: Mapping[str, str] = {
+    "custom": "validators:\n  - {name: custom, path: my_checks:cites_a_source, params: {threshold: 0.7}}",
+}
+"""A ``cascade`` YAML example for the validators whose entry needs a key besides ``name`` and ``params``."""
+
+
 def _type_name(annotation: Any) -> str:
     text = annotation.__name__ if isinstance(annotation, type) else str(annotation)
     return re.sub(r"\b(typing|collections\.abc)\.", "", text).replace("NoneType", "None")
@@ -80,6 +86,8 @@ def reference() -> str:
     for name, (validator, params) in VALIDATORS.items():
         summary = " ".join((inspect.getdoc(validator) or "").split("\n\n")[0].split())
         lines += [f"## `{name}`", "", summary, ""]
+        if name in EXAMPLES:
+            lines += ["```yaml", EXAMPLES[name], "```", ""]
         fields = params.model_fields
         if not fields:
             lines += ["No params.", ""]

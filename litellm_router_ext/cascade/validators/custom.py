@@ -29,7 +29,13 @@ class CustomParams(Params):
 
 
 class CustomValidator:
-    """Wraps a user callable; its result is normalised into a ``Verdict`` named after the path."""
+    """Runs your function, named by ``path`` beside ``name: custom`` as ``package.module:function`` (or
+    ``package.module.function``): an installed module's, or a ``.py`` file's beside the router config. It is called
+    with one tier's answer, a ``litellm_router_ext.cascade.Answer`` (``text``, ``request``, ``tool_calls``,
+    ``finish_reason``, ``prompt_text``), and returns a ``Verdict``, a bool, or a float score in [0, 1] (accepted at
+    or above ``threshold``); an ``async def`` is awaited. Any other result, or an exception, is a failed check.
+    Verdicts are named after the path.
+    """
 
     needs_logprobs: ClassVar[bool] = False
     needs_samples: ClassVar[int] = 1
