@@ -96,7 +96,10 @@ class ScorerConfig(_Frozen):
             if not self.path:
                 raise ValueError("scorer 'custom' needs `path: package.module:Factory`")
         elif self.name not in BUILTIN_SCORERS:
-            raise ValueError(f"unknown scorer {self.name!r}; allowed: {', '.join((*BUILTIN_SCORERS, 'custom'))}")
+            names = (*BUILTIN_SCORERS, "custom")
+            raise ValueError(
+                f"unknown scorer {self.name!r}{did_you_mean(self.name, names)}; allowed: {', '.join(names)}"
+            )
         return self
 
 
@@ -111,7 +114,10 @@ class ValidatorConfig(_Frozen):
     @model_validator(mode="after")
     def _known(self) -> ValidatorConfig:
         if self.name not in BUILTIN_VALIDATORS:
-            raise ValueError(f"unknown validator {self.name!r}; allowed: {', '.join(BUILTIN_VALIDATORS)}")
+            raise ValueError(
+                f"unknown validator {self.name!r}{did_you_mean(self.name, BUILTIN_VALIDATORS)}; "
+                f"allowed: {', '.join(BUILTIN_VALIDATORS)}"
+            )
         if self.name == "custom" and not self.path:
             raise ValueError("validator 'custom' needs `path: package.module:function`")
         return self

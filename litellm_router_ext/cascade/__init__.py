@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import CascadeConfig, ValidatorConfig
-from ..errors import ConfigError
+from ..errors import ConfigError, did_you_mean
 from ..plugins import load_object
 from ..types import Verdict
 from .base import Answer, Ask, AsyncAsk, AsyncValidator, Validator
@@ -139,7 +139,7 @@ def build_validators(
         builder = BUILTINS.get(config.name)
         if builder is None:
             raise ConfigError(
-                f"unknown validator {config.name!r}",
+                f"unknown validator {config.name!r}{did_you_mean(config.name, BUILTINS)}",
                 key=f"{key}.validators[{i}].name",
                 allowed=sorted(BUILTINS),
             )

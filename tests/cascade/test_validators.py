@@ -11,6 +11,7 @@ from litellm_router_ext.cascade.validators.agreement import final_answer
 from litellm_router_ext.cascade.validators.arithmetic import evaluate
 from litellm_router_ext.cascade.validators.judge import parse_score
 from litellm_router_ext.cascade.validators.structured import extract_json_text
+from litellm_router_ext.config import CascadeConfig, ValidatorConfig
 from litellm_router_ext.errors import ConfigError
 from litellm_router_ext.types import RequestView, Verdict
 
@@ -61,6 +62,15 @@ def test_unknown_param_lists_known_ones() -> None:
     with pytest.raises(ConfigError) as info:
         one("refusal", {"phrases": ["x"]})
     assert info.value.allowed is not None and "refusal_phrases" in info.value.allowed
+
+
+def test_an_unbuilt_misspelt_validator_name_gets_the_near_one() -> None:
+    # a config made without validation (model_construct) reaches build_validators with any name
+    misspelt = CascadeConfig(validators=({"name": "refusal"},)).model_copy(
+        update={"validators": (ValidatorConfig.model_construct(name="refusl", path=None, weight=1.0, params={}),)}
+    )
+    with pytest.raises(ConfigError, match=r"unknown validator 'refusl'; did you mean 'refusal'\?"):
+        build_validators(misspelt)
 
 
 def test_judge_without_model_is_a_config_error() -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from litellm_router_ext import ConfigError, load_config
+from litellm_router_ext.check import check_config
 from litellm_router_ext.config import parse_config, parse_yaml
 
 GOOD = """
@@ -64,6 +65,18 @@ def test_unknown_scorer_lists_allowed(tmp_path: Path) -> None:
         load_config(write(tmp_path, text))
     assert "routers[0].scorers[0]" in str(info.value)
     assert "magic" in str(info.value) and "heuristic" in str(info.value) and "learned" in str(info.value)
+
+
+def test_a_misspelt_scorer_or_validator_name_gets_the_near_one(tmp_path: Path) -> None:
+    # As a misspelt key or param does; the names only got the list of allowed ones.
+    scorer = GOOD + "    scorers: [{name: heuristc}]\n"
+    with pytest.raises(ConfigError, match=r"unknown scorer 'heuristc'; did you mean 'heuristic'\?; allowed: "):
+        load_config(write(tmp_path, scorer))
+    validator = GOOD + "    cascade: {validators: [{name: refusl}]}\n"
+    with pytest.raises(ConfigError, match=r"unknown validator 'refusl'; did you mean 'refusal'\?; allowed: json, "):
+        load_config(write(tmp_path, validator))
+    report = check_config(write(tmp_path, validator))
+    assert any("did you mean 'refusal'" in p.message for p in report.problems), report.problems
 
 
 def test_unknown_tier_name_in_thresholds(tmp_path: Path) -> None:
