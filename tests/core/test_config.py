@@ -79,6 +79,27 @@ def test_a_misspelt_scorer_or_validator_name_gets_the_near_one(tmp_path: Path) -
     assert any("did you mean 'refusal'" in p.message for p in report.problems), report.problems
 
 
+@pytest.mark.parametrize(
+    ("cascade", "key", "allowed"),
+    [
+        ("{validators: [{name: refusal}], combine: al}", "cascade.combine", ("all", "any", "weighted")),
+        ("{validators: [{name: logprob}], on_missing_logprobs: skp}", "cascade.on_missing_logprobs", ("skip", "fail")),
+    ],
+)
+def test_a_bad_choice_says_the_allowed_values_once(
+    tmp_path: Path, cascade: str, key: str, allowed: tuple[str, ...]
+) -> None:
+    # pydantic's "Input should be 'all', 'any' or 'weighted'" was followed by "; allowed: 'all', 'any' or 'weighted'"
+    path = write(tmp_path, GOOD + f"    cascade: {cascade}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.key == f"routers[0].{key}" and info.value.allowed == allowed
+    problems = [p.message for p in check_config(path).problems]
+    for text in (str(info.value), *problems):
+        assert all(len(re.findall(rf"\b{value}\b", text)) == 1 for value in allowed), text
+    assert str(info.value).endswith(f"; allowed: {', '.join(allowed)}")
+
+
 def test_unknown_tier_name_in_thresholds(tmp_path: Path) -> None:
     text = GOOD.replace("{medium: 0.3, large: 0.7}", "{medium: 0.3, huge: 0.7}")
     with pytest.raises(ConfigError, match=r"routers\[0\]\.thresholds.*'huge'.*allowed: medium, large"):

@@ -37,6 +37,8 @@ def parse_params(model: type[P], params: Mapping[str, Any] | P | None, *, key: s
         allowed = _allowed(model, str(first["loc"][0])) if first["loc"] else None
         value = first.get("input") if first["type"] != "missing" else None
         message = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "literal_error" and allowed:
+            message = "not one of the allowed values"  # pydantic's message lists them too, and they are said once
         raise ConfigError(message, key=where, value=value, allowed=allowed) from None
 
 
