@@ -152,6 +152,15 @@ def _router_path(proxy_path: Path, env: Mapping[str, str]) -> Path:
     return Path(explicit) if explicit else proxy_path.parent / ROUTER_FILE  # as the user wrote the config path
 
 
+def _router_path_fix(explicit: str | None) -> str:
+    if not explicit:
+        return f"put {ROUTER_FILE} next to the proxy config or set {CONFIG_ENV}"
+    where = "" if Path(explicit).is_absolute() else (
+        f" (a relative path is read from the working directory: {Path.cwd()} for this check, the proxy's own for the "
+        "proxy)")
+    return f"${CONFIG_ENV}={explicit} names it{where}; set it to the path of a router config YAML"
+
+
 def _check_proxy(
     data: Mapping[str, Any], path: Path, env: Mapping[str, str], facts: ModelFacts, report: Report
 ) -> None:
@@ -178,10 +187,8 @@ def _check_proxy(
     report.checked.append(str(router_path))
     router_data = _read(router_path, report) if router_path.exists() else None
     if not router_path.exists():
-        report.error(
-            f"no router config at {router_path}; put {ROUTER_FILE} next to the proxy config or set {CONFIG_ENV}",
-            file=source,
-        )
+        report.error(f"no router config at {router_path.resolve()}; " + _router_path_fix(env.get(CONFIG_ENV)),
+                     file=source)
     if router_data is None:
         return
     _check_env(router_data, str(router_path), env, report)

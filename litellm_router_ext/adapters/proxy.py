@@ -84,10 +84,18 @@ class _Precall:
 
 
 def router_config_path() -> Path:
-    """Where the proxy's router config lives: ``$LITELLM_ROUTER_EXT_CONFIG``, else router.yaml beside config.yaml."""
+    """Where the proxy's router config lives: ``$LITELLM_ROUTER_EXT_CONFIG`` (a relative path is read from the
+    proxy's working directory; ``ConfigError`` naming the variable and the absolute path when no file is there),
+    else router.yaml beside config.yaml."""
     explicit = os.environ.get(CONFIG_ENV)
     if explicit:
-        return Path(explicit)
+        path = Path(explicit)
+        if not path.is_file():
+            relative = "" if path.is_absolute() else (
+                f" (a relative path is read from the proxy's working directory, {Path.cwd()})")
+            raise ConfigError(f"no file at {path.resolve()}{relative}; set it to the path of a router config YAML",
+                              file=f"${CONFIG_ENV}={explicit}")
+        return path
     from litellm.proxy import proxy_server
 
     proxy_config = getattr(proxy_server, "user_config_file_path", None)

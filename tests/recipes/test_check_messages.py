@@ -224,3 +224,24 @@ def test_check_imports_the_handler_and_callbacks_the_proxy_imports_at_start(ladd
     errors = _errors(ladder)
     assert any("custom_handler" in e and "write it as package.module.object" in e for e in errors), errors
     assert not any("callbacks[0]" in e for e in errors)
+
+
+def test_check_says_the_absolute_path_it_looked_at_for_the_router_config(
+    ladder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "no router config at other-router.yaml" named no folder: a relative path is read from the working directory
+    env = {var: "x" for var in ("LITELLM_MASTER_KEY", *load_recipe("openai-ladder").env_vars())}
+    elsewhere = ladder.parent / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+
+    def errors(env: dict[str, str]) -> list[str]:
+        report = check_config(Path("..") / ladder.name, env=env, facts=litellm_facts())
+        return [p.message for p in report.problems if "no router config" in p.message]
+
+    (relative,) = errors({**env, "LITELLM_ROUTER_EXT_CONFIG": "other-router.yaml"})
+    assert f"no router config at {Path.cwd() / 'other-router.yaml'}; " in relative, relative
+    assert "$LITELLM_ROUTER_EXT_CONFIG=other-router.yaml" in relative and f"working directory: {Path.cwd()}" in relative
+    ladder.with_name("router.yaml").unlink()
+    (default,) = errors(env)
+    assert f"no router config at {ladder.parent.resolve() / 'router.yaml'}; put router.yaml next to" in default, default

@@ -9,7 +9,13 @@ from typing import Any
 import litellm
 import pytest
 
-from litellm_router_ext.adapters.proxy import ProxyTieredProvider, RouterHeaders, decision_headers
+from litellm_router_ext.adapters.proxy import (
+    CONFIG_ENV,
+    ProxyTieredProvider,
+    RouterHeaders,
+    decision_headers,
+    router_config_path,
+)
 from litellm_router_ext.errors import ConfigError
 from tests.factories import FakeStream
 
@@ -77,3 +83,29 @@ def test_request_check_leaves_the_callers_messages_as_they_were() -> None:
     assert "role" not in no_role and no_role["tool_calls"][0] is call  # the caller's request is untouched
     with pytest.raises(RequestError, match="content part types allowed"):
         check_chat_request({"messages": [{"role": "user", "content": [{"type": "bogus"}]}]})
+
+
+def test_a_missing_config_from_the_env_var_names_it_and_the_path_looked_at(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # was "other-router.yaml: file not found; pass the path of a router config YAML", with no word of the variable
+    # or of the working directory a relative path is read from
+    (tmp_path / "proxy").mkdir()
+    (tmp_path / "proxy" / "other-router.yaml").write_text(ROUTER)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(CONFIG_ENV, "other-router.yaml")
+    with pytest.raises(ConfigError) as info:
+        ProxyTieredProvider().load(router=proxy_router())
+    cwd = Path.cwd()
+    assert str(info.value) == (
+        f"$LITELLM_ROUTER_EXT_CONFIG=other-router.yaml: no file at {cwd / 'other-router.yaml'} (a relative path is "
+        f"read from the proxy's working directory, {cwd}); set it to the path of a router config YAML"
+    )
+    monkeypatch.setenv(CONFIG_ENV, str(cwd / "gone.yaml"))
+    with pytest.raises(ConfigError, match=r"CONFIG=/.*gone\.yaml: no file at /.*gone\.yaml; set it"):
+        router_config_path()
+    monkeypatch.chdir(tmp_path / "proxy")  # the same relative path, from the folder that holds it
+    monkeypatch.setenv(CONFIG_ENV, "other-router.yaml")
+    provider = ProxyTieredProvider()
+    provider.load(router=proxy_router())
+    assert list(provider.routers) == ["t"]
