@@ -22,7 +22,7 @@ import copy
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, TypeVar, get_args, get_origin
+from typing import Any, Literal, TypeVar, get_args
 
 import yaml
 from pydantic import (
@@ -306,30 +306,15 @@ def _value_at(data: object, loc: tuple[int | str, ...]) -> object:
     return data
 
 
-def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
-    """The config model at ``loc`` (list positions skipped), or None where the path leaves the models."""
+def _known_keys(loc: tuple[int | str, ...]) -> list[str] | None:
+    """The keys of the config model at ``loc`` (list positions skipped), or None where the path leaves the models."""
     model: type[BaseModel] | None = RouterFile
     for part in loc:
         if isinstance(part, int) or str(part).startswith("function-"):
             continue
         field = model.model_fields.get(part) if model is not None else None
         model = _nested_model(field.annotation) if field is not None else None
-    return model
-
-
-def _known_keys(loc: tuple[int | str, ...]) -> list[str] | None:
-    """The keys of the config model at ``loc``, or None where the path leaves the models."""
-    model = _model_at(loc)
     return sorted(model.model_fields) if model is not None else None
-
-
-def _choices(loc: tuple[int | str, ...]) -> list[object] | None:
-    """The values a ``Literal`` field at ``loc`` allows, or None for any other field."""
-    model = _model_at(loc[:-1]) if loc else None
-    field = model.model_fields.get(str(loc[-1])) if model is not None else None
-    if field is None or get_origin(field.annotation) is not Literal:
-        return None
-    return list(get_args(field.annotation))
 
 
 def _nested_model(annotation: object) -> type[BaseModel] | None:
@@ -348,9 +333,7 @@ def _config_error(exc: ValidationError, data: object, source: str) -> ConfigErro
     named = re.match(r"[a-z_]+", message)
     if first["type"] == "value_error" and named and named[0] in (_known_keys(loc) or ()):
         loc = (*loc, named[0])  # a whole-router check whose message starts with the key it is about
-    allowed = _choices(loc) if first["type"] == "literal_error" else None
-    if allowed:
-        message = "not one of the allowed values"  # pydantic's message lists them too, and they are said once
+    allowed = None  # a bad choice's message ("Input should be 'all', 'any' or 'weighted'") already lists them
     if first["type"] == "extra_forbidden":
         model_keys = _known_keys(loc[:-1])
         message = f"unknown key {loc[-1]!r}" + _unknown_key_hint(loc, model_keys, data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Literal, TypeVar, get_args, get_origin
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -34,19 +34,10 @@ def parse_params(model: type[P], params: Mapping[str, Any] | P | None, *, key: s
                 f"unknown param {first['loc'][-1]!r}" + did_you_mean(str(first["loc"][-1]), model.model_fields),
                 key=where, allowed=list(model.model_fields)
             ) from None
-        allowed = _allowed(model, str(first["loc"][0])) if first["loc"] else None
         value = first.get("input") if first["type"] != "missing" else None
+        # no `allowed`: a bad choice's message ("Input should be 'auto', 'number', ...") already lists them
         message = first["msg"].removeprefix("Value error, ")
-        if first["type"] == "literal_error" and allowed:
-            message = "not one of the allowed values"  # pydantic's message lists them too, and they are said once
-        raise ConfigError(message, key=where, value=value, allowed=allowed) from None
-
-
-def _allowed(model: type[Params], field: str) -> list[object] | None:
-    info = model.model_fields.get(field)
-    if info is None or get_origin(info.annotation) is not Literal:
-        return None
-    return list(get_args(info.annotation))
+        raise ConfigError(message, key=where, value=value) from None
 
 
 def compile_patterns(patterns: tuple[str, ...], *, ignore_case: bool = True) -> tuple[re.Pattern[str], ...]:
