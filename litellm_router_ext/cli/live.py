@@ -56,7 +56,7 @@ def run_live(
         items = [item for item, calib in zip(items, mask, strict=True) if calib == (split == "calib")]
     target = out or Path(f"{source}.live.jsonl")
     check_references_fit(items, cast(ScoreMode, score_mode), str(source))  # before anything is paid for
-    runtime = install(file).runtime(alias)
+    runtime = install(path).runtime(alias)  # by path: modules beside it import, errors name it
     quiet_failures()
     # A judge may be a model group of the router file's model_list, as in collect; checked before any call.
     judge = LLMJudge(judge_model, config_models(Path(path))[0], source=path) if judge_model else None

@@ -12,9 +12,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+import litellm_router_ext as lre
 from litellm_router_ext.cli import main
 
 from .conftest import record, write_set
+from .test_live import write_items
 
 SCORER = '''
 class ByLength:
@@ -99,3 +101,37 @@ def test_calibrate_finds_them_for_a_config_with_thresholds_out_of_order(tmp_path
                                        "--quiet"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["reached"] is True
+
+
+# `eval --live` loaded the file itself and installed the loaded object, so nothing beside it was importable.
+LIVE_CHECKS = "def check_answer(answer):\n    return True\n"
+
+
+def test_eval_live_finds_a_custom_check_beside_the_router_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "conf"
+    folder.mkdir()
+    (folder / "review_live_checks.py").write_text(LIVE_CHECKS, encoding="utf-8")
+    config = folder / "router.yaml"
+    config.write_text(yaml.safe_dump({
+        "model_list": [
+            {"model_name": "small", "litellm_params": {"model": "openai/gpt-4o-mini", "api_key": "sk",
+                                                       "mock_response": "#### 0"}},
+            {"model_name": "large", "litellm_params": {"model": "openai/gpt-4o", "api_key": "sk",
+                                                       "mock_response": "#### 0"}}],
+        "routers": [{"alias": "r", "thresholds": [0.99], "sticky": False,
+                     "tiers": [{"name": "small", "model": "small"}, {"name": "large", "model": "large"}],
+                     "cascade": {"validators": [{"name": "custom", "path": "review_live_checks.check_answer"}]}}]}))
+    data = write_items(tmp_path / "set.jsonl", 2)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    sys.modules.pop("review_live_checks", None)
+    try:
+        result = CliRunner().invoke(main, ["eval", "--live", "--router", str(config), "--data", str(data),
+                                           "--out", str(tmp_path / "out.jsonl")])
+    finally:
+        lre.uninstall()
+        sys.modules.pop("review_live_checks", None)
+    assert result.exit_code == 0, result.output
