@@ -3,8 +3,10 @@
 Each blocking check runs on a thread of its own while its caller waits at most ``validator_timeout_s``. A thread
 cannot be killed, so one that overruns is abandoned: it runs on, counted as ``stuck``, until it returns. A shared
 pool (8 threads, or the event loop's default executor) was filled by as many hung checks, and every router's checks
-then queued behind them and timed out. ``MAX_STUCK`` bounds the threads one check leaves behind: while that many of
-its own are stuck, it is not started (a failed check: the answer climbs) until some return; other checks still run.
+then queued behind them and timed out. ``MAX_PER_CHECK`` bounds the threads one check (one validator of one router)
+has at once, running or stuck: the place is taken before the thread starts, so a burst of requests cannot pass the
+bound together. A check at the bound is not started (``ChecksBusy``: a failed check, the answer climbs) until some
+of its threads return; other checks still run.
 """
 
 from __future__ import annotations
@@ -12,57 +14,77 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import threading
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
 T = TypeVar("T")
-MAX_STUCK = 32
-"""Threads one check (one validator of one router) may leave running past their time limit."""
+MAX_PER_CHECK = 64
+"""Threads one check may have at once, running or stuck past its time limit (the old shared pool had 8)."""
+
+
+class ChecksBusy(RuntimeError):
+    """The check already has ``MAX_PER_CHECK`` threads; this run is not started."""
 
 
 class CheckThreads:
-    """Starts blocking calls on daemon threads (a hung one must not hold up interpreter exit); counts the stuck, by
-    the check (``owner``) that started them, so a check that keeps hanging is capped without touching the others."""
+    """Starts blocking calls on daemon threads (a hung one must not hold up interpreter exit), at most ``max_per_check``
+    at once per check (``owner``), and counts the ones whose caller stopped waiting (``stuck``)."""
 
-    def __init__(self, max_stuck: int = MAX_STUCK) -> None:
-        self.max_stuck = max_stuck
+    def __init__(self, max_per_check: int = MAX_PER_CHECK) -> None:
+        self.max_per_check = max_per_check
         self._lock = threading.Lock()
-        self._stuck: dict[Future[Any], object] = {}
+        self._owner: dict[Future[Any], object] = {}  # every started call until its thread returns
+        self._per_owner: Counter[int] = Counter()  # by id(owner): the owner outlives its futures
+        self._abandoned: set[Future[Any]] = set()
 
     def stuck(self, owner: object = None) -> int:
         """Threads still running a call whose caller stopped waiting: all of them, or ``owner``'s."""
         with self._lock:
-            return sum(1 for o in self._stuck.values() if owner is None or o is owner)
+            return sum(1 for f in self._abandoned if owner is None or self._owner.get(f) is owner)
 
-    def full(self, owner: object) -> bool:
-        """``owner`` left as many threads stuck as allowed: start no more for it."""
-        return self.stuck(owner) >= self.max_stuck
+    def running(self, owner: object) -> int:
+        """``owner``'s threads that have not returned, stuck ones included."""
+        with self._lock:
+            return self._per_owner[id(owner)]
 
     def start(self, owner: object, fn: Callable[..., T], *args: Any) -> Future[T]:
-        """``fn(*args)`` on a new thread, in the caller's context (a judge records its spend in a context variable)."""
+        """``fn(*args)`` on a new thread, in the caller's context (a judge records its spend in a context variable);
+        ``ChecksBusy`` when ``owner`` has ``max_per_check`` threads already."""
         future: Future[T] = Future()
+        with self._lock:
+            if self._per_owner[id(owner)] >= self.max_per_check:
+                raise ChecksBusy(f"not started: {self.max_per_check} runs of this check have not returned "
+                                 f"({sum(1 for f in self._abandoned if self._owner.get(f) is owner)} past their "
+                                 "time limit)")
+            self._owner[future] = owner
+            self._per_owner[id(owner)] += 1
         context = contextvars.copy_context()
 
         def work() -> None:
-            if not future.set_running_or_notify_cancel():
-                return  # abandoned before it started: never run
             try:
-                future.set_result(context.run(fn, *args))
-            except BaseException as exc:  # the caller's guard turns it into a failed check
-                future.set_exception(exc)
+                if future.set_running_or_notify_cancel():  # else abandoned before it started: never run
+                    try:
+                        future.set_result(context.run(fn, *args))
+                    except BaseException as exc:  # the caller's guard turns it into a failed check
+                        future.set_exception(exc)
             finally:
                 with self._lock:
-                    self._stuck.pop(future, None)
+                    self._owner.pop(future, None)
+                    self._abandoned.discard(future)
+                    self._per_owner[id(owner)] -= 1
+                    if not self._per_owner[id(owner)]:
+                        del self._per_owner[id(owner)]
 
         threading.Thread(target=work, name="litellm-router-ext-check", daemon=True).start()
         return future
 
-    def abandon(self, owner: object, future: Future[Any]) -> None:
-        """The caller stopped waiting for ``future``: its thread counts as ``owner``'s stuck one until it returns."""
+    def abandon(self, future: Future[Any]) -> None:
+        """The caller stopped waiting for ``future``: its thread counts as stuck until it returns."""
         with self._lock:
-            if not future.cancel() and not future.done():
-                self._stuck[future] = owner
+            if not future.cancel() and future in self._owner:
+                self._abandoned.add(future)
 
     async def run(self, owner: object, fn: Callable[..., T], *args: Any) -> T:
         """Await ``fn(*args)`` on a thread; a caller that stops waiting (its time limit) abandons the thread."""
@@ -70,9 +92,9 @@ class CheckThreads:
         try:
             return await asyncio.wrap_future(future)
         except asyncio.CancelledError:
-            self.abandon(owner, future)
+            self.abandon(future)
             raise
 
 
 CHECK_THREADS = CheckThreads()
-"""The process's check threads, for every router: they share nothing but this count of stuck ones."""
+"""The process's check threads, for every router: they share nothing but these counts."""

@@ -15,7 +15,7 @@ from typing import Literal
 
 from ..types import Verdict
 from .base import Answer, AsyncValidator, Validator
-from .blocking import CHECK_THREADS
+from .blocking import CHECK_THREADS, ChecksBusy
 
 log = logging.getLogger("litellm_router_ext.cascade")
 Combine = Literal["all", "any", "weighted"]
@@ -30,33 +30,31 @@ def _may_block(validator: Validator) -> bool:
 def _timed_out(validator: Validator, timeout_s: float) -> Verdict:
     # Validators that may block (user code, model calls) run on threads of their own (``blocking``): one that
     # overran cannot be killed, so it is left running, and how many are is worth seeing beside the time-out.
-    log.warning("validator %s timed out after %.1fs; counted as a failed check (%d check threads still running "
+    log.warning("validator %s timed out after %gs; counted as a failed check (%d check threads still running "
                 "past their time limit)", _name(validator), timeout_s, CHECK_THREADS.stuck())
     return Verdict(False, _name(validator), 0.0, f"timed out after {timeout_s:g}s (TimeoutError)")
 
 
-def _not_started(validator: Validator) -> Verdict:
-    stuck = CHECK_THREADS.stuck(validator)
-    log.warning("validator %s not started: %d of its earlier checks are still running past their time limit; counted "
-                "as a failed check", _name(validator), stuck)
-    return Verdict(False, _name(validator), 0.0, f"not started: {stuck} earlier runs are stuck past the time limit")
+def _not_started(validator: Validator, busy: ChecksBusy) -> Verdict:
+    log.warning("validator %s %s; counted as a failed check", _name(validator), busy)
+    return Verdict(False, _name(validator), 0.0, str(busy))
 
 
 def run_check(validator: Validator, answer: Answer, timeout_s: float | None = None) -> Verdict:
     """``validator.check(answer)``, with any exception (or, for blocking validators, a time-out) a failed verdict."""
     try:
         if timeout_s is not None and _may_block(validator):
-            if CHECK_THREADS.full(validator):
-                return _not_started(validator)
             future = CHECK_THREADS.start(validator, validator.check, answer)
             try:
                 return _as_verdict(future.result(timeout=timeout_s), validator)
             except FutureTimeout:
-                CHECK_THREADS.abandon(validator, future)
+                CHECK_THREADS.abandon(future)
                 raise
         return _as_verdict(validator.check(answer), validator)
     except FutureTimeout:
         return _timed_out(validator, timeout_s or 0.0)
+    except ChecksBusy as busy:
+        return _not_started(validator, busy)
     except Exception as exc:
         return _raised(validator, exc)
 
@@ -65,8 +63,6 @@ async def arun_check(validator: Validator, answer: Answer, timeout_s: float) -> 
     """Awaits ``acheck`` (or a blocking ``check`` on a thread) under ``timeout_s``; fast checks run inline."""
     if not isinstance(validator, AsyncValidator) and not _may_block(validator):
         return run_check(validator, answer)
-    if _may_block(validator) and CHECK_THREADS.full(validator):
-        return _not_started(validator)
     try:
         pending = (
             validator.acheck(answer)
@@ -76,6 +72,8 @@ async def arun_check(validator: Validator, answer: Answer, timeout_s: float) -> 
         return _as_verdict(await asyncio.wait_for(pending, timeout_s), validator)
     except TimeoutError:
         return _timed_out(validator, timeout_s)
+    except ChecksBusy as busy:
+        return _not_started(validator, busy)
     except Exception as exc:
         return _raised(validator, exc)
 

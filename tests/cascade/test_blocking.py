@@ -11,7 +11,7 @@ import pytest
 
 from litellm_router_ext.cascade import avalidate, build_validators, validate
 from litellm_router_ext.cascade.base import Answer
-from litellm_router_ext.cascade.blocking import CHECK_THREADS, MAX_STUCK
+from litellm_router_ext.cascade.blocking import CHECK_THREADS, MAX_PER_CHECK
 from litellm_router_ext.cascade.combine import arun_check, run_check
 from litellm_router_ext.types import Verdict
 from tests.cascade.hanging_checks import RELEASE
@@ -92,13 +92,31 @@ def test_custom_checks_of_another_router_still_run_after_many_hung_ones(use_asyn
 
 def test_a_check_that_keeps_hanging_is_capped_without_stopping_the_others() -> None:
     hanging, other = Blocking("hung", True), Blocking("fine", False)
-    for _ in range(MAX_STUCK):
+    for _ in range(MAX_PER_CHECK):
         assert "timed out" in run_check(hanging, answer("x"), timeout_s=0.01).reason
-    assert CHECK_THREADS.stuck(hanging) == CHECK_THREADS.stuck() == MAX_STUCK
+    assert CHECK_THREADS.stuck(hanging) == CHECK_THREADS.stuck() == MAX_PER_CHECK
     started = time.monotonic()
     refused = run_check(hanging, answer("x"), timeout_s=5.0)  # no thread more for it, and no wait
-    assert not refused.accepted and refused.reason.startswith(f"not started: {MAX_STUCK} earlier runs are stuck")
+    assert not refused.accepted
+    cap = MAX_PER_CHECK
+    assert refused.reason == f"not started: {cap} runs of this check have not returned ({cap} past their time limit)"
     assert time.monotonic() - started < 1.0
     assert run_check(other, answer("x"), timeout_s=5.0).accepted
     RELEASE.set()
     assert drained() and run_check(hanging, answer("x"), timeout_s=5.0).accepted
+
+
+def test_a_burst_of_one_hanging_check_starts_at_most_the_cap_of_threads() -> None:
+    # The cap was read before a check started and counted only threads already abandoned: a burst of concurrent
+    # requests all passed it before any timed out, and 96 requests left 96 stuck threads against a cap of 32.
+    hanging = Blocking("hung", True)
+
+    async def burst() -> list[Verdict]:
+        return await asyncio.gather(*(arun_check(hanging, answer("x"), 0.05) for _ in range(MAX_PER_CHECK + 20)))
+
+    verdicts = asyncio.run(burst())
+    assert CHECK_THREADS.stuck(hanging) == CHECK_THREADS.running(hanging) == MAX_PER_CHECK
+    assert sum("timed out" in v.reason for v in verdicts) == MAX_PER_CHECK
+    assert sum(v.reason.startswith("not started") for v in verdicts) == 20 and not any(v.accepted for v in verdicts)
+    RELEASE.set()
+    assert drained() and CHECK_THREADS.running(hanging) == 0
