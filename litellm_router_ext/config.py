@@ -19,14 +19,16 @@ Every model is frozen and rejects unknown keys; ``load_config`` turns any proble
 from __future__ import annotations
 
 import copy
+import numbers
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, TypeVar, get_args
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
 import yaml
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictFloat,
@@ -37,6 +39,19 @@ from pydantic import (
 )
 
 from .errors import ConfigError, did_you_mean
+
+
+def _whole(value: object) -> object:
+    """A count may be written 900.0, or come as numpy's int64; a bool, a string or 900.5 stays refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    return value
+
+
+WholeInt = Annotated[StrictInt, BeforeValidator(_whole)]
+"""A number of things or seconds: an int, or a float with nothing after the point; never "900" or true."""
 
 BUILTIN_SCORERS = ("heuristic", "learned", "litellm-heuristic")
 MAX_MONITOR_WINDOW_S = 4 * 3600  # shared (Redis) counters expire after this, so no window may be longer
@@ -74,7 +89,7 @@ class TierConfig(_Frozen):
         default_factory=dict, description="Extra litellm params when `model` is not a model_list group"
     )
     price: Price | None = Field(default=None, description="Price override; default: LiteLLM's price map")
-    max_context_tokens: StrictInt | None = Field(
+    max_context_tokens: WholeInt | None = Field(
         default=None, gt=0, description="Context window; default: LiteLLM's model map, else unlimited"
     )
     supports_tools: bool | None = Field(default=None, description="Can call tools; default: LiteLLM's map")
@@ -129,12 +144,12 @@ class CascadeConfig(_Frozen):
     validators: tuple[ValidatorConfig, ...] = Field(min_length=1, description="Checks run on every answer")
     combine: Literal["all", "any", "weighted"] = Field(default="all", description="How verdicts combine")
     threshold: StrictFloat = Field(default=0.5, ge=0, le=1, description="Accept when weighted score >= this")
-    max_escalations: StrictInt = Field(default=3, ge=0, description="Escalations allowed per request")
+    max_escalations: WholeInt = Field(default=3, ge=0, description="Escalations allowed per request")
     budget_usd: StrictFloat | None = Field(
         default=None, gt=0, description="Per-request spend cap: all attempts plus the judge calls made before each"
     )
     stream_mode: Literal["buffer", "early"] = Field(default="buffer", description="How streamed answers are checked")
-    early_tokens: StrictInt = Field(default=32, gt=0, description="Prefix length checked in early mode")
+    early_tokens: WholeInt = Field(default=32, gt=0, description="Prefix length checked in early mode")
     on_missing_logprobs: Literal["skip", "fail"] = Field(
         default="skip", description="Log-prob check on a tier that returns none: skip it or fail it"
     )
@@ -151,10 +166,10 @@ class MonitorConfig(_Frozen):
     bottom_share_band: tuple[StrictFloat, StrictFloat] | None = Field(
         default=None, description="Expected [low, high] share of requests answered by the bottom tier"
     )
-    window_s: StrictInt = Field(default=900, gt=0, le=MAX_MONITOR_WINDOW_S,
+    window_s: WholeInt = Field(default=900, gt=0, le=MAX_MONITOR_WINDOW_S,
                           description="Rolling window in seconds (at most 4 h: shared counters expire after that)")
-    bucket_s: StrictInt = Field(default=60, gt=0, description="Counter bucket size in seconds")
-    min_requests: StrictInt = Field(default=50, ge=1, description="No alert before this many requests in the window")
+    bucket_s: WholeInt = Field(default=60, gt=0, description="Counter bucket size in seconds")
+    min_requests: WholeInt = Field(default=50, ge=1, description="No alert before this many requests in the window")
 
     @field_validator("escalation_band", "bottom_share_band")
     @classmethod

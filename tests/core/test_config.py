@@ -232,3 +232,18 @@ def test_a_param_beside_name_lists_that_items_keys_and_points_to_params(key: str
     with pytest.raises(ConfigError, match=r"\[0\]\.threshold'.*unknown key 'threshold'.*under `params:`") as info:
         parse_config({**router, key: value})
     assert info.value.allowed is not None and list(info.value.allowed) == ["name", "params", "path", "weight"]
+
+
+def test_a_count_may_be_a_whole_float_or_a_numpy_int_but_not_a_fraction(tmp_path: Path) -> None:
+    # StrictInt refused `window_s: 900.0` (which loaded before) and numpy's int64 from a dict built in code.
+    import numpy as np
+
+    def window(value: object) -> int:
+        router = {"alias": "a", "tiers": [{"name": "s", "model": "m1"}, {"name": "l", "model": "m2"}],
+                  "thresholds": [0.5], "monitor": {"window_s": value}}
+        return parse_config({"routers": [router]}).routers[0].monitor.window_s
+
+    assert window(900.0) == 900 and window(np.int64(600)) == 600
+    for bad in (900.5, "900", True):
+        with pytest.raises(ConfigError, match=r"monitor\.window_s.*valid integer"):
+            window(bad)
