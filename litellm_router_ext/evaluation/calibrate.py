@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from ..config import RouterConfig, anchor_scorer_paths, parse_config, parse_yaml, yaml_child
+from ..config import RouterConfig, RouterFile, anchor_scorer_paths, parse_config, parse_yaml, yaml_child
 from ..errors import ConfigError
 from . import metrics as m
 from .gate import FEW_ITEMS
@@ -239,11 +239,24 @@ def write_thresholds(path: str | Path, alias: str | None, thresholds: list[float
     config = parse_config(data, str(out))  # never write a config that would not load
     tier_names = [t.name for t in config.routers[matches[0]].tiers]
     updated = _splice_thresholds(text, matches[0], tier_names, thresholds)
-    if updated is None or parse_config(parse_yaml(updated, str(out)), str(out)) != config:  # must mean the same
+    if updated is None or not _same_config(updated, str(out), config):  # the in-place edit must mean the same
         updated = yaml.safe_dump(data, sort_keys=False)
     if Path(out).resolve() == Path(path).resolve():
         Path(f"{path}.bak").write_bytes(original)
     Path(out).write_bytes(updated.encode("utf-8"))
+
+
+def _yaml_float(value: float) -> str:
+    """``value`` as YAML reads it back as that float: ``repr`` writes 5e-05, which YAML 1.1 reads as a string."""
+    text = repr(float(value))
+    return text if "e" not in text or "." in text else text.replace("e", ".0e", 1)
+
+
+def _same_config(text: str, source: str, config: RouterFile) -> bool:
+    try:
+        return parse_config(parse_yaml(text, source), source) == config
+    except ConfigError:
+        return False
 
 
 def _splice_thresholds(text: str, index: int, tier_names: list[str], thresholds: list[float]) -> str | None:
@@ -262,7 +275,7 @@ def _splice_thresholds(text: str, index: int, tier_names: list[str], thresholds:
     if len(slots) != len(thresholds) or not all(isinstance(scalar, yaml.ScalarNode) for scalar, _ in slots):
         return None
     for scalar, value in sorted(slots, key=lambda slot: -slot[0].start_mark.index):  # back to front: marks stay valid
-        text = text[: scalar.start_mark.index] + repr(float(value)) + text[scalar.end_mark.index :]
+        text = text[: scalar.start_mark.index] + _yaml_float(value) + text[scalar.end_mark.index :]
     return text
 
 

@@ -79,3 +79,15 @@ def test_a_crlf_router_file_changes_only_its_threshold_values(tmp_path: Path) ->
     assert (tmp_path / "router.yaml.bak").read_bytes() == original
     assert path.read_bytes() == original.replace(b"[0.4]", b"[0.625]")
 
+
+
+def test_a_threshold_below_1e_4_is_written_as_a_number_in_place(tmp_path: Path) -> None:
+    # repr(5e-05) is '5e-05', which YAML 1.1 reads as a string: the check of the in-place edit then raised instead of
+    # trusting it or falling back. Thresholds sit midway between scores, and learned scores can be that near 0.
+    path = _write(tmp_path, TWO_ROUTERS.replace('mid: "0.3"', "mid: 0.3"))
+    write_thresholds(path, "pair", [5e-05], path)
+    text = path.read_text()
+    assert "5.0e-05   # first guess" in text and "# hand-tuned in March" in text
+    from litellm_router_ext.config import load_config
+
+    assert load_config(path).router("pair").thresholds == (5e-05,)
