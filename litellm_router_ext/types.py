@@ -298,7 +298,8 @@ class Decision:
     stop_reason: StopReason | None = None
     """Why the cascade ended on this answer: "accepted", "top_tier", "max_escalations", "budget" (the next tier's
     estimated cost would have broken ``budget_usd``: that climb is not an escalation) or "provider_failed" (every
-    tier above failed). None when no cascade loop ran here (a ``dispatch: precall`` answer taken as it came)."""
+    tier above failed). None when no cascade ran: a router without one (a tier that failed on the way is in
+    ``attempts``), or a ``dispatch: precall`` answer taken as it came."""
 
     @property
     def cost_usd(self) -> float:

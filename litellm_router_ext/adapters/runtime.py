@@ -313,7 +313,7 @@ class TieredRouter:
         decision = run.decision
         decision.attempts = list(finished.attempts)
         decision.escalations = finished.escalations
-        decision.stop_reason = finished.reason
+        decision.stop_reason = finished.reason if self.validators else None  # no checks: nothing accepted it
         decision.checks_cost_usd = sum(run.check_spend)
         if finished.index is None:
             if finished.reason == "budget" and not finished.attempts:

@@ -324,3 +324,24 @@ def test_judge_spend_counts_against_the_budget() -> None:
     assert isinstance(decision, dict) and decision["checks_cost_usd"] > 0
     assert [a["tier"] for a in decision["attempts"]] == ["small"] and decision["verified"] is False
     assert decision["cost_usd"] <= budget
+
+
+def test_a_router_without_a_cascade_gives_no_stop_reason() -> None:
+    # It said stop_reason 'accepted' though no check ran (verified None), where dispatch: precall says None.
+    def ask(alias: str, small: dict[str, Any]) -> dict[str, Any]:
+        lre.install({"alias": alias, "thresholds": [0.99], "sticky": False, "tiers": [
+            {"name": "s", "model": "openai/gpt-4o-mini", "litellm_params": small},
+            {"name": "l", "model": "gpt-4o", "litellm_params": {"mock_response": "b"}}]})
+        try:
+            response = litellm.completion(model=f"tiered/{alias}", messages=[{"role": "user", "content": "hi"}])
+        finally:
+            lre.uninstall()
+        decision = lre.decision_of(response)
+        assert decision is not None
+        return decision
+
+    plain = ask("nocascade", {"mock_response": "a"})
+    assert (plain["tier"], plain["verified"], plain["stop_reason"]) == ("s", None, None)
+    down = ask("nocascade_down", {"api_base": "http://127.0.0.1:9/v1", "api_key": "sk-fake"})  # nothing listens
+    assert (down["tier"], down["verified"], down["stop_reason"]) == ("l", None, None), down
+    assert "InternalServerError" in down["attempts"][0]["error"]  # the climb past the dead tier is in the attempts
