@@ -282,6 +282,7 @@ def calibrate_command(data: Path | None, prices: Path | None, tiers: str | None,
         write_scorer_config,
         write_thresholds,
     )
+    from ..evaluation.cascade import replay_error
     from ..evaluation.report import render_calibration
     from ..evaluation.routers import config_router, is_file_spec, setup_warnings
 
@@ -308,7 +309,7 @@ def calibrate_command(data: Path | None, prices: Path | None, tiers: str | None,
         warnings = setup_warnings(loaded.table, [router], tiers_given=loaded.tiers_given)
         result.notes.extend([*warnings, *_priced(loaded)])
         if router.config is not None and router.config.cascade is not None:
-            replayed = not any(v.name == "judge" for v in router.config.cascade.validators)
+            replayed = replay_error(router.config) is None
             result.notes.append(f"router '{router.config.alias}' has a cascade: these thresholds are set on routing "
                                 "alone, and its escalations add quality and cost on top; " +
                                 ("`gate` and `eval` replay both" if replayed else
@@ -369,12 +370,13 @@ def gate_command(data: Path | None, prices: Path | None, tiers: str | None, outp
         rows = np.arange(table.n)
         quality, cost = table.quality[rows, routed.assignment], table.cost[rows, routed.assignment]
         name = router.name
-        if router.config is not None and router.config.cascade is not None and has_responses(table):
+        if router.config is not None and router.config.cascade is not None:
             unreplayed = cascade_replay_error(router.config, router.source)
             if unreplayed is not None:  # gating the routing alone would pass or fail a router it does not run
                 raise unreplayed
-            run = replay(table, router.config, routed.assignment, source=router.source)
-            quality, cost, name = run.quality, run.cost, f"{name}+cascade"
+            if has_responses(table):
+                run = replay(table, router.config, routed.assignment, source=router.source)
+                quality, cost, name = run.quality, run.cost, f"{name}+cascade"
         label = loaded.data if split == "all" else f"{loaded.data} [{split} split]"
         result = gate(table, name, quality, cost, target, slices=slices, lower_bound=lower_bound,
                       bootstrap=bootstrap, seed=seed, data=label)

@@ -57,3 +57,17 @@ def test_calibrate_does_not_promise_that_gate_and_eval_replay_a_judged_cascade(t
                                        "--bootstrap", "0", "--out", str(out), "--json", "-"])
     (note,) = [n for n in json.loads(result.stdout)["notes"] if "has a cascade" in n]
     assert "`gate` and `eval` replay both" not in note and "`eval --live`" in note, note
+
+
+def test_gate_refuses_a_judged_cascade_on_outcomes_without_answers_too(tmp_path: Path) -> None:
+    # Without recorded answers gate skipped the cascade and gated the routing alone, silently.
+    data, config = _judged(tmp_path)
+    records = [json.loads(line) for line in data.read_text().splitlines()]
+    for r in records:
+        for outcome in r["outcomes"].values():
+            outcome.pop("response", None)
+    data.write_text("".join(json.dumps(r) + "\n" for r in records))
+    result = CliRunner().invoke(main, ["gate", "--data", str(data), "--router", str(config), "--target", "0.5",
+                                       "--bootstrap", "0"])
+    message = " ".join(result.output.split())
+    assert result.exit_code == 1 and "replay calls no model" in message, message
