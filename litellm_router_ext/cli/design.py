@@ -92,15 +92,16 @@ def _family_specs(names: Sequence[str], cascade_spec: str | None, has_responses:
         if not has_responses:
             notes.append("cascade families skipped: no candidate below the top has recorded responses")
         else:
+            source = None
             if cascade_spec:
-                config, _ = load_router_spec(cascade_spec)
+                config, source = load_router_spec(cascade_spec)
                 if config.cascade is None:
                     raise click.UsageError(f"--cascade {cascade_spec}: that router has no cascade section")
                 cascade = config.cascade
             else:
                 cascade = CascadeConfig(validators=(ValidatorConfig(name="refusal"),))
                 notes.append("cascade families use the default check (refusal); pass --cascade PATH.yaml for yours")
-            specs += [FamilySpec(f"{s.name}+cascade", s.scorer, cascade) for s in list(specs)]
+            specs += [FamilySpec(f"{s.name}+cascade", s.scorer, cascade, source) for s in list(specs)]
     if not specs:
         raise click.UsageError(f"--routers left no family to evaluate; choose from {', '.join(DEFAULT_FAMILIES)}")
     return specs

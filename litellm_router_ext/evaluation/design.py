@@ -53,6 +53,7 @@ class Family:
     scorer: ScorerConfig
     scores: np.ndarray
     cascade: CascadeConfig | None = None
+    cascade_source: str | None = None  # the file the cascade came from: a custom check's module may sit beside it
 
 
 @dataclass(frozen=True)
@@ -260,7 +261,7 @@ def cascade_lookup(table: OutcomeTable, family: Family, ladder: Sequence[int]) -
     config = router_config("design", sub.tiers, family, config_thresholds(np.linspace(0.5, 0.9, k - 1)).tolist())
     finals, spent = np.empty((k, table.n), dtype=int), np.empty((k, table.n))
     for s in range(k):
-        run = replay(sub, config, np.full(table.n, s))
+        run = replay(sub, config, np.full(table.n, s), source=family.cascade_source)
         finals[s], spent[s] = run.final_tier, run.cost
     return finals, spent
 
@@ -436,12 +437,13 @@ class FamilySpec:
     name: str
     scorer: ScorerConfig
     cascade: CascadeConfig | None = None
+    cascade_source: str | None = None
 
     def on(self, items: Sequence[EvalItem]) -> Family:
         """The family with its scorer's difficulty for each of ``items`` (as the live policy computes it)."""
         config = RouterConfig(alias="score", tiers=(TierConfig(name="a", model="a"), TierConfig(name="b", model="b")),
                               scorers=(self.scorer,), thresholds=(0.5,))
-        return Family(self.name, self.scorer, config_scores(config, items), self.cascade)
+        return Family(self.name, self.scorer, config_scores(config, items), self.cascade, self.cascade_source)
 
 
 def check(result: DesignResult, table: OutcomeTable, families: Sequence[Family]) -> Point | None:

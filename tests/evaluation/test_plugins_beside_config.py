@@ -76,6 +76,28 @@ def test_eval_calibrate_and_gate_find_modules_beside_the_config(tmp_path: Path, 
     assert sys.path == path_before
 
 
+def test_design_replays_a_cascade_whose_check_is_beside_its_file(tmp_path: Path, forget_modules: None) -> None:
+    # design --cascade PATH.yaml replayed that file's cascade without looking beside the file for its module
+    records = [record(i, "hi" if i % 2 else "a long, hard question", 1.0, 1.0,
+                      response="wrong" if i % 4 == 1 else "fine") for i in range(400)]
+    data = write_set(tmp_path, records)
+    folder = tmp_path / "conf"
+    folder.mkdir()
+    (folder / "beside_design_checks.py").write_text(CHECKS, encoding="utf-8")
+    config = folder / "router.yaml"
+    config.write_text(yaml.safe_dump({"routers": [{
+        "alias": "r", "thresholds": [0.5], "tiers": [{"name": "small", "model": "cheap"},
+                                                    {"name": "large", "model": "strong"}],
+        "cascade": {"validators": [{"name": "custom", "path": "beside_design_checks.check_answer"}]}}]}))
+    forget()
+    designed = CliRunner().invoke(main, ["design", "--data", str(data), "--target", "0.5", "--cascade", str(config),
+                                         "--routers", "heuristic,cascade", "--out", str(tmp_path / "designed"),
+                                         "--json", str(tmp_path / "design.json")])
+    assert designed.exception is None or isinstance(designed.exception, SystemExit), designed.output
+    assert "not importable" not in designed.output, designed.output
+    assert "heuristic+cascade" in designed.output and "beside_design_checks" in sys.modules  # the check ran
+
+
 def test_calibrate_finds_them_for_a_config_with_thresholds_out_of_order(tmp_path: Path, forget_modules: None) -> None:
     # such a config is loaded by calibrate itself (its thresholds are what it replaces), not by build_router
     rows = [{"id": f"t-{i}", "source": "t", "category": "c",
