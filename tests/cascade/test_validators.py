@@ -256,6 +256,8 @@ def test_format_validator() -> None:
         "Sorry, I can't help with that.",
         "Sorry, I cannot share that.",
         "Sorry, I can not do that.",
+        "Sorry, I can only help with cooking questions.",
+        "I can only help with questions about our product.",
         "   ",
         "It is 4, but I'm not sure about it.",
     ],

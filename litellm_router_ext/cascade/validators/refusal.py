@@ -29,9 +29,8 @@ DEFAULT_REFUSALS = (
     "i must decline",
     "i'm sorry, but",
     "i am sorry, but",
-    "sorry, i can't",  # not "sorry, i can": "Sorry, I can see why you'd ask" goes on to answer
-    "sorry, i cannot",
-    "sorry, i can not",
+    "i can only help",  # not "sorry, i can": "Sorry, I can see why you'd ask" goes on to answer
+    "sorry, i can only",
     "as an ai",
     "as a language model",
     "as an artificial intelligence",
