@@ -478,11 +478,17 @@ _SCORER_FILE_PARAMS = {"learned": "artifact", "litellm-heuristic": "rules"}
 _Data = TypeVar("_Data")
 
 
+def router_entries(data: object) -> list[Any]:
+    """The router entries of a parsed, not yet validated, config: its ``routers:`` list, or the document itself (a
+    file of one router); the entries themselves, so an edit to one is an edit to ``data``."""
+    routers = data.get("routers") if isinstance(data, Mapping) and "routers" in data else [data]
+    return routers if isinstance(routers, list) else []
+
+
 def anchor_scorer_paths(data: _Data, base: Path) -> _Data:
     """Relative scorer file paths (``learned`` artifact, ``litellm-heuristic`` rules) name files beside the
     config, whatever directory a proxy runs in."""
-    routers = data.get("routers") if isinstance(data, Mapping) and "routers" in data else [data]
-    for router in routers if isinstance(routers, list) else []:
+    for router in router_entries(data):
         scorers = router.get("scorers") if isinstance(router, Mapping) else None
         for scorer in scorers if isinstance(scorers, list) else []:
             key = _SCORER_FILE_PARAMS.get(str(scorer.get("name"))) if isinstance(scorer, dict) else None

@@ -22,13 +22,13 @@ from typing import Any
 import numpy as np
 import yaml
 
-from ..config import RouterConfig, RouterFile, anchor_scorer_paths, parse_config, parse_yaml, yaml_child
+from ..config import RouterConfig, RouterFile, anchor_scorer_paths, parse_config, parse_yaml, router_entries, yaml_child
 from ..errors import ConfigError
 from . import metrics as m
 from .gate import FEW_ITEMS
 from .outcomes import OutcomeTable
-from .prices import Price, PriceOverride
-from .routers import load_router_spec, scorer_router_config
+from .prices import PriceOverride
+from .routers import declared_prices, load_router_spec, scorer_router_config
 
 
 @dataclass(frozen=True)
@@ -165,10 +165,7 @@ class RouterToCalibrate:
     def tier_prices(self, ladder: Sequence[str]) -> dict[str, PriceOverride]:
         """The prices its tiers declare, by the ladder model each costs (tier i prices model i), as
         ``config_tier_prices`` reads them from a config that loads."""
-        if len(self.config.tiers) != len(ladder):
-            return {}  # config_router refuses the mismatch
-        return {model: PriceOverride(Price(t.price.input_usd_per_mtok, t.price.output_usd_per_mtok), self.path, t.name)
-                for t, model in zip(self.config.tiers, ladder, strict=True) if t.price is not None}
+        return {model: price for _, model, price in declared_prices(self.config, self.path, ladder)}
 
 
 def load_router_to_calibrate(spec: str) -> RouterToCalibrate:
@@ -199,9 +196,7 @@ def load_router_to_calibrate(spec: str) -> RouterToCalibrate:
 
 def _router_entry(data: object, alias: str) -> dict[str, Any] | None:
     """The (mutable) dict of router ``alias`` (or the only router) in parsed YAML; None when there is none."""
-    routers = data.get("routers") if isinstance(data, dict) and "routers" in data else [data]
-    entries = [r for r in routers if isinstance(r, dict)] if isinstance(routers, list) else []
-    matches = [r for r in entries if not alias or r.get("alias") == alias]
+    matches = [r for r in router_entries(data) if isinstance(r, dict) and (not alias or r.get("alias") == alias)]
     return matches[0] if len(matches) == 1 else None
 
 
@@ -230,8 +225,7 @@ def write_thresholds(path: str | Path, alias: str | None, thresholds: list[float
     original = Path(path).read_bytes()
     text = original.decode("utf-8")  # not read_text: a CRLF file keeps its line endings
     data = parse_yaml(text, str(path))
-    routers = data.get("routers") if isinstance(data, dict) else None
-    entries = routers if isinstance(routers, list) else [data]
+    entries = router_entries(data)
     matches = [i for i, r in enumerate(entries) if isinstance(r, dict) and (alias is None or r.get("alias") == alias)]
     if len(matches) != 1:
         raise ConfigError("cannot tell which router to update; pass PATH#ALIAS", file=str(path), key="routers")

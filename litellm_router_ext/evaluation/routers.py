@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import BUILTIN_SCORERS, RouterConfig, ScorerConfig, TierConfig, load_config, parse_yaml
+from ..config import BUILTIN_SCORERS, RouterConfig, ScorerConfig, TierConfig, load_config, parse_yaml, router_entries
 from ..errors import ConfigError
 from ..plugins import importable_beside
 from .cascade import replay_error
@@ -117,21 +117,25 @@ def config_tier_prices(specs: Sequence[str], ladder: Sequence[str]) -> dict[str,
         if not is_file_spec(spec):
             continue
         config, path = load_router_spec(spec)
-        if len(config.tiers) != len(ladder):
-            continue
-        for i, (tier, model) in enumerate(zip(config.tiers, ladder, strict=True)):
-            if tier.price is None:
-                continue
-            price = Price(tier.price.input_usd_per_mtok, tier.price.output_usd_per_mtok)
+        for i, model, declared in declared_prices(config, path, ladder):
             other = found.get(model)
-            if other is not None and other.price != price:
+            if other is not None and other.price != declared.price:
                 raise ConfigError(
-                    f"tier '{tier.name}' is priced at {per_mtok(price)}, but {other.file} prices {model} at "
-                    f"{per_mtok(other.price)} (tier '{other.tier}'), and one replay costs each model once; evaluate "
+                    f"tier '{declared.tier}' is priced at {per_mtok(declared.price)}, but {other.file} prices {model} "
+                    f"at {per_mtok(other.price)} (tier '{other.tier}'), and one replay costs each model once; evaluate "
                     "them in separate runs, or give both the same price", file=path,
                     key=f"{_router_key(config, path)}.tiers[{i}].price")
-            found.setdefault(model, PriceOverride(price, path, tier.name))
+            found.setdefault(model, declared)
     return found
+
+
+def declared_prices(config: RouterConfig, path: str, ladder: Sequence[str]) -> list[tuple[int, str, PriceOverride]]:
+    """(tier index, ladder model it costs, its price) for each tier of ``config`` that declares a price; none when
+    the config's tiers do not fit the ladder (``config_router`` refuses that)."""
+    if len(config.tiers) != len(ladder):
+        return []
+    return [(i, model, PriceOverride(Price(t.price.input_usd_per_mtok, t.price.output_usd_per_mtok), path, t.name))
+            for i, (t, model) in enumerate(zip(config.tiers, ladder, strict=True)) if t.price is not None]
 
 
 def cascade_replay_error(config: RouterConfig, source: str | None) -> ConfigError | None:
@@ -145,8 +149,7 @@ def _router_key(config: RouterConfig, path: str) -> str:
     """``routers[i]``: where ``config`` sits in its file, as ``check`` names keys. Read from the file's YAML, not
     its validated form: calibrate replays a file whose thresholds do not load yet."""
     data = parse_yaml(Path(path).read_text(encoding="utf-8-sig"), path)
-    entries = data.get("routers") if isinstance(data, dict) and "routers" in data else [data]
-    aliases = [r.get("alias") if isinstance(r, dict) else None for r in entries] if isinstance(entries, list) else []
+    aliases = [r.get("alias") if isinstance(r, dict) else None for r in router_entries(data)]
     return f"routers[{aliases.index(config.alias)}]" if config.alias in aliases else config.alias
 
 
