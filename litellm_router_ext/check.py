@@ -32,7 +32,7 @@ from typing import Any, Literal
 from .config import RouterConfig, RouterFile, TierConfig, anchor_scorer_paths, config_problems, parse_yaml
 from .errors import ConfigError, RouterExtError, did_you_mean
 from .plugins import importable_beside, load_object
-from .recipes import HEADERS_CALLBACK, PROVIDER_HANDLER, ROUTER_FILE, env_refs, walk
+from .recipes import HEADERS_CALLBACK, PROVIDER_HANDLER, ROUTER_FILE, unset_env
 
 CONFIG_ENV = "LITELLM_ROUTER_EXT_CONFIG"
 COMPLEXITY_ROUTER = "auto_router/complexity_router"
@@ -130,14 +130,9 @@ def _deployments(model_list: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapp
 
 
 def _check_env(data: object, source: str, env: Mapping[str, str], report: Report) -> None:
-    for key, value in walk(data):
-        for name in env_refs(value):
-            if not env.get(name):
-                report.error(
-                    f"environment variable {name} is not set; export {name}=... before starting the proxy",
-                    file=source,
-                    key=key,
-                )
+    for key, name in unset_env(data, env):
+        report.error(f"environment variable {name} is not set; export {name}=... before starting the proxy",
+                     file=source, key=key)
 
 
 def _check_router_structure(data: Mapping[str, Any], source: str, report: Report) -> RouterFile | None:

@@ -70,6 +70,11 @@ def env_refs(data: object) -> Iterator[str]:
             yield m.group(1)
 
 
+def unset_env(data: object, env: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(key path, NAME) of every ``os.environ/NAME`` in ``data`` whose variable is unset or empty in ``env``."""
+    return [(key, name) for key, value in walk(data) for name in env_refs(value) if not env.get(name)]
+
+
 def walk(data: object, path: str = "") -> Iterator[tuple[str, object]]:
     """(key path, value) of every leaf in nested dicts/lists, paths like ``model_list[0].litellm_params.api_key``."""
     if isinstance(data, Mapping):

@@ -23,6 +23,7 @@ Two objects are referenced from the proxy's config.yaml (through ``litellm_route
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
 import threading
@@ -34,17 +35,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import yaml
 from litellm import OPENAI_CHAT_COMPLETION_PARAMS
 from litellm.integrations.custom_logger import CustomLogger
 
 from ..check import ModelFacts
 from ..config import TierConfig, load_config
 from ..errors import ConfigError, RequestError, UnknownRouterError
+from ..recipes import unset_env
 from ..types import Attempt, Decision, RequestView
 from .capabilities import quiet_litellm, supports_logprobs
 from .provider import DECISION_KEY, TieredProvider, _translated, decision_headers
 from .runtime import TieredRouter, response_answers, stream_answers
 
+log = logging.getLogger("litellm_router_ext")
 CONFIG_ENV = "LITELLM_ROUTER_EXT_CONFIG"
 _PRECALL_KEY = "tiered_precall_id"
 _V = TypeVar("_V")
@@ -107,6 +111,23 @@ def router_config_path() -> Path:
     )
 
 
+def warn_unset_env() -> None:
+    """Log each ``os.environ/NAME`` of the proxy's config.yaml whose variable is unset. LiteLLM starts without a
+    word and sends such a deployment where its defaults point: a local tier whose ``api_base`` variable is missing
+    goes to ``OPENAI_API_BASE`` (or api.openai.com), answered by another model and reported as the local tier."""
+    from litellm.proxy import proxy_server
+
+    proxy_config = getattr(proxy_server, "user_config_file_path", None)
+    try:
+        data = yaml.safe_load(Path(proxy_config).read_text(encoding="utf-8-sig")) if proxy_config else None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return  # the proxy read it; whatever stops us here is not this check's to report
+    for key, name in unset_env(data, os.environ):
+        log.warning("%s, key '%s': environment variable %s is not set, so LiteLLM uses its default there (for an "
+                    "api_base, OPENAI_API_BASE or the provider's own address); export %s and restart the proxy",
+                    proxy_config, key, name, name)
+
+
 class _ProxyRouter:
     """Stands in for the proxy's ``llm_router``, looked up on every use so a proxy reload is followed."""
 
@@ -143,6 +164,8 @@ class ProxyTieredProvider(TieredProvider):
             target = router if router is not None else _ProxyRouter()
             self.add_file(file, target, source=str(path), require_groups=True)
             self._loaded = True
+            warn_unset_env()
+
 
     def runtime(self, alias: str) -> TieredRouter:
         if not self._loaded:

@@ -109,3 +109,24 @@ def test_a_missing_config_from_the_env_var_names_it_and_the_path_looked_at(
     provider = ProxyTieredProvider()
     provider.load(router=proxy_router())
     assert list(provider.routers) == ["t"]
+
+
+def test_loading_logs_each_unset_environment_variable_of_the_proxy_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The proxy started silently with LOCAL_SLM_API_BASE unset, and LiteLLM sent the local tier's calls to
+    # OPENAI_API_BASE: another model answered, reported as the local tier at cost 0.
+    from litellm.proxy import proxy_server
+
+    config = tmp_path / "config.yaml"
+    config.write_text("model_list:\n  - model_name: small\n    litellm_params:\n      model: openai/local\n"
+                      "      api_base: os.environ/LRE_TEST_UNSET_BASE\n      api_key: os.environ/LRE_TEST_SET_KEY\n")
+    monkeypatch.setattr(proxy_server, "user_config_file_path", str(config))
+    monkeypatch.delenv("LRE_TEST_UNSET_BASE", raising=False)
+    monkeypatch.setenv("LRE_TEST_SET_KEY", "k")
+    (tmp_path / "router.yaml").write_text(ROUTER)
+    with caplog.at_level("WARNING", logger="litellm_router_ext"):
+        ProxyTieredProvider(tmp_path / "router.yaml").load(router=proxy_router())
+    warned = [r.getMessage() for r in caplog.records if "environment variable" in r.getMessage()]
+    assert len(warned) == 1 and "LRE_TEST_UNSET_BASE" in warned[0], warned
+    assert f"{config}, key 'model_list[0].litellm_params.api_base'" in warned[0]
