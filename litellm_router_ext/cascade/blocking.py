@@ -70,15 +70,23 @@ class CheckThreads:
                     except BaseException as exc:  # the caller's guard turns it into a failed check
                         future.set_exception(exc)
             finally:
-                with self._lock:
-                    self._owner.pop(future, None)
-                    self._abandoned.discard(future)
-                    self._per_owner[id(owner)] -= 1
-                    if not self._per_owner[id(owner)]:
-                        del self._per_owner[id(owner)]
+                self._release(owner, future)
 
-        threading.Thread(target=work, name="litellm-router-ext-check", daemon=True).start()
+        try:
+            threading.Thread(target=work, name="litellm-router-ext-check", daemon=True).start()
+        except BaseException:  # "can't start new thread": give the place back, the caller fails the check
+            self._release(owner, future)
+            raise
         return future
+
+    def _release(self, owner: object, future: Future[Any]) -> None:
+        with self._lock:
+            if self._owner.pop(future, None) is None:
+                return
+            self._abandoned.discard(future)
+            self._per_owner[id(owner)] -= 1
+            if not self._per_owner[id(owner)]:
+                del self._per_owner[id(owner)]
 
     def abandon(self, future: Future[Any]) -> None:
         """The caller stopped waiting for ``future``: its thread counts as stuck until it returns."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Iterator
 from typing import ClassVar
@@ -11,7 +12,7 @@ import pytest
 
 from litellm_router_ext.cascade import avalidate, build_validators, validate
 from litellm_router_ext.cascade.base import Answer
-from litellm_router_ext.cascade.blocking import CHECK_THREADS, MAX_PER_CHECK
+from litellm_router_ext.cascade.blocking import CHECK_THREADS, MAX_PER_CHECK, CheckThreads
 from litellm_router_ext.cascade.combine import arun_check, run_check
 from litellm_router_ext.types import Verdict
 from tests.cascade.hanging_checks import RELEASE
@@ -120,3 +121,20 @@ def test_a_burst_of_one_hanging_check_starts_at_most_the_cap_of_threads() -> Non
     assert sum(v.reason.startswith("not started") for v in verdicts) == 20 and not any(v.accepted for v in verdicts)
     RELEASE.set()
     assert drained() and CHECK_THREADS.running(hanging) == 0
+
+
+def test_a_thread_that_never_starts_gives_its_place_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The place was taken before Thread.start(); when that raised ("can't start new thread", likeliest when many
+    # checks hang) it was never given back, and after MAX_PER_CHECK of them the check was refused for good.
+    threads, owner = CheckThreads(max_per_check=2), object()
+
+    def refuse(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    for _ in range(2):
+        with pytest.raises(RuntimeError):
+            threads.start(owner, lambda: True)
+    monkeypatch.undo()
+    assert threads.running(owner) == 0
+    assert threads.start(owner, lambda: True).result(timeout=5) is True

@@ -278,6 +278,8 @@ def test_refusal_accepts_and_limits_refusals_to_the_opening() -> None:
 def test_refusal_accepts_an_apology_that_goes_on_to_answer() -> None:
     # "sorry, i can" was a refusal phrase, so "Sorry, I can see why..." escalated a right answer
     assert one("refusal").check(answer("Sorry, I can see why you'd ask. The answer is 4.")).accepted
+    assert one("refusal").check(answer("I can only help so much without the traceback, but the fix is x.")).accepted
+    assert one("refusal").check(answer("Sorry, I can only guess without the logs: the likely cause is y.")).accepted
 
 
 # ------------------------------------------------------------------------------------------ agreement

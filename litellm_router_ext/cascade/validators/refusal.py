@@ -29,8 +29,8 @@ DEFAULT_REFUSALS = (
     "i must decline",
     "i'm sorry, but",
     "i am sorry, but",
-    "i can only help",  # not "sorry, i can": "Sorry, I can see why you'd ask" goes on to answer
-    "sorry, i can only",
+    "i can only help with",  # not "sorry, i can" (nor "i can only help"): openers that go on to answer
+    "i can only assist with",
     "as an ai",
     "as a language model",
     "as an artificial intelligence",
