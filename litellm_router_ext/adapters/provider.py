@@ -259,10 +259,10 @@ class TieredProvider(CustomLLM):  # type: ignore[misc]  # LiteLLM ships no type 
             if path is None or exc.file is not None:
                 raise
             key = exc.key  # "<alias>.cascade..." as the runtime names it; the file's own path, as `check` gives it
-            for r, rc in enumerate(file.routers):
-                if key is not None and key.startswith(f"{rc.alias}."):
-                    key = f"routers[{r}]{key[len(rc.alias):]}"
-                    break
+            owners = [(r, rc.alias) for r, rc in enumerate(file.routers) if key and key.startswith(f"{rc.alias}.")]
+            if key and owners:  # the longest alias: "v1.mini.cascade..." is router v1.mini's, not v1's
+                r, alias = max(owners, key=lambda owner: len(owner[1]))
+                key = f"routers[{r}]{key[len(alias):]}"
             raise ConfigError(exc.reason, file=path, key=key, value=exc.value, allowed=exc.allowed) from None
 
     def runtime(self, alias: str) -> TieredRouter:

@@ -100,3 +100,19 @@ def test_the_proxy_provider_names_the_file_and_its_key_when_a_module_is_missing(
     with pytest.raises(lre.ConfigError) as raised:
         ProxyTieredProvider(config).load(router=_proxy_router(config))
     assert raised.value.file == str(config) and raised.value.key == "routers[0].cascade.validators[0].path"
+
+
+def test_a_param_error_names_the_router_whose_alias_another_one_prefixes(tmp_path: Path) -> None:
+    # Aliases may hold dots: an error in router 'v1.mini' was named on router 'v1', as 'routers[0].mini.cascade...'
+    def tiers() -> list[dict[str, str]]:
+        return [{"name": "s", "model": "openai/gpt-4o-mini"}, {"name": "l", "model": "openai/gpt-4o"}]
+
+    config = tmp_path / "router.yaml"
+    config.write_text(yaml.safe_dump({"routers": [
+        {"alias": "v1", "tiers": tiers(), "thresholds": [0.5]},
+        {"alias": "v1.mini", "tiers": tiers(), "thresholds": [0.5],
+         "cascade": {"validators": [{"name": "refusal", "params": {"patterns": 3}}]}}]}))
+    with pytest.raises(lre.ConfigError) as info:
+        lre.install(str(config), provider="alias-prefix")
+    assert info.value.file == str(config)
+    assert info.value.key is not None and info.value.key.startswith("routers[1].cascade"), info.value.key
