@@ -26,6 +26,7 @@ import contextlib
 import logging
 import math
 import os
+import sys
 import threading
 import time
 import uuid
@@ -112,21 +113,29 @@ def router_config_path() -> Path:
 
 
 def warn_unset_env() -> None:
-    """Log each ``os.environ/NAME`` of the proxy's config.yaml whose variable is unset. LiteLLM starts without a
-    word and sends such a deployment where its defaults point: a local tier whose ``api_base`` variable is missing
-    goes to ``OPENAI_API_BASE`` (or api.openai.com), answered by another model and reported as the local tier."""
-    from litellm.proxy import proxy_server
-
+    """Log each ``os.environ/NAME`` in the proxy config's deployments whose variable is unset or empty. LiteLLM starts
+    without a word and sends such a deployment where its defaults point: a local tier whose ``api_base`` variable is
+    missing goes to ``OPENAI_API_BASE`` (or api.openai.com), answered by another model and reported as the local
+    tier. Only in a running proxy (its module already imported: importing it moves ``sys.path``), never with a
+    secret manager (it resolves the names, not the environment), and never failing the request it runs in."""
+    proxy_server = sys.modules.get("litellm.proxy.proxy_server")
     proxy_config = getattr(proxy_server, "user_config_file_path", None)
     try:
         data = yaml.safe_load(Path(proxy_config).read_text(encoding="utf-8-sig")) if proxy_config else None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return  # the proxy read it; whatever stops us here is not this check's to report
-    for key, name in unset_env(data, os.environ):
-        log.warning("%s, key '%s': environment variable %s is not set, so LiteLLM uses its default there (for an "
-                    "api_base, OPENAI_API_BASE or the provider's own address); export %s and restart the proxy",
-                    proxy_config, key, name, name)
-
+        if not isinstance(data, Mapping):
+            return
+        settings = data.get("general_settings")
+        if isinstance(settings, Mapping) and settings.get("key_management_system"):
+            return
+        model_list = data.get("model_list")
+        for i, deployment in enumerate(model_list if isinstance(model_list, list) else []):
+            params = deployment.get("litellm_params") if isinstance(deployment, Mapping) else None
+            for key, name in unset_env(params, os.environ):
+                log.warning("%s, key 'model_list[%d].litellm_params.%s': environment variable %s is unset or empty, so "
+                            "LiteLLM uses its default there (for an api_base, OPENAI_API_BASE or the provider's own "
+                            "address); export %s and restart the proxy", proxy_config, i, key, name, name)
+    except Exception as exc:  # a diagnostic: whatever stops it is not worth a failed request
+        log.debug("could not look for unset environment variables in %s: %r", proxy_config, exc)
 
 class _ProxyRouter:
     """Stands in for the proxy's ``llm_router``, looked up on every use so a proxy reload is followed."""

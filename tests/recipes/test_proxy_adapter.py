@@ -130,3 +130,8 @@ def test_loading_logs_each_unset_environment_variable_of_the_proxy_config(
     warned = [r.getMessage() for r in caplog.records if "environment variable" in r.getMessage()]
     assert len(warned) == 1 and "LRE_TEST_UNSET_BASE" in warned[0], warned
     assert f"{config}, key 'model_list[0].litellm_params.api_base'" in warned[0]
+    caplog.clear()  # with a secret manager the names are the vault's, not the environment's: no warning
+    config.write_text(config.read_text() + "general_settings: {key_management_system: azure_key_vault}\n")
+    with caplog.at_level("WARNING", logger="litellm_router_ext"):
+        ProxyTieredProvider(tmp_path / "router.yaml").load(router=proxy_router())
+    assert not [r for r in caplog.records if "environment variable" in r.getMessage()]
