@@ -377,10 +377,14 @@ def gate_command(data: Path | None, prices: Path | None, tiers: str | None, outp
             if has_responses(table):
                 run = replay(table, router.config, routed.assignment, source=router.source)
                 quality, cost, name = run.quality, run.cost, f"{name}+cascade"
+        unchecked = router.config is not None and router.config.cascade is not None and not has_responses(table)
         label = loaded.data if split == "all" else f"{loaded.data} [{split} split]"
         result = gate(table, name, quality, cost, target, slices=slices, lower_bound=lower_bound,
                       bootstrap=bootstrap, seed=seed, data=label)
         notes = [*setup_warnings(table, [router], tiers_given=loaded.tiers_given), *_priced(loaded)]
+        if unchecked:
+            notes.append(f"router '{name}' has a cascade, not replayed: the outcomes hold no answers to check, so "
+                         "this gates its routing alone; record responses (`litellm-router collect`) to gate both")
         result = dataclasses.replace(result, notes=tuple(notes))
         render_gate(result, _console(quiet or str(json_out) == "-"))
         _warn_when_quiet(notes, quiet or str(json_out) == "-")

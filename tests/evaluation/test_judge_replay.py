@@ -71,3 +71,17 @@ def test_gate_refuses_a_judged_cascade_on_outcomes_without_answers_too(tmp_path:
                                        "--bootstrap", "0"])
     message = " ".join(result.output.split())
     assert result.exit_code == 1 and "replay calls no model" in message, message
+
+
+def test_gate_says_when_a_cascade_was_not_replayed_for_want_of_answers(tmp_path: Path) -> None:
+    # A cascade without a judge on outcomes without answers was gated on its routing alone, with no word of it.
+    data = write_set(tmp_path, [record(i, "hi", float(i % 2), 1.0) for i in range(8)])
+    config = tmp_path / "router.yaml"
+    config.write_text(yaml.safe_dump({"routers": [{
+        "alias": "r", "thresholds": [0.99], "tiers": [{"name": "small", "model": "cheap"},
+                                                     {"name": "large", "model": "strong"}],
+        "cascade": {"validators": [{"name": "refusal"}]}}]}))
+    result = CliRunner().invoke(main, ["gate", "--data", str(data), "--router", str(config), "--target", "0.5",
+                                       "--bootstrap", "0", "--json", "-", "--quiet"])
+    notes = json.loads(result.stdout)["warnings"]
+    assert any("has a cascade, not replayed" in n and "routing alone" in n for n in notes), notes
