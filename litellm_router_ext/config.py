@@ -167,7 +167,7 @@ class MonitorConfig(_Frozen):
         default=None, description="Expected [low, high] share of requests answered by the bottom tier"
     )
     window_s: WholeInt = Field(default=900, gt=0, le=MAX_MONITOR_WINDOW_S,
-                          description="Rolling window in seconds (at most 4 h: shared counters expire after that)")
+                               description="Rolling window in seconds (at most 4 h: shared counters expire after that)")
     bucket_s: WholeInt = Field(default=60, gt=0, description="Counter bucket size in seconds")
     min_requests: WholeInt = Field(default=50, ge=1, description="No alert before this many requests in the window")
 

@@ -137,6 +137,7 @@ def warn_unset_env() -> None:
     except Exception as exc:  # a diagnostic: whatever stops it is not worth a failed request
         log.debug("could not look for unset environment variables in %s: %r", proxy_config, exc)
 
+
 class _ProxyRouter:
     """Stands in for the proxy's ``llm_router``, looked up on every use so a proxy reload is followed."""
 
@@ -174,7 +175,6 @@ class ProxyTieredProvider(TieredProvider):
             self.add_file(file, target, source=str(path), require_groups=True)
             self._loaded = True
             warn_unset_env()
-
 
     def runtime(self, alias: str) -> TieredRouter:
         if not self._loaded:

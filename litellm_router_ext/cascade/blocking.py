@@ -42,7 +42,10 @@ class CheckThreads:
     def stuck(self, owner: object = None) -> int:
         """Threads still running a call whose caller stopped waiting: all of them, or ``owner``'s."""
         with self._lock:
-            return sum(1 for f in self._abandoned if owner is None or self._owner.get(f) is owner)
+            return self._stuck(owner)
+
+    def _stuck(self, owner: object) -> int:  # under the lock
+        return sum(1 for f in self._abandoned if owner is None or self._owner.get(f) is owner)
 
     def running(self, owner: object) -> int:
         """``owner``'s threads that have not returned, stuck ones included."""
@@ -56,8 +59,7 @@ class CheckThreads:
         with self._lock:
             if self._per_owner[id(owner)] >= self.max_per_check:
                 raise ChecksBusy(f"not started: {self.max_per_check} runs of this check have not returned "
-                                 f"({sum(1 for f in self._abandoned if self._owner.get(f) is owner)} past their "
-                                 "time limit)")
+                                 f"({self._stuck(owner)} past their time limit)")
             self._owner[future] = owner
             self._per_owner[id(owner)] += 1
         context = contextvars.copy_context()

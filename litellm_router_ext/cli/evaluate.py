@@ -89,7 +89,7 @@ def _load(data: Path | None, prices: Path | None, tiers: str | None, output_toke
     from ..evaluation.dataset import calibration_mask, load_eval_set, sample_eval_path
     from ..evaluation.outcomes import RecordedOutcomes, default_ladder
     from ..evaluation.prices import find_prices
-    from ..evaluation.routers import config_ladder, config_tier_prices
+    from ..evaluation.routers import config_ladder, config_tier_prices, ladder_of
 
     path = data or sample_eval_path()
     eval_set = load_eval_set(path)
@@ -98,8 +98,7 @@ def _load(data: Path | None, prices: Path | None, tiers: str | None, output_toke
     if tiers:
         given: list[str] | None = tiers.split(",")
     elif config is not None:
-        config_tiers = [t.model for t in config.config.tiers]
-        given = config_tiers if all(model in models for model in config_tiers) else None
+        given = ladder_of([config.config], models)
     else:
         given = config_ladder(specs, models)
     ladder = default_ladder(eval_set, given, table_prices, output_tokens)

@@ -100,7 +100,12 @@ def load_router_spec(spec: str) -> tuple[RouterConfig, str]:
 def config_ladder(specs: Sequence[str], models: Collection[str]) -> list[str] | None:
     """The tier models of the router configs among ``specs``, when they name one ladder and the file has every
     model of it: the ladder to replay them on when ``--tiers`` is not given."""
-    ladders = {tuple(t.model for t in load_router_spec(spec)[0].tiers) for spec in specs if is_file_spec(spec)}
+    return ladder_of([load_router_spec(spec)[0] for spec in specs if is_file_spec(spec)], models)
+
+
+def ladder_of(configs: Sequence[RouterConfig], models: Collection[str]) -> list[str] | None:
+    """``config_ladder`` of router configs already loaded."""
+    ladders = {tuple(t.model for t in config.tiers) for config in configs}
     if len(ladders) != 1:
         return None
     (ladder,) = ladders
