@@ -388,9 +388,21 @@ def _side_effect(error: Mapping[str, Any], errors: Sequence[Mapping[str, Any]]) 
     return False
 
 
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading floats as YAML 1.2 does: ``1e-3`` and ``5e-05`` are numbers, not the
+    strings YAML 1.1 makes of exponents without a dot (a budget written ``1e-3`` was refused as text)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+
 def _reject_aliases(text: str, source: str) -> None:
     """YAML anchors/aliases can expand exponentially ("billion laughs"); router configs never need them."""
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+    for event in yaml.parse(text, Loader=_Loader):
         if isinstance(event, yaml.AliasEvent):
             line = event.start_mark.line + 1 if event.start_mark else None
             raise ConfigError(
@@ -409,7 +421,7 @@ def parse_yaml(text: str, source: str = "<string>") -> Any:
     """Safe-load YAML; syntax errors and alias use become ``ConfigError`` with the line number."""
     try:
         _reject_aliases(text, source)
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: no arbitrary objects
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

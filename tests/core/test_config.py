@@ -138,6 +138,16 @@ def test_yaml_alias_bomb_is_refused() -> None:
         parse_yaml(bomb)
 
 
+def test_exponent_without_a_dot_is_a_number(tmp_path: Path) -> None:
+    # YAML 1.1 (PyYAML's default) reads 1e-3 as the string "1e-3"; the config then refused a budget that looks numeric.
+    text = GOOD.replace("{medium: 0.3, large: 0.7}", "{medium: 3e-1, large: 7E-1}") + (
+        "    cascade: {validators: [{name: json}], budget_usd: 1e-3}\n")
+    router = load_config(write(tmp_path, text)).router("default")
+    assert router.thresholds == (0.3, 0.7)
+    assert router.cascade is not None and router.cascade.budget_usd == 0.001
+    assert parse_yaml('a: [1e3, "1e3", e3, 1e, 5.0e-05, 7]') == {"a": [1000.0, "1e3", "e3", "1e", 5e-05, 7]}
+
+
 def test_missing_file_says_so(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="file not found"):
         load_config(tmp_path / "nope.yaml")
