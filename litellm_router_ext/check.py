@@ -514,7 +514,8 @@ def _check_validators(
     if router.cascade.stream_mode == "early" and blind:
         report.warn(
             f"stream_mode 'early' checks a stream's first tokens, which {', '.join(map(repr, blind))} cannot judge: "
-            "streamed answers skip them and are reported verified: null; use stream_mode: buffer to check streams",
+            "streamed answers longer than early_tokens chunks skip them and are reported verified: null; "
+            "use stream_mode: buffer to check streams",
             file=source, key=f"routers[{r}].cascade.stream_mode",
         )
     needing = [v.name for v in validators if getattr(v, "needs_logprobs", False)]

@@ -115,6 +115,8 @@ class _Run:
     """LiteLLM ``metadata`` for each attempt, by tier."""
     eligible: list[int] = field(default_factory=list)
     """Tiers that may serve the request, cheapest first."""
+    whole_streams: set[int] = field(default_factory=set)
+    """Tiers whose early-mode stream ended inside the early window: checked as whole answers, by every check."""
 
 
 class TieredRouter:
@@ -327,7 +329,7 @@ class TieredRouter:
         tier = self.config.tiers[finished.index]
         decision.tier, decision.tier_index, decision.model = tier.name, finished.index, tier.model
         decision.verified = finished.verified if self.validators else None
-        if streaming and decision.verified:
+        if streaming and decision.verified and finished.index not in run.whole_streams:
             # early mode checked the first early_tokens chunks only: a passing prefix does not judge the whole answer
             # (a rejected one does: the phrase stays in it)
             decision.verified = None
@@ -460,8 +462,17 @@ class TieredRouter:
         rejected = reject_prefix(self.validators, prefix, run.request, prompt_text=run.request.text)
         return rejected or Verdict(True, "early", None, f"first {len(seen)} chunks passed the streamable checks")
 
-    def _streamed(self, step: TryTier, run: _Run, seen: list[Any], rest: Any, started: float) -> Answered:
+    def _streamed(self, step: TryTier, run: _Run, seen: list[Any], rest: Any, started: float,
+                  *, ended: bool) -> Answered:
+        """The attempt's outcome from its first chunks. ``ended``: the stream ended inside the early window, so the
+        whole answer is here and nothing is sent yet; it gets every check, as in buffer mode."""
         run.streams[step.index] = (seen, rest)
+        whole = _rebuilt(seen, run) if ended and self.validators else None
+        if whole is not None:
+            answered = self._answered(step, run, whole, started)
+            if isinstance(answered, Answered):
+                run.whole_streams.add(step.index)
+                return answered
         verdict = self._prefix_verdict(seen, run)
         answer = Answer(text="".join(delta_text(c) for c in seen), request=run.request, partial=True)
         cost = 0.0 if verdict.accepted else _stream_cost(seen, run, self.config.tiers[step.index])
@@ -493,7 +504,7 @@ class TieredRouter:
                 return self._failed(step, run, exc, started)
             while rejected:  # this tier answers, so the one below will not be relayed
                 _close(rejected.pop())
-            answered = self._streamed(step, run, seen, chunks, started)
+            answered = self._streamed(step, run, seen, chunks, started, ended=len(seen) < wanted)
             if answered.verdict is not None and not answered.verdict.accepted:
                 rejected.append(chunks)
             return answered
@@ -544,7 +555,7 @@ class TieredRouter:
                 return self._failed(step, run, exc, started)
             while rejected:
                 await _aclose(rejected.pop())
-            answered = self._streamed(step, run, seen, chunks, started)
+            answered = self._streamed(step, run, seen, chunks, started, ended=len(seen) < wanted)
             if answered.verdict is not None and not answered.verdict.accepted:
                 rejected.append(chunks)
             return answered
@@ -657,9 +668,14 @@ def answer_tool_call_ids(message: Any) -> list[str]:
     return tool_call_ids({"tool_calls": getattr(message, "tool_calls", None)})
 
 
-def _stream_cost(seen: list[Any], run: _Run, tier: TierConfig) -> float:
+def _rebuilt(seen: list[Any], run: _Run) -> Any:
+    """The response a stream's chunks add up to (LiteLLM's own builder), or None where they cannot be rebuilt."""
     try:
-        rebuilt = litellm.stream_chunk_builder(seen, messages=run.messages)
-    except Exception:  # an unpriceable stream costs what we cannot know: record 0 rather than fail
-        return 0.0
+        return litellm.stream_chunk_builder(seen, messages=run.messages) if seen else None
+    except Exception:  # e.g. chunks of a shape the builder does not know: the caller falls back
+        return None
+
+
+def _stream_cost(seen: list[Any], run: _Run, tier: TierConfig) -> float:
+    rebuilt = _rebuilt(seen, run)  # an unpriceable stream costs what we cannot know: record 0 rather than fail
     return response_cost(rebuilt, tier) if rebuilt is not None else 0.0

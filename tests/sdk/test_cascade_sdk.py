@@ -297,8 +297,30 @@ def test_an_outage_under_a_tight_budget_keeps_the_provider_error_not_a_400() -> 
 
 
 def test_early_mode_without_prefix_checks_streams_unverified_not_verified() -> None:
-    _, decision = stream_json(three_tiers(GOOD, GOOD, GOOD, stream_mode="early"))  # schema cannot judge a prefix
+    # schema cannot judge a prefix, and the answer runs past the first 2 chunks (mock streams 3 characters a chunk)
+    _, decision = stream_json(three_tiers(GOOD, GOOD, GOOD, stream_mode="early", early_tokens=2))
     assert isinstance(decision, dict) and decision["tier"] == "small" and decision["verified"] is None
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+def test_an_early_stream_that_ends_inside_the_window_gets_every_check(use_async: bool) -> None:
+    # The small tier's whole answer arrived within early_tokens chunks, so nothing was sent yet: it is checked as a
+    # whole, by the schema check too. Before, only prefix checks ran and the invalid JSON went out, unverified.
+    lre.install(three_tiers(BAD, GOOD, GOOD, stream_mode="early", early_tokens=64))
+    request = {"model": "tiered/c", "messages": [{"role": "user", "content": "x"}],
+               "response_format": JSON_FORMAT, "stream": True}
+
+    async def collect() -> list[Any]:
+        return [c async for c in await litellm.acompletion(**request)]
+
+    try:
+        chunks = asyncio.run(collect()) if use_async else list(litellm.completion(**request))
+    finally:
+        lre.uninstall()
+    decision = lre.decision_of(chunks[0])
+    assert isinstance(decision, dict) and (decision["tier"], decision["verified"]) == ("medium", True), decision
+    assert [a["verdict"]["accepted"] for a in decision["attempts"]] == [False, True]
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == GOOD
 
 
 @pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])

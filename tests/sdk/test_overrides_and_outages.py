@@ -91,10 +91,11 @@ def test_logprobs_the_router_asked_for_are_not_returned_to_a_client_that_did_not
 
 def test_an_early_stream_is_not_verified_by_checks_that_never_ran(uninstall: None) -> None:
     # `early` mode runs only the checks that can judge a prefix (refusal); the schema check cannot, so an answer
-    # that passed refusal alone is not reported verified (`check` warns about such a cascade)
+    # that passed refusal alone is not reported verified (`check` warns about such a cascade). The answer runs past
+    # the first 2 chunks: a stream that ends inside the window is checked whole, by every check.
     lre.install(mocked_ladder(
         "not json at all", '{"name": "Bob"}',
-        cascade={"validators": [{"name": "schema"}, {"name": "refusal"}], "stream_mode": "early"},
+        cascade={"validators": [{"name": "schema"}, {"name": "refusal"}], "stream_mode": "early", "early_tokens": 2},
     ))
     chunks = list(litellm.completion(
         model="tiered/w", messages=[{"role": "user", "content": "hi"}], response_format=JSON_FORMAT, stream=True
