@@ -129,10 +129,16 @@ def _deployments(model_list: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapp
     return out
 
 
-def _check_env(data: object, source: str, env: Mapping[str, str], report: Report) -> None:
+def _check_env(data: object, source: str, env: Mapping[str, str], report: Report, *, managed: str = "") -> None:
+    """Unset ``os.environ/NAME`` references: errors, or warnings where a ``key_management_system`` (``managed``)
+    may supply them (LiteLLM reads such references from the secret manager, which ``check`` cannot see)."""
     for key, name in unset_env(data, env):
-        report.error(f"environment variable {name} is not set; export {name}=... before starting the proxy",
-                     file=source, key=key)
+        if managed:
+            report.warn(f"environment variable {name} is not set here; the proxy's key_management_system "
+                        f"({managed}) must supply it, or export {name}=...", file=source, key=key)
+        else:
+            report.error(f"environment variable {name} is not set; export {name}=... before starting the proxy",
+                         file=source, key=key)
 
 
 def _check_router_structure(data: Mapping[str, Any], source: str, report: Report) -> RouterFile | None:
@@ -171,7 +177,9 @@ def _check_proxy(
             report.error("deployment needs litellm_params.model", file=source, key=f"model_list[{i}].litellm_params")
         else:
             _check_provider(d["litellm_params"], source, f"model_list[{i}].litellm_params", facts, report)
-    _check_env(data, source, env, report)
+    settings = data.get("general_settings")
+    managed = str(settings.get("key_management_system") or "") if isinstance(settings, Mapping) else ""
+    _check_env(data, source, env, report, managed=managed)
     deployments = _deployments([d for d in model_list if isinstance(d, Mapping)])
     complexity = _check_complexity_routers(model_list, deployments, source, report)
     if complexity and not _uses_tiered(data, model_list):
@@ -186,7 +194,7 @@ def _check_proxy(
                      file=source)
     if router_data is None:
         return
-    _check_env(router_data, str(router_path), env, report)
+    _check_env(router_data, str(router_path), env, report, managed=managed)
     file = (_check_router_structure(anchor_scorer_paths(router_data, router_path.parent), str(router_path), report)
             if isinstance(router_data, Mapping) else None)
     if isinstance(router_data, Mapping) and router_data.get("model_list"):

@@ -141,6 +141,16 @@ def test_check_reports_each_problem_once(local_slm: Path) -> None:
     assert any("OPENAI_API_KEY is not set" in p and "model_list[1].litellm_params.api_key" in p for p in problems)
 
 
+def test_check_leaves_unset_variables_to_a_key_management_system(local_slm: Path) -> None:
+    # LiteLLM reads os.environ/NAME from a configured secret manager, which check cannot see: that was an error for
+    # each key, so check failed a proxy that starts and works. Now a warning that names the secret manager.
+    edit(local_slm, "general_settings:", "general_settings:\n  key_management_system: azure_key_vault")
+    report = check_config(local_slm, env={}, facts=litellm_facts())
+    assert not [p.message for p in report.problems if p.severity == "error"]
+    warned = [p.message for p in report.problems if p.severity == "warning" and "is not set here" in p.message]
+    assert any("OPENAI_API_KEY" in w and "azure_key_vault" in w for w in warned), warned
+
+
 def test_check_thresholds_out_of_order(tmp_path: Path) -> None:
     installed = install_recipe("openai-ladder", tmp_path)
     edit(installed.router_config, "large: 0.3", "large: 0.8")
