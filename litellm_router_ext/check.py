@@ -52,6 +52,8 @@ class ModelFacts:
     """Does the tier (with these deployments of its group) return token log-probs?"""
     is_known_model: Callable[[str], bool] = lambda model: True
     """Is this a model string LiteLLM can call (for tiers that name no model group)?"""
+    router_settings_problems: Callable[[Mapping[str, Any], str], list[ConfigError]] = lambda settings, source: []
+    """``router_settings`` keys that ``litellm.Router(...)`` does not take."""
 
 
 @dataclass
@@ -70,6 +72,9 @@ class Report:
 
     def warn(self, message: str, **where: Any) -> None:
         self.problems.append(Problem("warning", str(ConfigError(message, **where))))
+
+    def errors(self, problems: Iterable[ConfigError]) -> None:
+        self.problems.extend(Problem("error", str(exc)) for exc in problems)
 
     def error_in(self, exc: ConfigError, *, file: str, key: str) -> None:
         """``exc`` from a builder that knows no file (a scorer, the validators), reported in ``file``; ``key``
@@ -116,6 +121,7 @@ def _check_config(path: str | Path, *, env: Mapping[str, str] | None, facts: Mod
         file = _check_router_structure(anchor_scorer_paths(data, path.parent), str(path), report)
         if file is not None:
             _check_router_semantics(file, str(path), _deployments(file.model_list), report, facts, standalone=True)
+            report.errors(facts.router_settings_problems(file.router_settings, str(path)))
         return report
     _check_proxy(data, path, env, facts, report)
     return report
@@ -144,7 +150,7 @@ def _check_env(data: object, source: str, env: Mapping[str, str], report: Report
 def _check_router_structure(data: Mapping[str, Any], source: str, report: Report) -> RouterFile | None:
     """The parsed file (with misspelt keys left out, each reported), so the deeper checks still run."""
     file, problems = config_problems(data, source)
-    report.problems.extend(Problem("error", str(exc)) for exc in problems)
+    report.errors(problems)
     return file
 
 
@@ -177,6 +183,9 @@ def _check_proxy(
             report.error("deployment needs litellm_params.model", file=source, key=f"model_list[{i}].litellm_params")
         else:
             _check_provider(d["litellm_params"], source, f"model_list[{i}].litellm_params", facts, report)
+    router_settings = data.get("router_settings")
+    if isinstance(router_settings, Mapping):
+        report.errors(facts.router_settings_problems(router_settings, source))
     settings = data.get("general_settings")
     managed = str(settings.get("key_management_system") or "") if isinstance(settings, Mapping) else ""
     _check_env(data, source, env, report, managed=managed)
@@ -393,6 +402,10 @@ def _check_tier_groups(
             model = tier.get("model") if isinstance(tier, Mapping) else None
             if not isinstance(model, str):
                 continue
+            if tier.get("litellm_params"):
+                report.error(f"tier {tier.get('name')!r} has litellm_params, which the proxy ignores: it calls its "
+                             f"own model_list; put them in the proxy config's entry of model group {model!r}",
+                             file=source, key=f"routers[{r}].tiers[{i}].litellm_params")
             if model not in deployments:
                 report.error(
                     f"tier {tier.get('name')!r} names model group {model!r}, which the proxy's model_list lacks"
@@ -434,6 +447,11 @@ def _check_router_semantics(
                         file=source,
                         key=f"routers[{r}].tiers[{i}].model",
                     )
+        judge, names = router.cascade.judge_tier if router.cascade else None, [t.name for t in router.tiers]
+        if judge is not None and judge not in names and judge not in deployments and not facts.is_known_model(judge):
+            report.error(f"cascade.judge_tier {judge!r} is neither a tier, a model group, nor a model LiteLLM knows: "
+                         "every judge call would fail and every answer climb" + did_you_mean(judge, names),
+                         file=source, key=f"routers[{r}].cascade.judge_tier", allowed=[*names, *deployments])
         models = [tier.model for tier in router.tiers]
         for i, tier in enumerate(router.tiers):
             if tier.model in models[:i]:

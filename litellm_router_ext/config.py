@@ -433,9 +433,55 @@ def parse_config(data: object, source: str = "<config>") -> RouterFile:
     """Validate already-parsed data (a dict with ``routers``, or one router's dict)."""
     data = _as_file(data, source)
     try:
-        return RouterFile.model_validate(data)
+        file = RouterFile.model_validate(data)
     except ValidationError as exc:
         raise _config_error(exc, data, source) from None
+    for problem in deployment_problems(file, source):
+        raise problem
+    return file
+
+
+def deployment_problems(file: RouterFile, source: str = "<config>") -> list[ConfigError]:
+    """What LiteLLM would trip over, or silently ignore, in the deployments a file asks for.
+
+    A ``model_list`` entry needs a ``model_name`` and ``litellm_params.model`` (LiteLLM's Router raised a bare
+    ``KeyError`` or pydantic error naming neither file nor entry). A tier's own ``litellm_params`` become a
+    deployment named after its model, and LiteLLM keeps one model group per name: params on a tier whose model is
+    a ``model_list`` group, or on two tiers calling one model with different params, would be ignored, and the
+    request would go to the other deployment's server with its key.
+    """
+    problems: list[ConfigError] = []
+    for i, entry in enumerate(file.model_list):
+        params = entry.get("litellm_params")
+        if not isinstance(entry.get("model_name"), str) or not entry["model_name"]:
+            problems.append(ConfigError("each deployment needs a model_name, the group name tiers call",
+                                        file=source, key=f"model_list[{i}].model_name"))
+        elif not isinstance(params, Mapping) or not isinstance(params.get("model"), str) or not params["model"]:
+            problems.append(ConfigError("each deployment needs litellm_params.model, the LiteLLM model string it "
+                                        "calls (e.g. openai/gpt-4o-mini)", file=source,
+                                        key=f"model_list[{i}].litellm_params.model"))
+    groups = {entry.get("model_name") for entry in file.model_list}
+    first: dict[str, tuple[str, TierConfig]] = {}  # model -> the first tier calling it, and where it is
+    for r, router in enumerate(file.routers):
+        for i, tier in enumerate(router.tiers):
+            at = f"routers[{r}].tiers[{i}]"
+            if tier.model in groups:
+                if tier.litellm_params:
+                    problems.append(ConfigError(
+                        f"tier {tier.name!r} calls model_list group {tier.model!r}, whose own litellm_params LiteLLM "
+                        "uses, so these would be ignored; move them into that model_list entry, or remove them",
+                        file=source, key=f"{at}.litellm_params"))
+                continue
+            where, other = first.setdefault(tier.model, (at, tier))
+            if other.litellm_params != tier.litellm_params:
+                problems.append(ConfigError(
+                    f"tier {tier.name!r} of router {router.alias!r} and tier {other.name!r} at {where} "
+                    f"call {tier.model!r} with different litellm_params, but LiteLLM keeps one "
+                    "deployment per model name, so one tier would be sent to the other's deployment; give each its "
+                    "own model_list entry with a distinct model_name "
+                    f"(e.g. '{tier.model.rsplit('/')[-1]}-{tier.name}') and name that group as the tier's model",
+                    file=source, key=f"{at}.litellm_params"))
+    return problems
 
 
 def _as_file(data: object, source: str) -> Mapping[str, Any]:
@@ -460,7 +506,8 @@ def config_problems(data: object, source: str = "<config>") -> tuple[RouterFile 
     problems: list[ConfigError] = []
     while True:
         try:
-            return RouterFile.model_validate(current), problems
+            file = RouterFile.model_validate(current)
+            return file, [*problems, *deployment_problems(file, source)]
         except ValidationError as exc:
             problems.append(_config_error(exc, current, source))
             extra = next((tuple(e["loc"]) for e in exc.errors() if e["type"] == "extra_forbidden"), None)

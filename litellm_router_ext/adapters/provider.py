@@ -25,6 +25,7 @@ re-raises the last provider error (its status intact, its message naming the rou
 from __future__ import annotations
 
 import contextlib
+import inspect
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from litellm.types.utils import GenericStreamingChunk
 from litellm.utils import custom_llm_setup
 
 from ..config import RouterConfig, RouterFile, load_config, parse_config
-from ..errors import AllTiersFailedError, ConfigError, RequestError, UnknownRouterError
+from ..errors import AllTiersFailedError, ConfigError, RequestError, UnknownRouterError, did_you_mean
 from ..plugins import importable_beside
 from ..state import ConversationMemory, InMemoryConversationMemory, InMemoryCounterStore
 from ..types import Decision
@@ -344,7 +345,8 @@ def _as_file(config: ConfigSource) -> RouterFile:
 
 
 def check_tiers_served(file: RouterFile, model_names: Iterable[str], source: str = "<config>") -> None:
-    """Every tier must name one of ``model_names``; one ``ConfigError`` names the first that does not."""
+    """Every tier must name one of ``model_names``, with no ``litellm_params`` of its own (the given Router's
+    deployments are what LiteLLM calls); one ``ConfigError`` names the first tier that does not."""
     names = set(model_names)
     for r, rc in enumerate(file.routers):
         for i, tier in enumerate(rc.tiers):
@@ -356,10 +358,33 @@ def check_tiers_served(file: RouterFile, model_names: Iterable[str], source: str
                     key=f"routers[{r}].tiers[{i}].model",
                     allowed=sorted(n for n in names if not n.startswith("tiered/")),
                 )
+            if tier.litellm_params:
+                raise ConfigError(
+                    f"tier '{tier.name}' of router '{rc.alias}' has litellm_params, which a given Router (yours, or "
+                    "the proxy's) ignores: it calls its own model_list entries; put these params in the entry of "
+                    f"model group {tier.model!r} there, or remove them",
+                    file=source,
+                    key=f"routers[{r}].tiers[{i}].litellm_params",
+                )
 
 
-def build_litellm_router(file: RouterFile) -> litellm.Router:
+def router_settings_problems(settings: Mapping[str, Any], source: str = "<config>") -> list[ConfigError]:
+    """``router_settings`` keys that ``litellm.Router(...)`` does not take (it raised a bare ``TypeError``)."""
+    parameters = inspect.signature(litellm.Router.__init__).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return []  # a LiteLLM that takes **kwargs: nothing to check here
+    accepted = [name for name in parameters if name not in ("self", "model_list")]
+    return [ConfigError("model_list goes at the top level of the file, beside router_settings" if key == "model_list"
+                        else "not an argument of litellm.Router(...)" + did_you_mean(key, accepted)
+                        + "; see LiteLLM's Router docs for the settings it takes",
+                        file=source, key=f"router_settings.{key}")
+            for key in settings if key not in accepted]
+
+
+def build_litellm_router(file: RouterFile, source: str = "<config>") -> litellm.Router:
     """A LiteLLM Router with the file's model_list plus one deployment per tier model not already in it."""
+    for problem in router_settings_problems(file.router_settings, source):
+        raise problem
     model_list = [dict(d) for d in file.model_list]
     groups = {d.get("model_name") for d in model_list}
     for router in file.routers:
@@ -390,7 +415,7 @@ def install(
     for source, file in zip(sources, files, strict=True):
         path = str(source) if isinstance(source, str | Path) else "<config>"
         if router is None:
-            handler.add_file(file, build_litellm_router(file), memory=memory, source=path)
+            handler.add_file(file, build_litellm_router(file, path), memory=memory, source=path)
         else:
             handler.add_file(file, router, memory=memory, require_groups=True, source=path)
     litellm.custom_provider_map = [

@@ -46,7 +46,7 @@ from ..errors import ConfigError, RequestError, UnknownRouterError
 from ..recipes import unset_env
 from ..types import Attempt, Decision, RequestView
 from .capabilities import quiet_litellm, supports_logprobs
-from .provider import DECISION_KEY, TieredProvider, _translated, decision_headers
+from .provider import DECISION_KEY, TieredProvider, _translated, decision_headers, router_settings_problems
 from .runtime import TieredRouter, response_answers, stream_answers
 
 log = logging.getLogger("litellm_router_ext")
@@ -610,4 +610,5 @@ def _known_model(model: str) -> bool:
 
 def litellm_facts() -> ModelFacts:
     """What ``check`` needs to know about models, answered by LiteLLM's model map (offline)."""
-    return ModelFacts(supports_logprobs=_tier_logprobs, is_known_model=_known_model)
+    return ModelFacts(supports_logprobs=_tier_logprobs, is_known_model=_known_model,
+                      router_settings_problems=router_settings_problems)

@@ -257,3 +257,45 @@ def test_a_count_may_be_a_whole_float_or_a_numpy_int_but_not_a_fraction(tmp_path
     for bad in (900.5, "900", True):
         with pytest.raises(ConfigError, match=r"monitor\.window_s.*valid integer"):
             window(bad)
+
+
+def two_routers(first_params: dict[str, str], second_params: dict[str, str]) -> dict[str, object]:
+    def router(alias: str, params: dict[str, str]) -> dict[str, object]:
+        return {"alias": alias, "thresholds": [0.5],
+                "tiers": [{"name": "small", "model": "openai/gpt-4o-mini", "litellm_params": params},
+                          {"name": "large", "model": "openai/gpt-4o"}]}
+    return {"routers": [router("one", first_params), router("two", second_params)]}
+
+
+def test_two_tiers_calling_one_model_with_different_params_are_refused() -> None:
+    # LiteLLM keeps one deployment per model name: router two's requests went to router one's server with its key.
+    with pytest.raises(ConfigError) as info:
+        parse_config(two_routers({"api_base": "http://a"}, {"api_base": "http://b"}), "r.yaml")
+    assert info.value.key == "routers[1].tiers[0].litellm_params"
+    assert "routers[0].tiers[0]" in info.value.reason and "distinct model_name" in info.value.reason
+    same = parse_config(two_routers({"api_base": "http://a"}, {"api_base": "http://a"}))  # one deployment serves both
+    assert [r.alias for r in same.routers] == ["one", "two"]
+
+
+def test_tier_params_on_a_model_list_group_are_refused() -> None:
+    data = {"alias": "a", "thresholds": [0.5],
+            "tiers": [{"name": "s", "model": "cheap", "litellm_params": {"api_base": "http://a"}},
+                      {"name": "l", "model": "gpt-4o"}],
+            "model_list": [{"model_name": "cheap", "litellm_params": {"model": "openai/gpt-4o-mini"}}]}
+    with pytest.raises(ConfigError, match=r"key 'routers\[0\]\.tiers\[0\]\.litellm_params'.*would be ignored"):
+        parse_config({"routers": [{k: v for k, v in data.items() if k != "model_list"}],
+                      "model_list": data["model_list"]})
+
+
+@pytest.mark.parametrize(("entry", "key"), [({"model_name": "cheap"}, "model_list[0].litellm_params.model"),
+                                            ({"litellm_params": {"model": "x"}}, "model_list[0].model_name"),
+                                            ({"model_name": "cheap", "litellm_params": {"api_base": "http://a"}},
+                                             "model_list[0].litellm_params.model")])
+def test_a_deployment_litellm_cannot_build_is_named(entry: dict[str, object], key: str) -> None:
+    # LiteLLM's Router raised a bare KeyError or a pydantic error naming neither the file nor the entry
+    data = {"routers": [{"alias": "a", "thresholds": [0.5],
+                         "tiers": [{"name": "s", "model": "cheap"}, {"name": "l", "model": "gpt-4o"}]}],
+            "model_list": [entry]}
+    with pytest.raises(ConfigError) as info:
+        parse_config(data, "r.yaml")
+    assert info.value.key == key and info.value.file == "r.yaml"

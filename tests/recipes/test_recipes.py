@@ -266,3 +266,16 @@ def test_recipe_sections_that_do_not_parse_fall_back_to_plain_yaml() -> None:
     written = _with_comments(text, {"model_list": section}, expected)
     assert yaml.safe_load(written) == expected
 
+
+
+def test_check_names_a_misspelt_judge_tier_and_router_setting(tmp_path: Path) -> None:
+    # both passed check: the first failed every judge call at run time, the second crashed install with a TypeError
+    path = tmp_path / "router.yaml"
+    path.write_text("routers:\n  - alias: r\n    thresholds: [0.5]\n"
+                    "    tiers: [{name: small, model: gpt-4o-mini}, {name: large, model: gpt-4o}]\n"
+                    "    cascade: {judge_tier: larg, validators: [{name: judge}]}\n"
+                    "router_settings: {num_retrys: 2}\n")
+    problems = messages(path, {})
+    assert len(problems) == 2, problems
+    assert any("routers[0].cascade.judge_tier" in p and "did you mean 'large'" in p for p in problems)
+    assert any("router_settings.num_retrys" in p and "did you mean 'num_retries'" in p for p in problems)

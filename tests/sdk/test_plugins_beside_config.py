@@ -69,11 +69,15 @@ def test_install_finds_modules_beside_the_config(tmp_path: Path, forget_modules:
 
 
 def _proxy_router(config: Path) -> litellm.Router:
-    """The proxy's llm_router as a config.yaml would give it: one group per tier model, answered by mock."""
-    tiers = yaml.safe_load(config.read_text())["routers"][0]["tiers"]
-    return litellm.Router(model_list=[{"model_name": t["model"], "litellm_params": {"model": t["model"],
-                                                                                    **t["litellm_params"]}}
-                                      for t in tiers])
+    """The proxy's llm_router as a config.yaml would give it: one group per tier model, answered by mock. The tiers'
+    params move there (a proxy ignores a tier's litellm_params, so its router.yaml may not have them)."""
+    data = yaml.safe_load(config.read_text())
+    tiers = data["routers"][0]["tiers"]
+    router = litellm.Router(model_list=[{"model_name": t["model"], "litellm_params": {"model": t["model"],
+                                                                                      **t.pop("litellm_params")}}
+                                        for t in tiers])
+    config.write_text(yaml.safe_dump(data))
+    return router
 
 
 def test_the_proxy_provider_finds_them_when_the_proxy_starts_elsewhere(

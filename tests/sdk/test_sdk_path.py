@@ -359,3 +359,16 @@ def stub_ladder(script: Script, **router: Any) -> Iterator[StubServer]:
             yield stub
         finally:
             lre.uninstall()
+
+
+def test_given_router_ignores_tier_params_so_they_are_refused() -> None:
+    router = litellm.Router(model_list=[{"model_name": "gpt-4o-mini", "litellm_params": {"model": "gpt-4o-mini"}},
+                                        {"model_name": "gpt-4o", "litellm_params": {"model": "gpt-4o"}}])
+    with pytest.raises(ConfigError, match=r"routers\[0\]\.tiers\[0\]\.litellm_params.*ignores"):
+        lre.install(ladder(), router=router)
+
+
+def test_a_misspelt_router_setting_is_named() -> None:
+    # litellm.Router(**router_settings) raised a bare TypeError naming neither the file nor the key
+    with pytest.raises(ConfigError, match=r"key 'router_settings\.num_retrys'.*did you mean 'num_retries'"):
+        lre.install({"routers": [ladder()], "router_settings": {"num_retrys": 2}})
