@@ -19,7 +19,7 @@ from ..evaluation.collect import collect as run_collect
 from ..evaluation.dataset import load_eval_set
 from ..evaluation.live import ScoreMode
 from .console import make_console
-from .errors import failure_examples
+from .errors import OutputFile, failure_examples
 
 
 @click.command("collect")
@@ -33,7 +33,7 @@ from .errors import failure_examples
 @click.option("--config", "config", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="A LiteLLM proxy config.yaml or a router config whose model_list serves the models "
                    "(os.environ/ keys resolved), so outcomes are recorded under your tier group names.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--out", type=OutputFile(), default=None,
               help="Eval-set JSONL to write, with each model's outcomes (default: <data>.outcomes.jsonl). "
                    "Progress is kept beside it in <out>.parts/; rerun the same command to resume.")
 @click.option("--score", "score_mode", type=click.Choice(["auto", "exact", "numeric", "choice", "json", "judge"]),

@@ -17,7 +17,7 @@ import click
 import numpy as np
 from rich.console import Console
 
-from .errors import user_errors
+from .errors import OutputFile, user_errors
 from .evaluate import _console, _write_json, litellm_map_price
 
 DEFAULT_FAMILIES = ("heuristic", "learned", "cascade")
@@ -233,9 +233,9 @@ def write_design_plot(result: Any, path: Path) -> None:
 @click.option("--max-tiers", type=click.IntRange(2, 6), default=4, show_default=True, help="Longest ladder tried.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder for router.yaml and the proxy config.yaml.")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--json", "json_out", type=OutputFile(), default=None,
               help="Write the design as JSON ('-' for stdout).")
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--plot", type=OutputFile(), default=None,
               help="Cost-quality frontier plot (.html or .svg; .png needs matplotlib).")
 @click.option("--prices", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Price table (default: models.json beside the first --data, else the packaged table); "

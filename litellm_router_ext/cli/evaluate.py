@@ -19,7 +19,7 @@ from rich.console import Console
 
 from ..config import BUILTIN_SCORERS
 from .console import make_console
-from .errors import user_errors
+from .errors import OutputFile, one_file, user_errors
 
 if TYPE_CHECKING:
     from ..evaluation.calibrate import RouterToCalibrate
@@ -33,7 +33,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 def _data_options(func: F) -> F:
     """Options shared by every command: which file, prices, ladder and split."""
     options = [
-        click.option("--data", "data", type=click.Path(dir_okay=False, path_type=Path), default=None,
+        click.option("--data", "data", type=click.Path(dir_okay=False, path_type=Path), multiple=True,
+                     callback=one_file,
                      help="JSONL eval set (default: the small sample shipped with the package)."),
         click.option("--prices", type=click.Path(dir_okay=False, path_type=Path), default=None,
                      help="Price table in models.json format (default: models.json beside --data, else the "
@@ -167,12 +168,12 @@ def _warn_when_quiet(warnings: Sequence[str], quiet: bool) -> None:
 @click.option("--baselines", is_flag=True,
               help="Also run LiteLLM's complexity-router scorers (litellm-heuristic, litellm-heuristic-v2). "
                    "Single tiers, random and oracle are always included.")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--json", "json_out", type=OutputFile(), default=None,
               help="Write the results as JSON to this file ('-' for stdout).")
-@click.option("--trace", "trace_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--trace", "trace_out", type=OutputFile(), default=None,
               help="Write each cascade's per-item trace as JSONL ('-' for stdout): the tier routed to, every "
                    "attempt's verdict and reason (and whether the recorded answer was right), the tier it ended on.")
-@click.option("--plot", "plots", type=click.Path(dir_okay=False, path_type=Path), multiple=True,
+@click.option("--plot", "plots", type=OutputFile(), multiple=True,
               help="Write a cost-quality plot (.html or .svg; .png needs matplotlib). Repeatable.")
 @click.option("--categories", type=click.IntRange(min=0), default=10, show_default=True,
               help="Category slices to print (all of them go to --json).")
@@ -182,7 +183,7 @@ def _warn_when_quiet(warnings: Sequence[str], quiet: bool) -> None:
 @click.option("--live", is_flag=True,
               help="Call the real router (--router PATH.yaml[#ALIAS]) through LiteLLM for every prompt and score "
                    "its answers against each item's reference, instead of replaying recorded outcomes.")
-@click.option("--out", "live_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--out", "live_out", type=OutputFile(), default=None,
               help="Live mode: results JSONL, written as items finish; rerun with the same file to resume "
                    "(default: <data>.live.jsonl).")
 @click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
@@ -255,15 +256,15 @@ def _scores_for(spec: str, table: Any) -> tuple[Any, np.ndarray]:
 @click.command("calibrate")
 @_data_options
 @click.option("--router", "spec", default="heuristic", show_default=True,
-              help="A built-in scorer name or a router config PATH.yaml[#ALIAS].")
+              help="A built-in scorer name, learned:ARTIFACT.npz, or a router config PATH.yaml[#ALIAS].")
 @click.option("--target", type=click.FloatRange(0, min_open=True), default=0.98, show_default=True,
               help="Required quality as a fraction of always-top quality, on the lower confidence bound.")
 @click.option("--confidence", type=click.FloatRange(0.5, 1, max_open=True), default=0.95, show_default=True,
               help="One-sided confidence of that lower bound.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--out", type=OutputFile(), default=None,
               help="Router config to write (default: update the --router file in place; required for a "
                    "built-in name).")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--json", "json_out", type=OutputFile(), default=None,
               help="Write the calibration result as JSON ('-' for stdout).")
 @click.option("--quiet", is_flag=True, help="No tables on stdout.")
 def calibrate_command(data: Path | None, prices: Path | None, tiers: str | None, output_tokens: int | None,
@@ -346,7 +347,7 @@ def calibrate_command(data: Path | None, prices: Path | None, tiers: str | None,
 @click.option("--slice", "slices", multiple=True, help="Also gate this category (repeatable).")
 @click.option("--lower-bound", is_flag=True,
               help="Compare the one-sided lower 95% bootstrap bound, not the point estimate.")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--json", "json_out", type=OutputFile(), default=None,
               help="Write the gate result as JSON ('-' for stdout).")
 @click.option("--quiet", is_flag=True, help="No tables on stdout.")
 def gate_command(data: Path | None, prices: Path | None, tiers: str | None, output_tokens: int | None,

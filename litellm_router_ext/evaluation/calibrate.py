@@ -13,6 +13,7 @@ those are the values calibrate replaces (``load_router_to_calibrate``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -28,7 +29,7 @@ from . import metrics as m
 from .gate import FEW_ITEMS
 from .outcomes import OutcomeTable
 from .prices import PriceOverride
-from .routers import declared_prices, load_router_spec, scorer_router_config
+from .routers import LEARNED_PREFIX, declared_prices, load_router_spec, scorer_router_config
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,17 @@ def strictly_increasing(values: np.ndarray) -> list[float]:
     return out
 
 
+def _expressible(intended: np.ndarray, scores: np.ndarray) -> list[float] | None:
+    """``intended`` as thresholds a router config accepts, or None when those would route ``scores`` otherwise."""
+    try:
+        written = strictly_increasing(intended)
+    except ConfigError:
+        return None
+    same = np.array_equal(np.searchsorted(intended, scores, side="right"),
+                          np.searchsorted(np.asarray(written), scores, side="right"))
+    return written if same else None
+
+
 def calibrate(table: OutcomeTable, scores: np.ndarray, target: float, *, bootstrap: int = 200, seed: int = 0,
               confidence: float = 0.95) -> Calibration:
     """Cheapest thresholds whose lower-bound quality ratio to always-top is >= ``target`` on ``table``."""
@@ -134,8 +146,17 @@ def calibrate(table: OutcomeTable, scores: np.ndarray, target: float, *, bootstr
         return Calibration(target, confidence, False, None, None, best_lower_bound=best_lower, notes=[
             f"no thresholds reach {target:.1%} of the top tier's quality {at} on {n} calibration items; the best "
             f"is {best_lower:.1%}"], point_estimate=bootstrap == 0)
-    pick = int(np.flatnonzero(ok)[np.argmin(points.cost[ok])])
-    thresholds = strictly_increasing(order.thresholds_for(cuts[pick]))
+    # Cheapest first, the first point a config can express: thresholds live in [0, 1] and a score at a threshold
+    # goes up, so "no prompt reaches the top tier" cannot be written while prompts score 1.0 (it was written as 1.0,
+    # sending them all up, while the report promised the other point's quality and savings).
+    picked = next(((int(i), written) for i in np.flatnonzero(ok)[np.argsort(points.cost[ok], kind="stable")]
+                   if (written := _expressible(order.thresholds_for(cuts[i]), scores)) is not None), None)
+    if picked is None:
+        return Calibration(target, confidence, False, None, None, best_lower_bound=best_lower, notes=[
+            f"the only thresholds reaching {target:.1%} keep some tier empty above prompts that score 1.0, the "
+            "highest a threshold can be (a score at a threshold goes up); drop that tier from --tiers"],
+            point_estimate=bootstrap == 0)
+    pick, thresholds = picked
     stats = split_stats(table, scores, np.asarray(thresholds), bootstrap, seed + 1, confidence)
     notes = [f"only {n} calibration items: a bootstrap bound on so few says little (all right gives 100%); "
              f"calibrate on {FEW_ITEMS} or more"] if n < FEW_ITEMS else []
@@ -274,8 +295,14 @@ def _splice_thresholds(text: str, index: int, tier_names: list[str], thresholds:
 
 
 def write_scorer_config(scorer: str, tiers: list[str], thresholds: list[float], out: str | Path) -> None:
-    """A new router config file: the built-in ``scorer`` over ``tiers`` with calibrated thresholds."""
-    config = scorer_router_config(scorer, tiers, thresholds)
+    """A new router config file: the built-in ``scorer`` (or ``learned:ARTIFACT.npz``) over ``tiers`` with
+    calibrated thresholds. An artifact is named relative to ``out``'s folder, where the config reads it from."""
+    params = None
+    if scorer.startswith(LEARNED_PREFIX):
+        artifact, folder = Path(scorer.removeprefix(LEARNED_PREFIX)).resolve(), Path(out).resolve().parent
+        shared = os.path.commonpath([artifact, folder]) != artifact.anchor  # else the absolute path reads better
+        scorer, params = "learned", {"artifact": os.path.relpath(artifact, folder) if shared else str(artifact)}
+    config = scorer_router_config(scorer, tiers, thresholds, params=params)
     data = {"routers": [config.model_dump(mode="json", exclude_defaults=True)]}
     data["routers"][0]["thresholds"] = [float(t) for t in thresholds]
     parse_config(data, str(out))

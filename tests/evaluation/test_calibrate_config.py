@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -132,3 +134,23 @@ def test_tier_prices_of_an_out_of_order_config_still_cost_its_tiers(tmp_path: Pa
     ordered, misordered = reports
     assert misordered["calibration"] == ordered["calibration"] and misordered["thresholds"] == ordered["thresholds"]
     assert any("tier price" in n and "misordered.yaml tier 'small'" in n for n in misordered["notes"])
+
+
+def test_calibrate_picks_only_thresholds_a_config_can_hold() -> None:
+    # Half the prompts score exactly 1.0. The cheapest point meeting the target sends none of them to the top
+    # tier, which no threshold in [0, 1] can express (a score at a threshold goes up): it was written as 1.0, sending
+    # all of them up, while the report gave that other point's 90% and its savings.
+    from litellm_router_ext.evaluation.calibrate import calibrate
+    from litellm_router_ext.evaluation.outcomes import OutcomeTable
+
+    n = 40
+    scores = np.r_[np.linspace(0.05, 0.8, n // 2), np.ones(n // 2)]
+    cheap = np.ones(n)
+    cheap[-4:] = 0.0  # the cheap tier misses 4 of the prompts that score 1.0
+    table = OutcomeTable(("cheap", "strong"), tuple(range(n)),  # type: ignore[arg-type]  # only their count matters
+                         np.c_[cheap, np.ones(n)], np.c_[np.full(n, 1.0), np.full(n, 10.0)])
+    result = calibrate(table, scores, 0.85, bootstrap=0)
+    assert result.reached and result.thresholds is not None and result.calibration is not None
+    assert result.lower_bound == pytest.approx(result.calibration.ratio)  # what it reports is what it wrote
+    routed_up = np.searchsorted(result.thresholds, scores, side="right")
+    assert result.calibration.shares == pytest.approx(np.bincount(routed_up, minlength=2) / n)

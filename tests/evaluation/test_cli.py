@@ -293,3 +293,26 @@ def test_models_litellm_prices_need_no_price_file(tmp_path: Path):
     mini = next(r for r in report["results"] if r["router"] == "gpt-4o-mini")
     assert mini["cost_usd"] == pytest.approx(4 * 2 * 0.15 / 1e6)  # 4 x "hello world": 2 input tokens, no output
     assert any("priced from LiteLLM's price map" in n and "gpt-4o-mini ($0.15 / $0.6" in n for n in report["notes"])
+
+
+def test_calibrate_writes_a_config_for_a_learned_artifact(small_set: Path, tmp_path: Path):
+    # `eval --router learned:A.npz` then `calibrate --router learned:A.npz --out` crashed after the whole run
+    import litellm_router_ext
+
+    artifact = Path(litellm_router_ext.__file__).parent / "data" / "learned" / "difficulty.npz"
+    out = tmp_path / "routers" / "r.yaml"  # a folder that does not exist yet
+    result = _run("calibrate", "--data", str(small_set), "--bootstrap", "0", "--router", f"learned:{artifact}",
+                  "--out", str(out), "--target", "0.9", "--json", str(tmp_path / "new" / "c.json"))
+    assert result.exit_code == 0, result.output
+    (scorer,) = yaml.safe_load(out.read_text())["routers"][0]["scorers"]
+    assert scorer["name"] == "learned" and (out.parent / scorer["params"]["artifact"]).resolve() == artifact.resolve()
+    assert json.loads((tmp_path / "new" / "c.json").read_text())["reached"]
+    gated = _run("gate", "--data", str(small_set), "--router", str(out), "--target", "0.5", "--quiet")
+    assert gated.exit_code == 0, gated.output  # the written config loads, artifact and all
+
+
+def test_a_repeated_data_file_is_refused_not_dropped(small_set: Path):
+    # click kept the last --data without a word: a CI gate checked one of the two files it was given
+    result = CliRunner().invoke(main, ["gate", "--data", str(small_set), "--data", str(small_set), "--router",
+                                       "heuristic", "--target", "0.5"])
+    assert result.exit_code == 2 and "given 2 times" in result.output and "concatenate" in result.output
