@@ -56,7 +56,10 @@ def train(data: tuple[str, ...], tiers: str, out: str, folds: int, leave_one_out
     except OSError as exc:  # a read-only folder, a full disk
         raise click.ClickException(f"cannot write {exc.filename or out}: {exc.strerror}") from None
     console = make_console()
-    table = Table(title=f"APGR ({'+'.join(tier_spec[0])} -> {'+'.join(tier_spec[-1])}; random = 0.50)")
+    # the cheap side is every tier below the top, averaged: "small -> top" hid the middle tier of a 3-tier ladder
+    lower = " | ".join("+".join(t) for t in tier_spec[:-1])
+    cheap = f"mean of {lower}" if len(tier_spec) > 2 else lower
+    table = Table(title=f"APGR ({cheap} -> {'+'.join(tier_spec[-1])}; random = 0.50)")
     kinds = list(report.cv_apgr_by_model)  # none without folds
     for col in ("source", "prompts", *(f"{folds}-fold CV, {k}" for k in kinds), "left out of training"):
         table.add_column(col, justify="right" if col != "source" else "left")

@@ -196,3 +196,15 @@ def test_a_rules_file_rebuilt_in_place_is_read_afresh(tmp_path: Path) -> None:
     data["knots"] = [k + 100.0 for k in data["knots"]]  # every prompt now scores below the lowest knot
     rules.write_text(json.dumps(data))
     assert before > 0.0 and LiteLLMHeuristicScorer(rules).score(request) == 0.0
+
+
+def test_a_three_tier_report_names_the_mean_of_the_lower_tiers(tmp_path: Path) -> None:
+    # The APGR table of small,mid,top was titled "small -> top", though it scores top against the mean of both
+    records = _records()
+    for r in records:
+        r["outcomes"]["acme/mid"] = {"score": 0.5}
+    data = _write(tmp_path / "evals.jsonl", records)
+    result = _train("--data", str(data), "--tiers", f"{SMALL},acme/mid,{BIG}", "--out", str(tmp_path / "a.npz"),
+                    "--folds", "0", "--model", "linear")
+    assert result.exit_code == 0, result.output
+    assert f"mean of {SMALL} | acme/mid -> {BIG}" in " ".join(result.output.split())
