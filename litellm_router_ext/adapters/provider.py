@@ -32,6 +32,8 @@ from typing import Any
 
 import litellm
 from litellm import CustomLLM
+from litellm.litellm_core_utils.completion_timeout import CompletionTimeout
+from litellm.litellm_core_utils.request_timeout_resolver import get_configured_request_timeout
 from litellm.types.utils import GenericStreamingChunk
 from litellm.utils import custom_llm_setup
 
@@ -276,7 +278,7 @@ class TieredProvider(CustomLLM):  # type: ignore[misc]  # LiteLLM ships no type 
     def completion(self, model: str, messages: list[Any], *args: Any, **kwargs: Any) -> Any:
         with _translated(model):
             runtime = self.runtime(model)
-            response, decision = runtime.complete(messages, kwargs.get("optional_params") or {}, _metadata(kwargs))
+            response, decision = runtime.complete(messages, _params(kwargs), _metadata(kwargs))
         _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision, runtime)
         return attach_decision(response, decision)
 
@@ -284,7 +286,7 @@ class TieredProvider(CustomLLM):  # type: ignore[misc]  # LiteLLM ships no type 
         with _translated(model):
             runtime = self.runtime(model)
             response, decision = await runtime.acomplete(
-                messages, kwargs.get("optional_params") or {}, _metadata(kwargs)
+                messages, _params(kwargs), _metadata(kwargs)
             )
         _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision, runtime)
         return attach_decision(response, decision)
@@ -292,7 +294,7 @@ class TieredProvider(CustomLLM):  # type: ignore[misc]  # LiteLLM ships no type 
     def streaming(self, model: str, messages: list[Any], *args: Any, **kwargs: Any) -> Iterator[GenericStreamingChunk]:
         with _translated(model):
             runtime = self.runtime(model)
-            decision, chunks = runtime.stream(messages, kwargs.get("optional_params") or {}, _metadata(kwargs))
+            decision, chunks = runtime.stream(messages, _params(kwargs), _metadata(kwargs))
         _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision, runtime)
         extra: dict[str, Any] | None = {DECISION_KEY: decision.to_dict()}
         if isinstance(chunks, litellm.ModelResponse):  # buffer mode: the checked answer, replayed as a stream
@@ -309,7 +311,7 @@ class TieredProvider(CustomLLM):  # type: ignore[misc]  # LiteLLM ships no type 
     ) -> AsyncIterator[GenericStreamingChunk]:
         with _translated(model):
             runtime = self.runtime(model)
-            decision, chunks = await runtime.astream(messages, kwargs.get("optional_params") or {}, _metadata(kwargs))
+            decision, chunks = await runtime.astream(messages, _params(kwargs), _metadata(kwargs))
         _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision, runtime)
         extra: dict[str, Any] | None = {DECISION_KEY: decision.to_dict()}
         if isinstance(chunks, litellm.ModelResponse):
@@ -321,6 +323,29 @@ class TieredProvider(CustomLLM):  # type: ignore[misc]  # LiteLLM ships no type 
                 yield generic
             extra = None
         _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision, runtime)
+
+
+def _params(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The request's params for its tier calls: LiteLLM's ``optional_params``, plus what LiteLLM hands a custom
+    provider beside them and a direct call would send (they were dropped): a ``timeout`` the caller set (LiteLLM's
+    default is left out, so a Router's own ``timeout`` setting still applies), headers as ``extra_headers``, and
+    ``user``, which LiteLLM keeps only on its logging object."""
+    params = dict(kwargs.get("optional_params") or {})
+    timeout = kwargs.get("timeout")
+    if timeout is not None and timeout != _unset_timeout():
+        params.setdefault("timeout", timeout)
+    if kwargs.get("headers"):
+        params.setdefault("extra_headers", dict(kwargs["headers"]))
+    user = (getattr(kwargs.get("logging_obj"), "model_call_details", None) or {}).get("user")
+    if user:
+        params.setdefault("user", user)
+    return params
+
+
+def _unset_timeout() -> float | Any:
+    """The timeout LiteLLM hands a custom provider when the call set none (its global setting, or its fallback)."""
+    return CompletionTimeout.resolve(None, {}, "tiered", global_timeout=get_configured_request_timeout(),
+                                     supports_httpx_timeout=lambda provider: False)
 
 
 def _metadata(kwargs: Mapping[str, Any]) -> Mapping[str, Any] | None:

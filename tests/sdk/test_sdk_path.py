@@ -372,3 +372,15 @@ def test_a_misspelt_router_setting_is_named() -> None:
     # litellm.Router(**router_settings) raised a bare TypeError naming neither the file nor the key
     with pytest.raises(ConfigError, match=r"key 'router_settings\.num_retrys'.*did you mean 'num_retries'"):
         lre.install({"routers": [ladder()], "router_settings": {"num_retrys": 2}})
+
+
+def test_user_headers_and_timeout_reach_the_tier_call() -> None:
+    # LiteLLM hands a custom provider these beside optional_params; they were dropped, so a request's timeout=
+    # waited for a slow tier and the provider never saw the end user or the trace header.
+    with stub_ladder(Script()) as stub:
+        ask(EASY, user="end-user-7", extra_headers={"X-Trace": "abc"})
+        assert stub.script.requests[-1]["user"] == "end-user-7"
+        assert stub.script.request_headers[-1].get("X-Trace") == "abc"
+        stub.script.delay_s = 2.0
+        with pytest.raises(litellm.Timeout):  # every tier timed out: the request's own 0.3 s, not LiteLLM's 600 s
+            ask(EASY, timeout=0.3, num_retries=0)

@@ -38,6 +38,8 @@ class Script:
     """Texts of choices 1, 2, ... of a request with ``n`` > 1 (choice 0 is the reply); without them one choice."""
     strict: bool = False
     """Refuse (400) a request whose tools are malformed, as OpenAI does, instead of answering anyway."""
+    request_headers: list[dict[str, str]] = field(default_factory=list)
+    """The HTTP headers of each request, in the order of ``requests``."""
     peak_in_flight: dict[str, int] = field(default_factory=dict)
     """The most requests for each model name held at once (during ``delay_s``, before any answer left)."""
     _in_flight: dict[str, int] = field(default_factory=dict, repr=False)
@@ -160,6 +162,7 @@ def make_handler(script: Script) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
             script.requests.append(body)
+            script.request_headers.append(dict(self.headers))
             name = str(body.get("model", "stub"))
             # Counted while the answer is held back, and no longer once it leaves: a client that got its answer
             # may send the next request before this thread would get to count the last one done.
