@@ -26,6 +26,20 @@ def underlying_models(tier: TierConfig, router: litellm.Router) -> list[str]:
     return [str(d["litellm_params"]["model"]) for d in tier_deployments(tier, router)]
 
 
+def attempt_timeout(tier: TierConfig, router: litellm.Router) -> float | None:
+    """The longest a call to the tier may already wait by LiteLLM's own settings: each deployment's ``timeout`` (or
+    ``request_timeout``), else the Router's. None when one of them is not a plain number of seconds."""
+    longest = 0.0
+    for deployment in tier_deployments(tier, router):
+        params = deployment.get("litellm_params") or {}
+        value = (params.get("timeout") or params.get("request_timeout") or getattr(router, "request_timeout", None)
+                 or getattr(router, "timeout", None))
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return None
+        longest = max(longest, float(value))
+    return longest or None
+
+
 @contextlib.contextmanager
 def quiet_litellm() -> Iterator[None]:
     """LiteLLM prints a provider-list banner for every unknown model it is asked about; a lookup is not an error."""

@@ -81,10 +81,15 @@ def _log_decision(
 
 
 def attach_decision(response: Any, decision: Decision) -> Any:
-    hidden = response._hidden_params
+    """The tier's response as the request's own: a copy, carrying the decision, its headers and the total cost. The
+    tier's response object itself is left alone: LiteLLM's async logging of that tier call reads its cost later,
+    and read the request's total there (the escalated-to tier was logged at the whole request's cost)."""
+    response = response.model_copy()
+    hidden = response._hidden_params = dict(response._hidden_params)
+    hidden["additional_headers"] = dict(hidden.get("additional_headers") or {})
     record = hidden[DECISION_KEY] = decision.to_dict()
     hidden["response_cost"] = decision.cost_usd
-    hidden.setdefault("additional_headers", {}).update(decision_headers(record))
+    hidden["additional_headers"].update(decision_headers(record))
     return response
 
 
@@ -296,15 +301,15 @@ class TieredProvider(CustomLLM):  # type: ignore[misc]  # LiteLLM ships no type 
             runtime = self.runtime(model)
             decision, chunks = runtime.stream(messages, _params(kwargs), _metadata(kwargs))
         _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision, runtime)
+        _price_stream(kwargs.get("logging_obj"), decision)
         extra: dict[str, Any] | None = {DECISION_KEY: decision.to_dict()}
         if isinstance(chunks, litellm.ModelResponse):  # buffer mode: the checked answer, replayed as a stream
             yield from _replayed_chunks(chunks, extra)
-            return
-        for chunk in chunks:
-            yield from _generic_chunks(chunk, extra)
-            extra = None  # delivered: a chunk yields nothing only when it has no decision to carry
-        # The streamed attempt is priced once its last chunk is in: log the final record.
-        _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision, runtime)
+        else:
+            for chunk in chunks:
+                yield from _generic_chunks(chunk, extra)
+                extra = None  # delivered: a chunk yields nothing only when it has no decision to carry
+        _stream_done(kwargs, decision, runtime)
 
     async def astreaming(
         self, model: str, messages: list[Any], *args: Any, **kwargs: Any
@@ -313,16 +318,32 @@ class TieredProvider(CustomLLM):  # type: ignore[misc]  # LiteLLM ships no type 
             runtime = self.runtime(model)
             decision, chunks = await runtime.astream(messages, _params(kwargs), _metadata(kwargs))
         _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision, runtime)
+        _price_stream(kwargs.get("logging_obj"), decision)
         extra: dict[str, Any] | None = {DECISION_KEY: decision.to_dict()}
         if isinstance(chunks, litellm.ModelResponse):
             for generic in _replayed_chunks(chunks, extra):
                 yield generic
-            return
-        async for chunk in chunks:
-            for generic in _generic_chunks(chunk, extra):
-                yield generic
-            extra = None
-        _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision, runtime)
+        else:
+            async for chunk in chunks:
+                for generic in _generic_chunks(chunk, extra):
+                    yield generic
+                extra = None
+        _stream_done(kwargs, decision, runtime)
+
+
+def _price_stream(logging_obj: Any, decision: Decision) -> None:
+    """Have this request's LiteLLM logging object price its stream at the ladder's total. LiteLLM prices a finished
+    stream by its model name, and no price map has ``tiered/<alias>``: its callbacks, spend logs and budgets saw
+    every streamed request as free. (A non-streamed answer carries the total in ``_hidden_params``; a stream's
+    assembled response is LiteLLM's own.) Set before the first chunk and read when LiteLLM asks, which may be as
+    soon as the last chunk is in: by then every attempt of the decision is priced."""
+    if hasattr(logging_obj, "response_cost_calculator"):
+        logging_obj.response_cost_calculator = lambda *args, **kwargs: decision.cost_usd
+
+
+def _stream_done(kwargs: Mapping[str, Any], decision: Decision, runtime: TieredRouter) -> None:
+    """Once a stream's last chunk is out, log the final record (a streamed attempt is priced only now)."""
+    _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision, runtime)
 
 
 def _params(kwargs: Mapping[str, Any]) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from ..errors import AllTiersFailedError, ConfigError, RequestError, did_you_mea
 from ..policy import TierPolicy
 from ..state import ConversationMemory, CounterStore, EscalationMonitor, InMemoryCounterStore, MonitorSnapshot
 from ..types import Decision, RequestView, Verdict, conversation_key, tool_call_ids
-from .capabilities import routable, supports_logprobs, tier_price, tier_profile
+from .capabilities import attempt_timeout, routable, supports_logprobs, tier_price, tier_profile
 from .metrics import RouterMetrics
 
 log = logging.getLogger("litellm_router_ext")
@@ -160,6 +160,7 @@ class TieredRouter:
         # decided once here, because avalidate's per-answer isinstance() on a runtime Protocol costs ~20 us.
         self._inline_checks = not any(isinstance(v, AsyncValidator) or _may_block(v) for v in self.validators)
         self._prices = [tier_price(t, router) for t in config.tiers]
+        self._own_timeouts = [attempt_timeout(t, router) for t in config.tiers]
         judge = config.cascade.judge_tier if config.cascade else None
         names = [t.name for t in config.tiers]
         if judge is not None and judge not in names and judge not in router.model_names and not routable(judge):
@@ -239,6 +240,11 @@ class TieredRouter:
             kwargs.update(self.check_kwargs(step.index, run.params))
         if run.call_metadata is not None:
             kwargs["metadata"] = run.call_metadata(step.index)
+        own, asked = self._own_timeouts[step.index], kwargs.get("timeout")
+        if own is not None and isinstance(asked, int | float) and own <= asked:
+            # the tier's own limit is as tight: a request's timeout must not lift a deployment's (in a proxy, every
+            # request carries the proxy Router's timeout, which is no request's own)
+            del kwargs["timeout"]
         retries = self.attempt_retries(step.index, run.eligible[-1]) if run.eligible else None
         if retries is not None:
             kwargs.setdefault("num_retries", retries)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -268,6 +269,20 @@ def test_a_tool_call_loop_stays_on_its_tier_and_only_its_own() -> None:
         lre.uninstall()
 
 
+@contextlib.contextmanager
+def logging_to(capture: CustomLogger) -> Iterator[None]:
+    """LiteLLM's callbacks are ``capture`` for the block. LiteLLM keeps one logger per class in its lists, so a later
+    test's Capture would be dropped while this one stayed: it is taken out of every list after."""
+    litellm.callbacks = [capture]
+    try:
+        yield
+    finally:
+        litellm.callbacks = []
+        for name in ("success_callback", "_async_success_callback", "failure_callback", "_async_failure_callback",
+                     "input_callback"):
+            getattr(litellm, name)[:] = [c for c in getattr(litellm, name) if c is not capture]
+
+
 class Capture(CustomLogger):
     def __init__(self) -> None:
         super().__init__()
@@ -279,7 +294,6 @@ class Capture(CustomLogger):
 
 def test_decision_reaches_litellm_standard_logging_payload(installed: object) -> None:
     capture = Capture()
-    litellm.callbacks = [capture]
 
     async def run() -> None:
         await litellm.acompletion(model="tiered/t", messages=[{"role": "user", "content": HARD}])
@@ -288,10 +302,8 @@ def test_decision_reaches_litellm_standard_logging_payload(installed: object) ->
                 return
             await asyncio.sleep(0.02)
 
-    try:
+    with logging_to(capture):
         asyncio.run(run())
-    finally:
-        litellm.callbacks = []
     outer = [p for p in capture.payloads if p["metadata"].get("spend_logs_metadata")]
     assert outer, "no logging payload carried the routing decision"
     record = outer[0]["metadata"]["spend_logs_metadata"]["tiered_routing"]
@@ -384,3 +396,86 @@ def test_user_headers_and_timeout_reach_the_tier_call() -> None:
         stub.script.delay_s = 2.0
         with pytest.raises(litellm.Timeout):  # every tier timed out: the request's own 0.3 s, not LiteLLM's 600 s
             ask(EASY, timeout=0.3, num_retries=0)
+
+
+def test_each_tier_call_is_logged_at_its_own_cost_and_the_request_at_the_total() -> None:
+    # The request's total was written into the escalated-to tier's own response, which LiteLLM's async logging of
+    # that tier call read afterwards: a user's logger saw the top tier's call cost the whole request.
+    capture = Capture()
+    lre.install(ladder(small="I cannot help with that.", cascade={"validators": [{"name": "refusal"}]}, sticky=False))
+
+    async def run() -> Any:
+        response = await litellm.acompletion(model="tiered/t", messages=[{"role": "user", "content": EASY}])
+        for _ in range(100):
+            if len(capture.payloads) >= 3:
+                break
+            await asyncio.sleep(0.02)
+        return response
+
+    try:
+        with logging_to(capture):
+            decision = lre.decision_of(asyncio.run(run()))
+    finally:
+        lre.uninstall()
+    assert isinstance(decision, dict) and [a["tier"] for a in decision["attempts"]] == ["small", "large"]
+    logged = {p["model"]: p["response_cost"] for p in capture.payloads}
+    assert logged["gpt-4o"] == pytest.approx(decision["attempts"][1]["cost_usd"])
+    assert logged["t"] == pytest.approx(decision["cost_usd"]) and decision["cost_usd"] > logged["gpt-4o"]
+
+
+class CaptureBoth(Capture):
+    def log_success_event(self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any) -> None:
+        self.payloads.append(kwargs["standard_logging_object"])  # a sync stream is logged by the sync hook
+
+
+@pytest.mark.parametrize("mode", ["async", "sync"])
+def test_a_streamed_request_is_logged_at_the_ladders_cost(mode: str) -> None:
+    # LiteLLM prices a finished stream by its model name, which no price map has for tiered/<alias>: a user's
+    # logger (and the proxy's spend logs) saw every streamed request as free.
+    capture = CaptureBoth()
+    lre.install(ladder(small="I cannot help with that.", cascade={"validators": [{"name": "refusal"}]}, sticky=False))
+    messages = [{"role": "user", "content": EASY}]
+
+    def logged() -> bool:
+        return any(p["model"] == "t" for p in capture.payloads)
+
+    async def consume() -> list[Any]:
+        chunks = [c async for c in await litellm.acompletion(model="tiered/t", messages=messages, stream=True)]
+        for _ in range(100):  # the async hooks run on this loop: wait inside it
+            if logged():
+                break
+            await asyncio.sleep(0.02)
+        return chunks
+
+    try:
+        with logging_to(capture):
+            if mode == "sync":
+                chunks = list(litellm.completion(model="tiered/t", messages=messages, stream=True))
+                for _ in range(100):
+                    if logged():
+                        break
+                    time.sleep(0.02)
+            else:
+                chunks = asyncio.run(consume())
+    finally:
+        lre.uninstall()
+    decision = lre.decision_of(chunks[0])
+    assert isinstance(decision, dict) and decision["escalations"] == 1 and decision["cost_usd"] > 0
+    (outer,) = [p for p in capture.payloads if p["model"] == "t"]
+    assert outer["response_cost"] == pytest.approx(decision["cost_usd"])
+
+
+def test_a_longer_request_timeout_does_not_lift_a_deployments_own() -> None:
+    # The request's timeout overrides a deployment's in LiteLLM: a proxy hands every request its Router's timeout,
+    # which lifted each slow tier's 0.3 s limit, so the tier answered late instead of moving up.
+    with StubServer(Script(delay_s=1.5)) as stub:
+        config = ladder()
+        for tier, model in zip(config["tiers"], ("openai/gpt-4o-mini", "openai/gpt-4o"), strict=True):
+            tier["model"] = model
+            tier["litellm_params"] = {"api_base": stub.base_url, "api_key": "sk-test-not-a-real-key", "timeout": 0.3}
+        lre.install(config)
+        try:
+            with pytest.raises(litellm.Timeout):
+                ask(EASY, timeout=30, num_retries=0)
+        finally:
+            lre.uninstall()
