@@ -479,3 +479,9 @@ def test_a_longer_request_timeout_does_not_lift_a_deployments_own() -> None:
                 ask(EASY, timeout=30, num_retries=0)
         finally:
             lre.uninstall()
+
+
+def test_one_install_of_two_configs_refuses_a_repeated_alias() -> None:
+    # One file refuses a repeated alias; two configs in one install() call silently kept the second
+    with pytest.raises(ConfigError, match=r"key 'routers\[0\]\.alias'.*also in config 0"):
+        lre.install([ladder(), ladder(large="other")])
