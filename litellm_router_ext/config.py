@@ -292,11 +292,12 @@ class RouterFile(_Frozen):
             raise ValueError("router aliases must be unique")
         return self
 
-    def router(self, alias: str) -> RouterConfig:
+    def router(self, alias: str, file: str | None = None) -> RouterConfig:
+        """The router ``alias``; ``file``: where this config was read from, for the error when there is none."""
         for r in self.routers:
             if r.alias == alias:
                 return r
-        raise ConfigError(f"no router '{alias}'", key="routers", allowed=[r.alias for r in self.routers])
+        raise ConfigError(f"no router '{alias}'", file=file, key="routers", allowed=[r.alias for r in self.routers])
 
 
 # ---------------------------------------------------------------------------------------------- loading

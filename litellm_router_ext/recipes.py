@@ -99,7 +99,8 @@ def recipe_text(name: str) -> str:
     """The recipe file as shipped (comments included)."""
     if name not in recipe_names():
         raise ConfigError(
-            f"no recipe named {name!r}; run `litellm-router recipes list`", key="recipe", allowed=recipe_names()
+            f"no recipe named {name!r}; run `litellm-router recipes list`", key="NAME", file="command line",
+            allowed=recipe_names()
         )
     return str(_recipe_dir().joinpath(f"{name}.yaml").read_text("utf-8"))
 

@@ -40,7 +40,7 @@ def demo(config_path: Path | None, alias: str | None) -> None:
             config_path = Path(str(resources.files("litellm_router_ext").joinpath("data/demo_router.yaml")))
         file = load_config(config_path)
         router_alias = alias or file.routers[0].alias
-        file.router(router_alias)
+        file.router(router_alias, str(config_path))
         install(file)
         table = Table(title=f"tiered/{router_alias}: routing decisions")
         for column in ("prompt", "difficulty", "tier", "model", "cause", "decide (us)", "cost (USD)"):

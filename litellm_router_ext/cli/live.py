@@ -45,7 +45,7 @@ def run_live(
     path, _, alias = routers[0].partition("#")
     file = load_config(path)
     alias = alias or file.routers[0].alias
-    file.router(alias)
+    file.router(alias, path)
     if score_mode == "judge" and not judge_model:
         raise ConfigError("--score judge needs --judge MODEL (a LiteLLM model that rates answers)", key="--judge")
     source = data or sample_eval_path()

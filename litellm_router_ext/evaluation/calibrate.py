@@ -211,7 +211,7 @@ def load_router_to_calibrate(spec: str) -> RouterToCalibrate:
             raise refused from None
         entry["thresholds"] = [(j + 1) / len(names) for j in range(len(names) - 1)]
         parsed = parse_config(data, path)  # another fault: refused here, naming its file and key
-        config = parsed.router(alias) if alias else parsed.routers[0]
+        config = parsed.router(alias, path) if alias else parsed.routers[0]
         return RouterToCalibrate(config, path, misordered)
 
 

@@ -90,7 +90,7 @@ def load_router_spec(spec: str) -> tuple[RouterConfig, str]:
     path, _, alias = spec.partition("#")
     routers = load_config(path)
     if alias:
-        return routers.router(alias), path
+        return routers.router(alias, path), path
     if len(routers.routers) != 1:
         raise ConfigError("the file holds several routers; pick one with PATH#ALIAS", file=path, key="routers",
                           allowed=[r.alias for r in routers.routers])

@@ -316,3 +316,12 @@ def test_a_repeated_data_file_is_refused_not_dropped(small_set: Path):
     result = CliRunner().invoke(main, ["gate", "--data", str(small_set), "--data", str(small_set), "--router",
                                        "heuristic", "--target", "0.5"])
     assert result.exit_code == 2 and "given 2 times" in result.output and "concatenate" in result.output
+
+
+def test_an_alias_the_config_lacks_names_the_file(small_set: Path, tmp_path: Path):
+    # It said "<config>, key 'routers'": the README promises the file's name in every config error
+    config = tmp_path / "router.yaml"
+    config.write_text(yaml.safe_dump(ROUTER))
+    result = CliRunner().invoke(main, ["gate", "--data", str(small_set), "--router", f"{config}#nope", "--target",
+                                       "0.5"])
+    assert result.exit_code == 1 and f"{config}, key 'routers': no router 'nope'" in " ".join(result.output.split())
