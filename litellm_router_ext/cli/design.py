@@ -40,6 +40,17 @@ def _load_sets(paths: Sequence[Path]) -> Any:
     return EvalSet("+".join(s.path for s in sets), tuple(i for s in sets for i in s.items))
 
 
+def _left_out(eval_set: Any, models: Sequence[str], table: Any, spec: str) -> list[str]:
+    """What the design does not see, said rather than dropped silently: models ``--candidates all`` leaves out for
+    missing outcomes, and items left out for a candidate's missing outcome."""
+    counts = eval_set.model_counts()
+    notes = [f"--candidates all leaves out {m} (outcomes on {c} of {len(eval_set)} items); name it in --candidates "
+             "to design on the items it has" for m, c in counts.items()
+             if spec.strip().lower() == "all" and m not in models]
+    notes += [f"{n} item(s) left out: {reason}" for reason, n in table.skipped.items()]
+    return notes
+
+
 def _candidates(eval_set: Any, spec: str, prices: Any) -> list[str]:
     from ..errors import DatasetError
 
@@ -283,8 +294,14 @@ def design_command(data: Sequence[Path], candidates: str, target: float, delta: 
         models = _candidates(eval_set, candidates, table_prices)
         source = RecordedOutcomes(table_prices, output_tokens)
         table = source.table(eval_set, models)
+        notes.extend(_left_out(eval_set, models, table, candidates))
         if test_data is not None:
-            calib, test = table, source.table(load_eval_set(test_data), models)
+            test_set = load_eval_set(test_data)
+            calib, test = table, source.table(test_set, models)
+            shared = {i.id for i in eval_set.items} & {i.id for i in test_set.items}
+            if shared:
+                notes.append(f"{len(shared)} of the {len(test_set.items)} --test-data items are also in --data: the "
+                             "test check is partly in-sample, not on fresh items")
         else:
             mask = np.array(calibration_mask(table.items, calib_fraction, split_seed, eval_set.path), dtype=bool)
             calib, test = table.take(mask), table.take(~mask)

@@ -376,8 +376,8 @@ def design(table: OutcomeTable, families: Sequence[Family], *, target: float, de
     for p in result.frontier:
         p["overall"] = p in overall
     result.best_frontier_point = best_frontier_point(overall, target)
-    result.notes.append(f"selection predicted lambda {grid[predicted] if predicted >= 0 else None}; "
-                        f"certification passed lambda {grid[idx] if idx >= 0 else None}")
+    result.notes.append(f"selection predicted lambda {f'{grid[predicted]:.4g}' if predicted >= 0 else None}; "
+                        f"certification passed lambda {f'{grid[idx]:.4g}' if idx >= 0 else None}")
     if idx >= 0:
         chosen_thresholds = thresholds[idx]
         cert_point = point(outcomes, fam, cand.family, cand.ladder, chosen_thresholds, cert, best)

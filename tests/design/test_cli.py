@@ -141,3 +141,17 @@ def test_design_warns_when_the_shipped_learned_predictor_was_trained_on_the_data
         json.loads(line)["messages"][-1]["content"] + " (reworded)")}]}) + "\n"
         for line in renamed.read_text(encoding="utf-8").splitlines()), encoding="utf-8")
     assert not any("optimistic" in n for n in notes(unseen, "c"))
+
+
+def test_what_the_design_leaves_out_is_said(tmp_path: Path) -> None:
+    # A model missing on some items was left out of --candidates all without a word, and --test-data equal to
+    # --data was reported as a check on fresh items.
+    records = [record(i, "hi" if i % 2 else "Prove the lemma rigorously.", float(i % 2), 1.0) for i in range(200)]
+    for r in records[:150]:
+        r["outcomes"]["mid"] = {"score": 1.0}  # type: ignore[index]
+    data = write_set(tmp_path, records)
+    result = CliRunner().invoke(main, ["design", "--data", str(data), "--test-data", str(data), "--target", "0.9",
+                                       "--out", str(tmp_path / "out"), "--json", "-", "--quiet"])
+    notes = json.loads(result.output)["notes"]
+    assert any("leaves out mid (outcomes on 150 of 200 items)" in n for n in notes), notes
+    assert any("200 of the 200 --test-data items are also in --data" in n for n in notes), notes
