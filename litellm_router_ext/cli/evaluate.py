@@ -228,7 +228,7 @@ def eval_command(data: Path | None, prices: Path | None, tiers: str | None, outp
         replayed = build_routers(specs, table.items, table.tiers)
         report = evaluate(table, replayed, bootstrap=bootstrap, seed=seed, worst=worst,
                           data=loaded.data if split == "all" else f"{loaded.data} [{split} split]")
-        report.seconds = time.perf_counter() - started
+        report.seconds, report.prices = time.perf_counter() - started, loaded.prices.path
         warnings = setup_warnings(table, replayed, tiers_given=loaded.tiers_given)
         report.notes.extend([*warnings, *_priced(loaded)])
         if baselines:
@@ -334,7 +334,7 @@ def calibrate_command(data: Path | None, prices: Path | None, tiers: str | None,
         render_calibration(result, _console(quiet or str(json_out) == "-"))
         _warn_when_quiet(warnings, quiet or str(json_out) == "-")
         _write_json(json_out, {"router": spec, "data": loaded.data, "tiers": list(loaded.table.tiers),
-                               **result.to_dict()})
+                               "prices": loaded.prices.path, **result.to_dict()})
     if not result.reached:
         raise SystemExit(1)
 
@@ -388,6 +388,6 @@ def gate_command(data: Path | None, prices: Path | None, tiers: str | None, outp
         result = dataclasses.replace(result, notes=tuple(notes))
         render_gate(result, _console(quiet or str(json_out) == "-"))
         _warn_when_quiet(notes, quiet or str(json_out) == "-")
-        _write_json(json_out, result.to_dict())
+        _write_json(json_out, {**result.to_dict(), "prices": loaded.prices.path})
     if not result.passed:
         raise SystemExit(1)

@@ -73,6 +73,8 @@ class EvalReport:
     categories: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    prices: str | None = None
+    """The price table's file: it sets every cost here (a ``models.json`` beside the data is read silently)."""
 
     def result(self, name: str) -> RouterResult:
         for r in self.results:
@@ -84,6 +86,7 @@ class EvalReport:
         out: dict[str, Any] = _jsonable({
             "n": self.n, "tiers": self.tiers, "data": self.data, "skipped": self.skipped,
             "bootstrap": self.bootstrap, "seed": self.seed, "seconds": self.seconds, "notes": self.notes,
+            "prices": self.prices,
             "results": [r.to_dict() for r in self.results], "categories": self.categories,
         })
         return out

@@ -40,7 +40,8 @@ def render_eval(report: EvalReport, console: Console, *, categories: int = 10) -
     """Summary, results, cascade diagnostics, category slices and worst regressions."""
     skipped = ", ".join(f"{v} {k}" for k, v in report.skipped.items()) or "none"
     console.print(f"[bold]{report.data}[/]: {report.n} items, ladder {' -> '.join(report.tiers)}; "
-                  f"skipped: {skipped}; bootstrap {report.bootstrap} (seed {report.seed}); {report.seconds:.1f}s")
+                  f"skipped: {skipped}; bootstrap {report.bootstrap} (seed {report.seed}); {report.seconds:.1f}s"
+                  + (f"; prices: {report.prices}" if report.prices else ""))
     for note in report.notes:
         console.print(f"[yellow]note:[/] {note}")
     two = len(report.tiers) == 2

@@ -325,3 +325,15 @@ def test_an_alias_the_config_lacks_names_the_file(small_set: Path, tmp_path: Pat
     result = CliRunner().invoke(main, ["gate", "--data", str(small_set), "--router", f"{config}#nope", "--target",
                                        "0.5"])
     assert result.exit_code == 1 and f"{config}, key 'routers': no router 'nope'" in " ".join(result.output.split())
+
+
+def test_every_report_names_the_price_table_it_used(small_set: Path, tmp_path: Path):
+    # a models.json beside --data set every cost, and no report said it was read
+    beside = str((small_set.parent / "models.json").resolve())
+    ran = _run("eval", "--data", str(small_set), "--bootstrap", "0", "--json", "-", "--quiet")
+    gated = _run("gate", "--data", str(small_set), "--router", "heuristic", "--target", "0.1", "--json", "-",
+                 "--quiet")
+    calibrated = _run("calibrate", "--data", str(small_set), "--bootstrap", "0", "--router", "heuristic", "--out",
+                      str(tmp_path / "r.yaml"), "--target", "0.5", "--json", "-", "--quiet")
+    for result in (ran, gated, calibrated):
+        assert json.loads(result.output)["prices"] == beside, result.output
