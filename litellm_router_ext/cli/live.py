@@ -110,6 +110,14 @@ def router_id(router: Any) -> str:
     return f"{router.alias}:{hashlib.sha256(config.encode('utf-8')).hexdigest()[:12]}"
 
 
+def _cost_cell(summary: dict[str, Any]) -> str:
+    """The priced answers' total, saying how many answers no price covered ('0.0000' read as free)."""
+    unpriced, answered = summary["unpriced"], summary["answered"]
+    if answered and unpriced == answered:
+        return "unpriced"
+    return f"{summary['cost_usd']:.4f}" + (f" (+{unpriced} unpriced)" if unpriced else "")
+
+
 def _render(summary: dict[str, Any], console: Console) -> None:
     rescored = f", {summary['rescored']} rescored" if summary.get("rescored") else ""
     table = Table(title=f"Live run of tiered/{summary['router']} ({summary['reused']} reused{rescored} from "
@@ -123,7 +131,7 @@ def _render(summary: dict[str, Any], console: Console) -> None:
         str(summary["answered"]),
         str(summary["errors"]),
         "-" if quality is None else f"{quality:.3f}",
-        f"{summary['cost_usd']:.4f}",
+        _cost_cell(summary),
         "-" if rate is None else f"{rate:.1%}",
         ", ".join(f"{t}: {s:.0%}" for t, s in summary["tier_share"].items()),
     )

@@ -263,3 +263,12 @@ def test_eval_live_through_a_router_reports_an_unpriced_tier_as_unpriced_not_fre
     assert free["costs"] == [0.0, 0.0] and free["unpriced"] == 0
     declared = summary("declared", "model: unpriced, price: {input_usd_per_mtok: 1.0, output_usd_per_mtok: 1.0}")
     assert declared["unpriced"] == 0 and all(c > 0 for c in declared["costs"])  # type: ignore[attr-defined]
+
+
+def test_the_live_table_does_not_show_unpriced_answers_as_free() -> None:
+    # every answer unpriced printed "0.0000" under cost, with nothing to say the figure was not a cost
+    from litellm_router_ext.cli.live import _cost_cell
+
+    assert _cost_cell({"unpriced": 2, "answered": 2, "cost_usd": 0.0}) == "unpriced"
+    assert _cost_cell({"unpriced": 1, "answered": 3, "cost_usd": 0.5}) == "0.5000 (+1 unpriced)"
+    assert _cost_cell({"unpriced": 0, "answered": 3, "cost_usd": 0.5}) == "0.5000"
