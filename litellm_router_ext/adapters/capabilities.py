@@ -26,18 +26,38 @@ def underlying_models(tier: TierConfig, router: litellm.Router) -> list[str]:
     return [str(d["litellm_params"]["model"]) for d in tier_deployments(tier, router)]
 
 
+def router_timeout(router: litellm.Router) -> float | None:
+    """The per-attempt timeout the Router applies when neither the call nor the deployment sets one."""
+    return seconds(getattr(router, "request_timeout", None) or getattr(router, "timeout", None))
+
+
 def attempt_timeout(tier: TierConfig, router: litellm.Router) -> float | None:
     """The longest a call to the tier may already wait by LiteLLM's own settings: each deployment's ``timeout`` (or
-    ``request_timeout``), else the Router's. None when one of them is not a plain number of seconds."""
+    ``request_timeout``), else the Router's. None when one of them is not a number of seconds."""
     longest = 0.0
     for deployment in tier_deployments(tier, router):
         params = deployment.get("litellm_params") or {}
-        value = (params.get("timeout") or params.get("request_timeout") or getattr(router, "request_timeout", None)
-                 or getattr(router, "timeout", None))
-        if not isinstance(value, int | float) or isinstance(value, bool):
+        value = seconds(params.get("timeout") or params.get("request_timeout")) or router_timeout(router)
+        if value is None:
             return None
-        longest = max(longest, float(value))
+        longest = max(longest, value)
     return longest or None
+
+
+def seconds(value: object) -> float | None:
+    """A timeout as LiteLLM reads one: a number, a numeric string (``os.environ/...`` resolves to one), or an
+    ``httpx.Timeout``'s read timeout; None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    read = getattr(value, "read", None)  # httpx.Timeout
+    return float(read) if isinstance(read, int | float) and not isinstance(read, bool) else None
 
 
 @contextlib.contextmanager

@@ -349,14 +349,14 @@ def _stream_done(kwargs: Mapping[str, Any], decision: Decision, runtime: TieredR
 def _params(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     """The request's params for its tier calls: LiteLLM's ``optional_params``, plus what LiteLLM hands a custom
     provider beside them and a direct call would send (they were dropped): a ``timeout`` the caller set (LiteLLM's
-    default is left out, so a Router's own ``timeout`` setting still applies), headers as ``extra_headers``, and
-    ``user``, which LiteLLM keeps only on its logging object."""
+    default is left out, so a Router's own ``timeout`` setting still applies), the request's headers, and ``user``,
+    which LiteLLM keeps only on its logging object."""
     params = dict(kwargs.get("optional_params") or {})
     timeout = kwargs.get("timeout")
     if timeout is not None and timeout != _unset_timeout():
         params.setdefault("timeout", timeout)
-    if kwargs.get("headers"):
-        params.setdefault("extra_headers", dict(kwargs["headers"]))
+    if kwargs.get("headers"):  # as `headers`, which LiteLLM merges with a deployment's own extra_headers
+        params.setdefault("headers", dict(kwargs["headers"]))
     user = (getattr(kwargs.get("logging_obj"), "model_call_details", None) or {}).get("user")
     if user:
         params.setdefault("user", user)

@@ -36,7 +36,15 @@ from ..errors import AllTiersFailedError, ConfigError, RequestError, did_you_mea
 from ..policy import TierPolicy
 from ..state import ConversationMemory, CounterStore, EscalationMonitor, InMemoryCounterStore, MonitorSnapshot
 from ..types import Decision, RequestView, Verdict, conversation_key, tool_call_ids
-from .capabilities import attempt_timeout, routable, supports_logprobs, tier_price, tier_profile
+from .capabilities import (
+    attempt_timeout,
+    routable,
+    router_timeout,
+    seconds,
+    supports_logprobs,
+    tier_price,
+    tier_profile,
+)
 from .metrics import RouterMetrics
 
 log = logging.getLogger("litellm_router_ext")
@@ -161,6 +169,7 @@ class TieredRouter:
         self._inline_checks = not any(isinstance(v, AsyncValidator) or _may_block(v) for v in self.validators)
         self._prices = [tier_price(t, router) for t in config.tiers]
         self._own_timeouts = [attempt_timeout(t, router) for t in config.tiers]
+        self._router_timeout = router_timeout(router)
         judge = config.cascade.judge_tier if config.cascade else None
         names = [t.name for t in config.tiers]
         if judge is not None and judge not in names and judge not in router.model_names and not routable(judge):
@@ -240,10 +249,7 @@ class TieredRouter:
             kwargs.update(self.check_kwargs(step.index, run.params))
         if run.call_metadata is not None:
             kwargs["metadata"] = run.call_metadata(step.index)
-        own, asked = self._own_timeouts[step.index], kwargs.get("timeout")
-        if own is not None and isinstance(asked, int | float) and own <= asked:
-            # the tier's own limit is as tight: a request's timeout must not lift a deployment's (in a proxy, every
-            # request carries the proxy Router's timeout, which is no request's own)
+        if "timeout" in kwargs and not self._tighter_timeout(step.index, kwargs["timeout"]):
             del kwargs["timeout"]
         retries = self.attempt_retries(step.index, run.eligible[-1]) if run.eligible else None
         if retries is not None:
@@ -258,6 +264,13 @@ class TieredRouter:
             key = "max_completion_tokens" if "max_completion_tokens" in run.params else "max_tokens"
             kwargs[key] = min(int(run.params.get(key) or cap), cap)
         return kwargs
+
+    def _tighter_timeout(self, index: int, timeout: object) -> bool:
+        """Whether a request's ``timeout`` is its own and tighter than tier ``index``'s limits. LiteLLM lets a call's
+        timeout beat a deployment's, and a proxy (or a user's Router) hands every request its Router-wide timeout,
+        which must neither lift a tier's shorter deployment timeout nor cut a longer one."""
+        asked, own = seconds(timeout), self._own_timeouts[index]
+        return asked is not None and asked != self._router_timeout and (own is None or asked < own)
 
     def _answer(self, response: Any, run: _Run) -> Answer:
         choices = response.choices

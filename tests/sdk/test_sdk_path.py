@@ -465,14 +465,16 @@ def test_a_streamed_request_is_logged_at_the_ladders_cost(mode: str) -> None:
     assert outer["response_cost"] == pytest.approx(decision["cost_usd"])
 
 
-def test_a_longer_request_timeout_does_not_lift_a_deployments_own() -> None:
+@pytest.mark.parametrize("deployment_timeout", [0.3, "0.3"], ids=["number", "string"])  # os.environ/... is a string
+def test_a_longer_request_timeout_does_not_lift_a_deployments_own(deployment_timeout: object) -> None:
     # The request's timeout overrides a deployment's in LiteLLM: a proxy hands every request its Router's timeout,
     # which lifted each slow tier's 0.3 s limit, so the tier answered late instead of moving up.
     with StubServer(Script(delay_s=1.5)) as stub:
         config = ladder()
         for tier, model in zip(config["tiers"], ("openai/gpt-4o-mini", "openai/gpt-4o"), strict=True):
             tier["model"] = model
-            tier["litellm_params"] = {"api_base": stub.base_url, "api_key": "sk-test-not-a-real-key", "timeout": 0.3}
+            tier["litellm_params"] = {"api_base": stub.base_url, "api_key": "sk-test-not-a-real-key",
+                                      "timeout": deployment_timeout}
         lre.install(config)
         try:
             with pytest.raises(litellm.Timeout):
@@ -485,3 +487,40 @@ def test_one_install_of_two_configs_refuses_a_repeated_alias() -> None:
     # One file refuses a repeated alias; two configs in one install() call silently kept the second
     with pytest.raises(ConfigError, match=r"key 'routers\[0\]\.alias'.*also in config 0"):
         lre.install([ladder(), ladder(large="other")])
+
+
+def test_a_requests_headers_join_a_deployments_own() -> None:
+    # Sent as extra_headers they replaced the deployment's (a gateway key) whenever the request carried any
+    with StubServer(Script()) as stub:
+        params = {"api_base": stub.base_url, "api_key": "sk-test", "extra_headers": {"X-Gateway-Key": "secret"}}
+        config = ladder()
+        for tier, model in zip(config["tiers"], ("openai/gpt-4o-mini", "openai/gpt-4o"), strict=True):
+            tier["model"], tier["litellm_params"] = model, params
+        lre.install(config)
+        try:
+            ask(EASY, extra_headers={"X-Trace": "abc"})
+        finally:
+            lre.uninstall()
+    sent = stub.script.request_headers[-1]
+    assert sent.get("X-Gateway-Key") == "secret" and sent.get("X-Trace") == "abc"
+
+
+@pytest.mark.parametrize("deployment_timeout", [5, "5"], ids=["number", "string"])
+def test_a_router_wide_timeout_does_not_cut_a_tiers_longer_one(deployment_timeout: object) -> None:
+    # A proxy (here a user's Router serving tiered/t too) hands every request its Router-wide timeout. Forwarded,
+    # its 0.5 s beat the slow tier's own 5 s deployment timeout, and every tier timed out.
+    with StubServer(Script(delay_s=1.0)) as stub:
+        params = {"api_base": stub.base_url, "api_key": "sk-test", "timeout": deployment_timeout}
+        router = litellm.Router(model_list=[
+            {"model_name": "small", "litellm_params": {"model": "openai/gpt-4o-mini", **params}},
+            {"model_name": "large", "litellm_params": {"model": "openai/gpt-4o", **params}}], timeout=0.5,
+            num_retries=0)
+        lre.install({"alias": "t", "thresholds": [0.5], "tiers": [{"name": "s", "model": "small"},
+                                                                  {"name": "l", "model": "large"}]}, router=router)
+        router.set_model_list([*router.model_list, {"model_name": "tiered/t", "litellm_params": {"model": "tiered/t"}}])
+        try:
+            response = router.completion(model="tiered/t", messages=[{"role": "user", "content": EASY}])
+        finally:
+            lre.uninstall()
+    decision = lre.decision_of(response)
+    assert isinstance(decision, dict) and decision["tier"] == "s" and decision["attempts"][0]["error"] is None
