@@ -184,8 +184,9 @@ def _check_proxy(
         else:
             _check_provider(d["litellm_params"], source, f"model_list[{i}].litellm_params", facts, report)
     router_settings = data.get("router_settings")
-    if isinstance(router_settings, Mapping):
-        report.errors(facts.router_settings_problems(router_settings, source))
+    if isinstance(router_settings, Mapping):  # the proxy logs and ignores a key its Router does not take
+        for problem in facts.router_settings_problems(router_settings, source):
+            report.warn(f"{problem.reason}; the proxy ignores it", file=source, key=problem.key)
     settings = data.get("general_settings")
     managed = str(settings.get("key_management_system") or "") if isinstance(settings, Mapping) else ""
     _check_env(data, source, env, report, managed=managed)

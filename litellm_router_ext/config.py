@@ -475,13 +475,15 @@ def deployment_problems(file: RouterFile, source: str = "<config>") -> list[Conf
                 continue
             where, other = first.setdefault(tier.model, (at, tier))
             if other.litellm_params != tier.litellm_params:
+                # named at a tier that has params (the other may have none: its key would not exist)
+                (key, named), (other_at, unnamed) = ((at, tier), (where, other)) if tier.litellm_params else \
+                    ((where, other), (at, tier))
                 problems.append(ConfigError(
-                    f"tier {tier.name!r} of router {router.alias!r} and tier {other.name!r} at {where} "
-                    f"call {tier.model!r} with different litellm_params, but LiteLLM keeps one "
-                    "deployment per model name, so one tier would be sent to the other's deployment; give each its "
-                    "own model_list entry with a distinct model_name "
-                    f"(e.g. '{tier.model.rsplit('/')[-1]}-{tier.name}') and name that group as the tier's model",
-                    file=source, key=f"{at}.litellm_params"))
+                    f"tiers {named.name!r} and {unnamed.name!r} (at {other_at}) both call {tier.model!r}, with "
+                    "different litellm_params, but LiteLLM keeps one deployment per model name, so one tier would "
+                    "be sent to the other's deployment; give each its own model_list entry with a distinct "
+                    f"model_name (e.g. '{tier.model.rsplit('/')[-1]}-{named.name}') and name that group as the "
+                    "tier's model", file=source, key=f"{key}.litellm_params"))
     return problems
 
 

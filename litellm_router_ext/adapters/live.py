@@ -120,7 +120,7 @@ def config_models(path: Path) -> tuple[litellm.Router, list[str]]:
         if isinstance(data, dict) and ("routers" in data or "alias" in data):
             file = load_config(path)
             settings = {k: v for k, v in file.router_settings.items() if not k.endswith("fallbacks")}
-            router = build_litellm_router(file.model_copy(update={"router_settings": settings}))
+            router = build_litellm_router(file.model_copy(update={"router_settings": settings}), str(path))
             return router, [tier.model for tier in file.routers[0].tiers]
         model_list = data.get("model_list") if isinstance(data, dict) else None
         if not isinstance(model_list, list) or not model_list:

@@ -102,11 +102,16 @@ def split_stats(table: OutcomeTable, scores: np.ndarray, thresholds: np.ndarray,
 
 
 def strictly_increasing(values: np.ndarray) -> list[float]:
-    """Thresholds clamped to [0, 1] and nudged apart so a router config accepts them."""
+    """Thresholds clamped to [0, 1] and nudged apart so a router config accepts them: upwards, and where that
+    passes 1.0 (several empty tiers at the top), downwards from 1.0."""
     out: list[float] = []
     for v in np.clip(values, 0.0, 1.0):
         out.append(float(v) if not out or v > out[-1] else out[-1] + 1e-9)
     if out and out[-1] > 1.0:
+        out[-1] = 1.0
+        for i in range(len(out) - 2, -1, -1):
+            out[i] = min(out[i], out[i + 1] - 1e-9)
+    if out and out[0] < 0.0:
         raise ConfigError("calibrated thresholds do not fit in [0, 1]: too many tiers would be empty; "
                           "drop a tier from --tiers")
     return out
@@ -300,7 +305,9 @@ def write_scorer_config(scorer: str, tiers: list[str], thresholds: list[float], 
     params = None
     if scorer.startswith(LEARNED_PREFIX):
         artifact, folder = Path(scorer.removeprefix(LEARNED_PREFIX)).resolve(), Path(out).resolve().parent
-        shared = os.path.commonpath([artifact, folder]) != artifact.anchor  # else the absolute path reads better
+        # relative where they share a folder below the root (else the absolute path reads better; on Windows the
+        # two may even be on different drives, which have no relative path)
+        shared = artifact.drive == folder.drive and os.path.commonpath([artifact, folder]) != artifact.anchor
         scorer, params = "learned", {"artifact": os.path.relpath(artifact, folder) if shared else str(artifact)}
     config = scorer_router_config(scorer, tiers, thresholds, params=params)
     data = {"routers": [config.model_dump(mode="json", exclude_defaults=True)]}

@@ -299,3 +299,10 @@ def test_a_deployment_litellm_cannot_build_is_named(entry: dict[str, object], ke
     with pytest.raises(ConfigError) as info:
         parse_config(data, "r.yaml")
     assert info.value.key == key and info.value.file == "r.yaml"
+
+
+def test_the_shared_model_error_names_the_tier_that_has_params() -> None:
+    # The first tier had the params, the second none: the error named the second at a key it does not have
+    with pytest.raises(ConfigError) as info:
+        parse_config(two_routers({"api_base": "http://a"}, {}))
+    assert info.value.key == "routers[0].tiers[0].litellm_params"

@@ -154,3 +154,18 @@ def test_calibrate_picks_only_thresholds_a_config_can_hold() -> None:
     assert result.lower_bound == pytest.approx(result.calibration.ratio)  # what it reports is what it wrote
     routed_up = np.searchsorted(result.thresholds, scores, side="right")
     assert result.calibration.shares == pytest.approx(np.bincount(routed_up, minlength=2) / n)
+
+
+def test_calibrate_can_leave_the_top_two_tiers_empty() -> None:
+    # When the bottom tier is as good as the top, the cheapest point sends nothing up. With two empty tiers above it
+    # the thresholds were clipped to [1.0, 1.0 + 1e-9], refused, and a costlier point was written instead.
+    from litellm_router_ext.evaluation.calibrate import calibrate
+    from litellm_router_ext.evaluation.outcomes import OutcomeTable
+
+    n = 60
+    scores = np.linspace(0.05, 0.9, n)
+    table = OutcomeTable(("s", "m", "l"), tuple(range(n)),  # type: ignore[arg-type]  # only their count matters
+                         np.ones((n, 3)), np.c_[np.full(n, 1.0), np.full(n, 5.0), np.full(n, 10.0)])
+    result = calibrate(table, scores, 0.95, bootstrap=0)
+    assert result.reached and result.calibration is not None and result.thresholds is not None
+    assert result.calibration.shares == [1.0, 0.0, 0.0] and result.thresholds[1] <= 1.0

@@ -279,3 +279,13 @@ def test_check_names_a_misspelt_judge_tier_and_router_setting(tmp_path: Path) ->
     assert len(problems) == 2, problems
     assert any("routers[0].cascade.judge_tier" in p and "did you mean 'large'" in p for p in problems)
     assert any("router_settings.num_retrys" in p and "did you mean 'num_retries'" in p for p in problems)
+
+
+def test_check_warns_of_a_misspelt_proxy_router_setting_the_proxy_ignores(local_slm: Path) -> None:
+    # LiteLLM's proxy logs and ignores a router_settings key its Router does not take: an error would fail a
+    # proxy that starts
+    edit(local_slm, "router_settings:", "router_settings:\n  num_retrys: 2")
+    report = check_config(local_slm, env=full_env("local-slm"), facts=litellm_facts())
+    assert report.ok, [p.message for p in report.problems]
+    assert any("router_settings.num_retrys" in p.message and "proxy ignores it" in p.message
+               for p in report.problems if p.severity == "warning")
