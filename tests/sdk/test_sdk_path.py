@@ -524,3 +524,22 @@ def test_a_router_wide_timeout_does_not_cut_a_tiers_longer_one(deployment_timeou
             lre.uninstall()
     decision = lre.decision_of(response)
     assert isinstance(decision, dict) and decision["tier"] == "s" and decision["attempts"][0]["error"] is None
+
+
+@pytest.mark.parametrize("cascade", [None, {"validators": [{"name": "refusal"}], "stream_mode": "early",
+                                            "early_tokens": 2}], ids=["live", "early"])
+def test_a_relayed_stream_is_logged_at_its_final_cost(cascade: dict[str, Any] | None) -> None:
+    # A relayed stream is priced only once its last chunk is in: LiteLLM must read the cost after that
+    capture = CaptureBoth()
+    router = {"cascade": cascade} if cascade else {}
+    with stub_ladder(Script(reply="a streamed answer of several words"), **router), logging_to(capture):
+        chunks = list(litellm.completion(model="tiered/t", messages=[{"role": "user", "content": EASY}],
+                                         stream=True, stream_options={"include_usage": True}))
+        for _ in range(100):
+            if any(p["model"] == "t" for p in capture.payloads):
+                break
+            time.sleep(0.02)
+    (outer,) = [p for p in capture.payloads if p["model"] == "t"]
+    final = outer["metadata"]["spend_logs_metadata"]["tiered_routing"]
+    assert final["cost_usd"] > 0 and outer["response_cost"] == pytest.approx(final["cost_usd"])
+    assert chunks
