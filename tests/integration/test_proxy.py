@@ -114,6 +114,28 @@ def test_streaming_carries_headers_and_text(proxy: Proxy) -> None:
     assert first["provider_specific_fields"]["tiered_routing"]["tier"] == "frontier"
 
 
+def test_a_streamed_request_is_logged_at_its_ladders_cost(proxy: Proxy) -> None:
+    # LiteLLM priced a finished stream by its model name, which no price map has for tiered/<alias>: the proxy's
+    # logging payload (what spend tracking and budgets read) had a streamed request at no cost
+    body = {"model": "local-slm", "stream": True, "stream_options": {"include_usage": True},
+            "messages": [{"role": "user", "content": HARD}]}
+    with httpx.stream(
+        "POST", f"{proxy.url}/v1/chat/completions", json=body, headers=proxy.headers, timeout=60
+    ) as response:
+        assert response.status_code == 200
+        call_id = response.headers["x-litellm-call-id"]
+        assert [line for line in response.iter_lines() if line.startswith("data: ")][-1] == "data: [DONE]"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        records = [r for r in proxy.logged() if r.get("call_id") == call_id and r.get("spend_logs_metadata")]
+        if records:
+            break
+        time.sleep(0.1)
+    (record,) = records
+    decision = record["spend_logs_metadata"]["tiered_routing"]  # type: ignore[index]
+    assert decision["cost_usd"] > 0 and record["response_cost"] == pytest.approx(decision["cost_usd"])
+
+
 def test_master_key_required(proxy: Proxy) -> None:
     body = {"model": "local-slm", "messages": [{"role": "user", "content": EASY}]}
     bad = httpx.post(
