@@ -479,8 +479,8 @@ def deployment_problems(file: RouterFile, source: str = "<config>") -> list[Conf
                 (key, named), (other_at, unnamed) = ((at, tier), (where, other)) if tier.litellm_params else \
                     ((where, other), (at, tier))
                 problems.append(ConfigError(
-                    f"tiers {named.name!r} and {unnamed.name!r} (at {other_at}) both call {tier.model!r}, with "
-                    "different litellm_params, but LiteLLM keeps one deployment per model name, so one tier would "
+                    f"this tier ({named.name!r}) and tier {unnamed.name!r} at {other_at} both call {tier.model!r} "
+                    "with different litellm_params, but LiteLLM keeps one deployment per model name, so one tier would "
                     "be sent to the other's deployment; give each its own model_list entry with a distinct "
                     f"model_name (e.g. '{tier.model.rsplit('/')[-1]}-{named.name}') and name that group as the "
                     "tier's model", file=source, key=f"{key}.litellm_params"))
