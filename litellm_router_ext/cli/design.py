@@ -282,13 +282,15 @@ def design_command(data: Sequence[Path], candidates: str, target: float, delta: 
     """
     from ..evaluation.cascade import has_responses
     from ..evaluation.dataset import calibration_mask, load_eval_set
-    from ..evaluation.design import check, design, write_design
+    from ..evaluation.design import check, design, refuse_existing, write_design
     from ..evaluation.outcomes import RecordedOutcomes
     from ..evaluation.prices import find_prices
 
     started = time.perf_counter()
     notes: list[str] = []
     with user_errors():
+        if not force:
+            refuse_existing(out)  # before the run, not after it
         eval_set = _load_sets(data)
         table_prices = find_prices(data[0], prices, litellm_map_price)
         models = _candidates(eval_set, candidates, table_prices)

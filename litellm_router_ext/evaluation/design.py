@@ -475,6 +475,16 @@ def designed_config(result: DesignResult, alias: str, prices: PriceTable | None 
                          prices=price if prices is not None else None, monitor=monitor)
 
 
+def refuse_existing(out: str | Path) -> None:
+    """``ConfigError`` when ``out`` already holds a router.yaml or config.yaml that writing the design would replace
+    (the CLI asks before the run, not after minutes of it)."""
+    from ..recipes import PROXY_FILE, ROUTER_FILE
+
+    for path in (Path(out) / ROUTER_FILE, Path(out) / PROXY_FILE):
+        if path.exists():
+            raise ConfigError("already exists; pass --force to overwrite it, or choose another --out", file=str(path))
+
+
 def write_design(result: DesignResult, out: str | Path, prices: PriceTable | None, *, alias: str = "designed",
                  force: bool = False) -> list[Path]:
     """Write router.yaml (validated by ``load_config``) and a proxy config.yaml into ``out``; return the paths."""
@@ -483,9 +493,8 @@ def write_design(result: DesignResult, out: str | Path, prices: PriceTable | Non
 
     folder = Path(out)
     router_path, proxy_path = folder / ROUTER_FILE, folder / PROXY_FILE
-    for path in (router_path, proxy_path):
-        if path.exists() and not force:
-            raise ConfigError(f"{path} already exists; pass --force to overwrite it, or choose another --out")
+    if not force:
+        refuse_existing(folder)
     config = designed_config(result, alias, prices)
     router_data = {"routers": [config.model_dump(mode="json", exclude_defaults=True)]}
     router_data["routers"][0]["thresholds"] = list(config.thresholds)  # always explicit, even if default-like

@@ -155,3 +155,14 @@ def test_what_the_design_leaves_out_is_said(tmp_path: Path) -> None:
     notes = json.loads(result.output)["notes"]
     assert any("leaves out mid (outcomes on 150 of 200 items)" in n for n in notes), notes
     assert any("200 of the 200 --test-data items are also in --data" in n for n in notes), notes
+
+
+def test_an_existing_design_is_refused_before_the_run_naming_the_file(tmp_path: Path) -> None:
+    # It ran the whole design, then said "<config>: .../router.yaml already exists"
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "router.yaml").write_text("routers: []\n")
+    missing = tmp_path / "not-there.jsonl"  # a run would fail on it: the refusal comes first
+    result = CliRunner().invoke(main, ["design", "--data", str(missing), "--out", str(out)])
+    assert result.exit_code == 1
+    assert f"{out / 'router.yaml'}: already exists; pass --force" in " ".join(result.output.split())
