@@ -29,7 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .config import RouterConfig, RouterFile, TierConfig, anchor_scorer_paths, config_problems, parse_yaml
+from .config import (
+    RouterConfig,
+    RouterFile,
+    TierConfig,
+    anchor_scorer_paths,
+    config_problems,
+    parse_yaml,
+    shared_model_problems,
+)
 from .errors import ConfigError, RouterExtError, did_you_mean
 from .plugins import importable_beside, load_object
 from .recipes import HEADERS_CALLBACK, PROVIDER_HANDLER, ROUTER_FILE, unset_env
@@ -121,7 +129,8 @@ def _check_config(path: str | Path, *, env: Mapping[str, str] | None, facts: Mod
         file = _check_router_structure(anchor_scorer_paths(data, path.parent), str(path), report)
         if file is not None:
             _check_router_semantics(file, str(path), _deployments(file.model_list), report, facts, standalone=True)
-            report.errors(facts.router_settings_problems(file.router_settings, str(path)))
+            report.errors([*shared_model_problems(file, str(path)),
+                           *facts.router_settings_problems(file.router_settings, str(path))])
         return report
     _check_proxy(data, path, env, facts, report)
     return report

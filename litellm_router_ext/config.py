@@ -443,13 +443,11 @@ def parse_config(data: object, source: str = "<config>") -> RouterFile:
 
 
 def deployment_problems(file: RouterFile, source: str = "<config>") -> list[ConfigError]:
-    """What LiteLLM would trip over, or silently ignore, in the deployments a file asks for.
+    """What LiteLLM would trip over, or silently ignore, in the deployments a file lists.
 
     A ``model_list`` entry needs a ``model_name`` and ``litellm_params.model`` (LiteLLM's Router raised a bare
-    ``KeyError`` or pydantic error naming neither file nor entry). A tier's own ``litellm_params`` become a
-    deployment named after its model, and LiteLLM keeps one model group per name: params on a tier whose model is
-    a ``model_list`` group, or on two tiers calling one model with different params, would be ignored, and the
-    request would go to the other deployment's server with its key.
+    ``KeyError`` or pydantic error naming neither file nor entry). A tier whose model is a ``model_list`` group
+    calls that group's deployments, so params of its own would be ignored.
     """
     problems: list[ConfigError] = []
     for i, entry in enumerate(file.model_list):
@@ -462,17 +460,29 @@ def deployment_problems(file: RouterFile, source: str = "<config>") -> list[Conf
                                         "calls (e.g. openai/gpt-4o-mini)", file=source,
                                         key=f"model_list[{i}].litellm_params.model"))
     groups = {entry.get("model_name") for entry in file.model_list}
+    for r, router in enumerate(file.routers):
+        for i, tier in enumerate(router.tiers):
+            if tier.model in groups and tier.litellm_params:
+                problems.append(ConfigError(
+                    f"tier {tier.name!r} calls model_list group {tier.model!r}, whose own litellm_params LiteLLM "
+                    "uses, so these would be ignored; move them into that model_list entry, or remove them",
+                    file=source, key=f"routers[{r}].tiers[{i}].litellm_params"))
+    return problems
+
+
+def shared_model_problems(file: RouterFile, source: str = "<config>") -> list[ConfigError]:
+    """Tiers that would share a deployment built from their params (``install`` builds one per tier model outside
+    the ``model_list``, and LiteLLM keeps one per name): two tiers calling one model with different params would
+    send one tier's requests to the other's server, with its key. Only where tiers get deployments built for them:
+    under a given Router (yours, the proxy's) a tier's params are an error of their own."""
+    problems: list[ConfigError] = []
+    groups = {entry.get("model_name") for entry in file.model_list}
     first: dict[str, tuple[str, TierConfig]] = {}  # model -> the first tier calling it, and where it is
     for r, router in enumerate(file.routers):
         for i, tier in enumerate(router.tiers):
-            at = f"routers[{r}].tiers[{i}]"
             if tier.model in groups:
-                if tier.litellm_params:
-                    problems.append(ConfigError(
-                        f"tier {tier.name!r} calls model_list group {tier.model!r}, whose own litellm_params LiteLLM "
-                        "uses, so these would be ignored; move them into that model_list entry, or remove them",
-                        file=source, key=f"{at}.litellm_params"))
                 continue
+            at = f"routers[{r}].tiers[{i}]"
             where, other = first.setdefault(tier.model, (at, tier))
             if other.litellm_params != tier.litellm_params:
                 # named at a tier that has params (the other may have none: its key would not exist)

@@ -37,7 +37,7 @@ from litellm.litellm_core_utils.request_timeout_resolver import get_configured_r
 from litellm.types.utils import GenericStreamingChunk
 from litellm.utils import custom_llm_setup
 
-from ..config import RouterConfig, RouterFile, load_config, parse_config
+from ..config import RouterConfig, RouterFile, load_config, parse_config, shared_model_problems
 from ..errors import AllTiersFailedError, ConfigError, RequestError, UnknownRouterError, did_you_mean
 from ..plugins import importable_beside
 from ..state import ConversationMemory, InMemoryConversationMemory, InMemoryCounterStore
@@ -429,7 +429,7 @@ def router_settings_problems(settings: Mapping[str, Any], source: str = "<config
 
 def build_litellm_router(file: RouterFile, source: str = "<config>") -> litellm.Router:
     """A LiteLLM Router with the file's model_list plus one deployment per tier model not already in it."""
-    for problem in router_settings_problems(file.router_settings, source):
+    for problem in [*shared_model_problems(file, source), *router_settings_problems(file.router_settings, source)]:
         raise problem
     model_list = [dict(d) for d in file.model_list]
     groups = {d.get("model_name") for d in model_list}

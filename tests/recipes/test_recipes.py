@@ -289,3 +289,12 @@ def test_check_warns_of_a_misspelt_proxy_router_setting_the_proxy_ignores(local_
     assert report.ok, [p.message for p in report.problems]
     assert any("router_settings.num_retrys" in p.message and "proxy ignores it" in p.message
                for p in report.problems if p.severity == "warning")
+
+
+def test_check_names_only_the_proxy_error_for_tier_params(local_slm: Path) -> None:
+    # In a proxy the model_list decides the deployments: a tier's params are ignored, and that is the one error.
+    # The SDK's "two tiers share a built deployment" came first, and the live 500 carried only it.
+    router = local_slm.with_name("router.yaml")
+    edit(router, "model: local-small", "model: local-small, litellm_params: {temperature: 0.1}")
+    problems = messages(local_slm, full_env("local-slm"))
+    assert problems and all("proxy ignores" in p for p in problems), problems

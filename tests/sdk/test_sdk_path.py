@@ -543,3 +543,11 @@ def test_a_relayed_stream_is_logged_at_its_final_cost(cascade: dict[str, Any] | 
     final = outer["metadata"]["spend_logs_metadata"]["tiered_routing"]
     assert final["cost_usd"] > 0 and outer["response_cost"] == pytest.approx(final["cost_usd"])
     assert chunks
+
+
+def test_install_refuses_two_tiers_sharing_a_model_with_different_params() -> None:
+    # the deployment built for one tier answered the other's requests, on its server with its key
+    config = ladder()
+    config["tiers"][1]["model"] = "gpt-4o-mini"
+    with pytest.raises(ConfigError, match=r"routers\[0\]\.tiers\[1\]\.litellm_params.*one deployment per model"):
+        lre.install(config)
