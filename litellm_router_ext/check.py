@@ -192,6 +192,10 @@ def _check_proxy(
             report.error("deployment needs litellm_params.model", file=source, key=f"model_list[{i}].litellm_params")
         else:
             _check_provider(d["litellm_params"], source, f"model_list[{i}].litellm_params", facts, report)
+    litellm_settings, forwarding = data.get("litellm_settings"), "forward_client_headers_to_llm_api"
+    if isinstance(litellm_settings, Mapping) and forwarding in litellm_settings:
+        report.warn(f"LiteLLM reads {forwarding} from general_settings: here it forwards no header to any tier; move "
+                    "it there", file=source, key=f"litellm_settings.{forwarding}")
     router_settings = data.get("router_settings")
     if isinstance(router_settings, Mapping):  # the proxy logs and ignores a key its Router does not take
         for problem in facts.router_settings_problems(router_settings, source):

@@ -298,3 +298,10 @@ def test_check_names_only_the_proxy_error_for_tier_params(local_slm: Path) -> No
     edit(router, "model: local-small", "model: local-small, litellm_params: {temperature: 0.1}")
     problems = messages(local_slm, full_env("local-slm"))
     assert problems and all("proxy ignores" in p for p in problems), problems
+
+
+def test_check_warns_of_client_header_forwarding_where_litellm_does_not_read_it(local_slm: Path) -> None:
+    # under litellm_settings the proxy starts and forwards nothing; a walk-through lost time to it
+    edit(local_slm, "litellm_settings:", "litellm_settings:\n  forward_client_headers_to_llm_api: true")
+    report = check_config(local_slm, env=full_env("local-slm"), facts=litellm_facts())
+    assert report.ok and any("from general_settings" in p.message for p in report.problems if p.severity == "warning")
