@@ -35,6 +35,7 @@ from .config import (
     TierConfig,
     anchor_scorer_paths,
     config_problems,
+    deployment_entry_problem,
     parse_yaml,
     shared_model_problems,
 )
@@ -186,10 +187,9 @@ def _check_proxy(
         report.error("model_list must be a list of deployments", file=source, key="model_list")
         model_list = []
     for i, d in enumerate(model_list):
-        if not isinstance(d, Mapping) or not isinstance(d.get("model_name"), str):
-            report.error("each deployment needs a model_name", file=source, key=f"model_list[{i}]")
-        elif not isinstance(d.get("litellm_params"), Mapping) or not d["litellm_params"].get("model"):
-            report.error("deployment needs litellm_params.model", file=source, key=f"model_list[{i}].litellm_params")
+        problem = deployment_entry_problem(d, i, source)
+        if problem is not None:
+            report.errors([problem])
         else:
             _check_provider(d["litellm_params"], source, f"model_list[{i}].litellm_params", facts, report)
     litellm_settings, forwarding = data.get("litellm_settings"), "forward_client_headers_to_llm_api"

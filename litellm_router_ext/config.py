@@ -449,16 +449,7 @@ def deployment_problems(file: RouterFile, source: str = "<config>") -> list[Conf
     ``KeyError`` or pydantic error naming neither file nor entry). A tier whose model is a ``model_list`` group
     calls that group's deployments, so params of its own would be ignored.
     """
-    problems: list[ConfigError] = []
-    for i, entry in enumerate(file.model_list):
-        params = entry.get("litellm_params")
-        if not isinstance(entry.get("model_name"), str) or not entry["model_name"]:
-            problems.append(ConfigError("each deployment needs a model_name, the group name tiers call",
-                                        file=source, key=f"model_list[{i}].model_name"))
-        elif not isinstance(params, Mapping) or not isinstance(params.get("model"), str) or not params["model"]:
-            problems.append(ConfigError("each deployment needs litellm_params.model, the LiteLLM model string it "
-                                        "calls (e.g. openai/gpt-4o-mini)", file=source,
-                                        key=f"model_list[{i}].litellm_params.model"))
+    problems = [p for i, entry in enumerate(file.model_list) if (p := deployment_entry_problem(entry, i, source))]
     groups = {entry.get("model_name") for entry in file.model_list}
     for r, router in enumerate(file.routers):
         for i, tier in enumerate(router.tiers):
@@ -468,6 +459,18 @@ def deployment_problems(file: RouterFile, source: str = "<config>") -> list[Conf
                     "uses, so these would be ignored; move them into that model_list entry, or remove them",
                     file=source, key=f"routers[{r}].tiers[{i}].litellm_params"))
     return problems
+
+
+def deployment_entry_problem(entry: object, i: int, source: str) -> ConfigError | None:
+    """Why ``model_list[i]`` (a router config's or a proxy config's) is no deployment LiteLLM can build, or None."""
+    if not isinstance(entry, Mapping) or not isinstance(entry.get("model_name"), str) or not entry["model_name"]:
+        return ConfigError("each deployment needs a model_name, the group name tiers call", file=source,
+                           key=f"model_list[{i}].model_name")
+    params = entry.get("litellm_params")
+    if not isinstance(params, Mapping) or not isinstance(params.get("model"), str) or not params["model"]:
+        return ConfigError("each deployment needs litellm_params.model, the LiteLLM model string it calls "
+                           "(e.g. openai/gpt-4o-mini)", file=source, key=f"model_list[{i}].litellm_params.model")
+    return None
 
 
 def shared_model_problems(file: RouterFile, source: str = "<config>") -> list[ConfigError]:

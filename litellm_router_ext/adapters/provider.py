@@ -309,7 +309,8 @@ class TieredProvider(CustomLLM):  # type: ignore[misc]  # LiteLLM ships no type 
             for chunk in chunks:
                 yield from _generic_chunks(chunk, extra)
                 extra = None  # delivered: a chunk yields nothing only when it has no decision to carry
-        _stream_done(kwargs, decision, runtime)
+        # a streamed attempt is priced only once its last chunk is in: log the final record
+        _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision, runtime)
 
     async def astreaming(
         self, model: str, messages: list[Any], *args: Any, **kwargs: Any
@@ -328,7 +329,8 @@ class TieredProvider(CustomLLM):  # type: ignore[misc]  # LiteLLM ships no type 
                 for generic in _generic_chunks(chunk, extra):
                     yield generic
                 extra = None
-        _stream_done(kwargs, decision, runtime)
+        # a streamed attempt is priced only once its last chunk is in: log the final record
+        _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision, runtime)
 
 
 def _price_stream(logging_obj: Any, decision: Decision) -> None:
@@ -339,11 +341,6 @@ def _price_stream(logging_obj: Any, decision: Decision) -> None:
     soon as the last chunk is in: by then every attempt of the decision is priced."""
     if hasattr(logging_obj, "response_cost_calculator"):
         logging_obj.response_cost_calculator = lambda *args, **kwargs: decision.cost_usd
-
-
-def _stream_done(kwargs: Mapping[str, Any], decision: Decision, runtime: TieredRouter) -> None:
-    """Once a stream's last chunk is out, log the final record (a streamed attempt is priced only now)."""
-    _log_decision(kwargs.get("logging_obj"), kwargs.get("litellm_params"), decision, runtime)
 
 
 def _params(kwargs: Mapping[str, Any]) -> dict[str, Any]:
