@@ -26,15 +26,19 @@ from .console import make_console
 @click.option("--model", "model_kind", default="auto", show_default=True,
               type=click.Choice(["auto", "linear", "trees", "ngrams"]),
               help="linear: word and prompt-shape weights (transfers best); trees: boosted trees on the same features "
-                   "and the mean word vector (best on one model pair's traffic); ngrams: hashed word pairs (best "
-                   "where wording tells the hard prompts, as on MMLU; transfers worst); auto: cross-validate all "
+                   "and the mean word vector (best on one model pair's traffic); ngrams: hashed word pairs, plus trees "
+                   "on the answer options of multiple-choice prompts (best where wording tells the hard prompts, as "
+                   "on MMLU; transfers worst); auto: cross-validate all "
                    "three, keep another form than linear only if it wins.")
 @click.option("--litellm-prior", "litellm_prior", default=0.0, show_default=True, type=click.FloatRange(0, 1),
               help="Weight of LiteLLM's complexity heuristic blended into the score (0 = off; the shipped model "
                    "uses 0.5). It helps most on traffic unlike the training data; the report shows its effect "
                    "on yours.")
+@click.option("--option-trees/--no-option-trees", "option_trees", default=True, show_default=True,
+              help="Let the form add trees over the answer options of multiple-choice prompts (200 or more in the "
+                   "data), weighted by a cross-validation inside the training data; never beside --litellm-prior.")
 def train(data: tuple[str, ...], tiers: str, out: str, folds: int, leave_one_out: bool, model_kind: str,
-          litellm_prior: float) -> None:
+          litellm_prior: float, option_trees: bool) -> None:
     """Train the `learned` scorer on DATA and write an artifact a router config can point to."""
     from ..learned.model import manifest_path
     from ..learned.training import AUTO_MIN_EXAMPLES, parse_tiers
@@ -48,7 +52,8 @@ def train(data: tuple[str, ...], tiers: str, out: str, folds: int, leave_one_out
     try:
         tier_spec = parse_tiers(tiers)
         model, report = run_training(list(data), tier_spec, folds=folds, leave_one_out=leave_one_out,
-                                     model=model_kind, litellm_prior=litellm_prior)
+                                     model=model_kind, litellm_prior=litellm_prior,
+                                     options=option_trees)
     except (RouterExtError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     try:
@@ -86,6 +91,13 @@ def train(data: tuple[str, ...], tiers: str, out: str, folds: int, leave_one_out
                       + "; check that --tiers is cheapest first and that the top tier is the stronger model",
                       soft_wrap=True)
     console.print(f"model kept: {report.model}")
+    if report.options_weight is not None:
+        by_weight = ", ".join(f"{k:g}: {v:.3f}" for k, v in report.options_inner_apgr.items())
+        console.print(f"answer-option trees: weight {report.options_weight:g}"
+                      + (" (they did not help: left out)" if not report.options_weight else "")
+                      + f"; inner-CV APGR by weight {by_weight}", soft_wrap=True)
+    elif report.options_note:
+        console.print(f"answer-option trees: {report.options_note}", soft_wrap=True)
     high = [(probe, score) for probe in EVERYDAY_PROBES if (score := model.score(probe)) >= 0.75]
     if high:
         listed = ", ".join(f"{probe!r} {score:.2f}" for probe, score in high)

@@ -7,9 +7,12 @@ correction: smooth trends that transfer to prompts and models it never saw. The 
 oblivious trees (``trees.py``) over the dense features and the prompt's mean word vector: interactions a
 linear model cannot express (this topic is hard *when* it is a word problem), which fit one model pair
 on its own traffic better and transfer worse. The *ngrams* form (``ngrams.py``) is a ridge over hashed
-word pairs: the wording of one traffic, which transfers worst. ``score`` maps ``raw`` through the training predictions'
-quantiles, so a score of 0.8 means "predicted harder than 80% of the training prompts"; thresholds cut
-it directly.
+word pairs: the wording of one traffic, which transfers worst. Where the training prompts are multiple-choice,
+any form may add boosted trees over their answer options' structure (``options.py``) at a weight chosen by inner
+cross-validation; a prompt without an option block gets one constant from them, so they reorder only
+multiple-choice prompts.
+``score`` maps ``raw`` through the training predictions' quantiles, so a score of 0.8 means "predicted harder
+than 80% of the training prompts"; thresholds cut it directly.
 
 An artifact may carry a *prior*: LiteLLM's complexity heuristic (``litellm_rules.py``, its rules stored in the
 artifact). Then ``score`` averages the two quantiles with the prior's weight and maps that average through
@@ -41,6 +44,7 @@ from ..errors import ArtifactError
 from .features import DENSE_NAMES, dense_features, words
 from .litellm_rules import LiteLLMRules, build_knots, quantile
 from .ngrams import DEFAULT_NGRAMS, NgramModel, NgramParams, bucket_occurrences, fit_ngrams
+from .options import OPTION_NAMES, option_features
 from .solver import conjugate_gradient
 from .trees import DEFAULT_TREES, ObliviousTrees, TreeParams, fit_trees
 from .vectors import WordVectors
@@ -48,7 +52,8 @@ from .vectors import WordVectors
 FORMAT_VERSION = 2
 PRIOR_FORMAT_VERSION = 3  # with a prior: a reader that would ignore it refuses the file instead of misscoring
 NGRAM_FORMAT_VERSION = 4  # the n-gram form, with or without a prior (older readers refuse it, as above)
-READABLE_VERSIONS = (1, 2, 3, 4)  # version 1: the linear part alone
+OPTIONS_FORMAT_VERSION = 5  # the n-gram form with its answer-option trees (a reader that would ignore them refuses)
+READABLE_VERSIONS = (1, 2, 3, 4, 5)  # version 1: the linear part alone
 _KNOTS = 101
 
 
@@ -62,6 +67,7 @@ class Featurized:
     n_known: np.ndarray  # known words per doc
     gram_doc: np.ndarray | None = None  # doc index of each distinct n-gram bucket (``featurize(gram_bits=...)``)
     gram_bucket: np.ndarray | None = None  # its bucket
+    options: np.ndarray | None = None  # (n, len(OPTION_NAMES)) answer-option features
 
     @property
     def n(self) -> int:
@@ -72,6 +78,12 @@ class Featurized:
         if self.gram_doc is None or self.gram_bucket is None:
             raise ValueError(f"featurize with gram_bits={bits} for the n-gram form")
         return self.gram_doc, self.gram_bucket
+
+    def option_inputs(self) -> np.ndarray:
+        """(n, len(OPTION_NAMES)) answer-option features; ``ValueError`` when they were not computed."""
+        if self.options is None:
+            raise ValueError("these prompts were featurized without their answer-option features")
+        return self.options
 
     def tree_inputs(self, vectors: np.ndarray) -> np.ndarray:
         """(n, n_dense + dim): dense features, then the mean vector of each prompt's known words."""
@@ -97,7 +109,9 @@ def featurize(texts: Sequence[str], vocab: dict[str, int], gram_bits: int | None
                 ids.append(j)
     doc = np.asarray(docs, dtype=np.int64)
     grams = bucket_occurrences(texts, gram_bits) if gram_bits is not None else (None, None)
-    return Featurized(dense, doc, np.asarray(ids, dtype=np.int64), np.bincount(doc, minlength=len(texts)), *grams)
+    options = np.array([option_features(t) for t in texts], dtype=np.float64).reshape(len(texts), len(OPTION_NAMES))
+    return Featurized(dense, doc, np.asarray(ids, dtype=np.int64), np.bincount(doc, minlength=len(texts)),
+                      gram_doc=grams[0], gram_bucket=grams[1], options=options)
 
 
 @dataclass(frozen=True)
@@ -145,7 +159,8 @@ class DifficultyModel:
     trees: ObliviousTrees | None = None
     vectors: np.ndarray | None = None  # (len(vocab), dim) word vectors the trees read; None without trees
     prior: Prior | None = None
-    ngrams: NgramModel | None = None  # the n-gram form: then raw = bias + its prediction, nothing else
+    ngrams: NgramModel | None = None  # the n-gram form: then raw = bias + its prediction, nothing else but options
+    options: ObliviousTrees | None = None  # trees over ``option_features`` added to any form's raw, leaves weighted
     seen: np.ndarray | None = None  # sorted CRC-32 of each training prompt (``prompt_digests``), for in-sample notes
 
     def __post_init__(self) -> None:
@@ -160,6 +175,9 @@ class DifficultyModel:
                 and (len(self.vectors) != len(self.vocab)
                      or int(self.trees.feature.max(initial=0)) >= len(DENSE_NAMES) + self.vectors.shape[1])):
             raise ArtifactError("artifact trees and word vectors disagree; retrain with `litellm-router train`")
+        if self.options is not None and int(self.options.feature.max(initial=0)) >= len(OPTION_NAMES):
+            raise ArtifactError("artifact option trees do not fit this version's answer-option features; "
+                                "retrain with `litellm-router train`")
         # the linear form looks up each word's weight; the trees read the mean word vector, so they look
         # words up by index (and take the weights from the array): each builds only the table it reads
         self._table: dict[str, float] = (dict(zip(self.vocab, self.word_weights.tolist(), strict=True))
@@ -169,6 +187,12 @@ class DifficultyModel:
 
     def raw(self, text: str) -> float:
         """Unmapped prediction (the training target's units)."""
+        raw = self._form_raw(text)
+        if self.options is not None:  # added last, as raw_batch adds it: the two agree to the last bit
+            raw += self.options.predict_one(np.asarray(option_features(text), dtype=np.float64))
+        return raw
+
+    def _form_raw(self, text: str) -> float:
         if self.ngrams is not None:
             return self.bias + self.ngrams.predict_one(text)
         toks = words(text)
@@ -206,7 +230,7 @@ class DifficultyModel:
         featurized with its ``gram_bits``)."""
         if self.ngrams is not None:
             doc, bucket = feats.grams(self.ngrams.bits)
-            return self.bias + self.ngrams.predict(doc, bucket, feats.n)
+            return self.bias + self.ngrams.predict(doc, bucket, feats.n) + self.option_part(feats)
         ww = self.word_weights if vocab_weights_index is None else self.word_weights[vocab_weights_index]
         out = feats.dense @ np.asarray(self.coef) + self.bias
         sums = np.bincount(feats.doc, weights=ww[feats.word], minlength=feats.n)
@@ -214,7 +238,11 @@ class DifficultyModel:
         if self.trees is not None and self.vectors is not None:
             vecs = self.vectors if vocab_weights_index is None else self.vectors[vocab_weights_index]
             result = result + self.trees.predict(feats.tree_inputs(vecs))
-        return result
+        return result + self.option_part(feats)
+
+    def option_part(self, feats: Featurized) -> np.ndarray | float:
+        """What the answer-option trees add to ``raw_batch`` (0.0 without them)."""
+        return 0.0 if self.options is None else self.options.predict(feats.option_inputs())
 
     def scores_batch(self, feats: Featurized, prior_raw: np.ndarray | None = None) -> np.ndarray:
         """``score`` of featurized prompts; ``prior_raw``: the prior's raw score of each (needed with a prior)."""
@@ -247,9 +275,11 @@ class DifficultyModel:
         """Write ``path`` (.npz) and ``manifest_path(path)`` beside it; returns the artifact path."""
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
-        version = (NGRAM_FORMAT_VERSION if self.ngrams is not None
+        version = (OPTIONS_FORMAT_VERSION if self.options is not None
+                   else NGRAM_FORMAT_VERSION if self.ngrams is not None
                    else FORMAT_VERSION if self.prior is None else PRIOR_FORMAT_VERSION)
-        features = list(DENSE_NAMES) if self.ngrams is None else []  # the n-gram form reads none of them
+        # the n-gram form reads no dense features; any form reads the option features when it has option trees
+        features = [*(DENSE_NAMES if self.ngrams is None else ()), *(OPTION_NAMES if self.options else ())]
         manifest = {**self.manifest, "format_version": version, "features": features}
         arrays: dict[str, np.ndarray] = {
             "format_version": np.asarray([version], dtype=np.int64),
@@ -262,6 +292,9 @@ class DifficultyModel:
             **self._tree_arrays(),
             **self._prior_arrays(),
             **({"ngram_idf": self.ngrams.idf, "ngram_weighted": self.ngrams.weighted} if self.ngrams else {}),
+            **({"option_tree_feature": self.options.feature.astype(np.int32),
+                "option_tree_threshold": self.options.threshold, "option_tree_leaves": self.options.leaves}
+               if self.options is not None else {}),
             **({"train_prompt_crc32": self.seen.astype(np.uint32)} if self.seen is not None else {}),
         }
         with p.open("wb") as fh:
@@ -300,9 +333,15 @@ class DifficultyModel:
                     raise ArtifactError(f"{p}: artifact format {version} "
                                         f"{'without' if version == PRIOR_FORMAT_VERSION else 'with'} a prior; "
                                         "retrain with `litellm-router train`")
-                if (version == NGRAM_FORMAT_VERSION) != ("ngram_idf" in data.files):
+                has_ngrams = "ngram_idf" in data.files  # format 5: any form, with option trees
+                if version < OPTIONS_FORMAT_VERSION and (version == NGRAM_FORMAT_VERSION) != has_ngrams:
                     raise ArtifactError(f"{p}: artifact format {version} "
-                                        f"{'without' if version == NGRAM_FORMAT_VERSION else 'with'} n-gram weights; "
+                                        f"{'with' if has_ngrams else 'without'} n-gram weights; "
+                                        "retrain with `litellm-router train`")
+                has_options = version == OPTIONS_FORMAT_VERSION
+                if has_options != ("option_tree_leaves" in data.files):
+                    raise ArtifactError(f"{p}: artifact format {version} "
+                                        f"{'without' if has_options else 'with'} answer-option trees; "
                                         "retrain with `litellm-router train`")
                 vocab_text = data["vocab"].tobytes().decode("utf-8")
                 has_trees = "tree_feature" in data.files
@@ -320,7 +359,9 @@ class DifficultyModel:
                                 float(data["prior_weight"][0]), data["prior_knots"].tolist(),
                                 data["prior_blend_knots"].tolist()) if has_prior else None,
                     ngrams=NgramModel(data["ngram_idf"].astype(np.float32), data["ngram_weighted"].astype(np.float32))
-                    if version == NGRAM_FORMAT_VERSION else None,
+                    if has_ngrams else None,
+                    options=ObliviousTrees(data["option_tree_feature"].astype(np.int64), data["option_tree_threshold"],
+                                           data["option_tree_leaves"]) if has_options else None,
                     seen=data["train_prompt_crc32"].astype(np.uint32) if "train_prompt_crc32" in data.files else None,
                 )
         except FileNotFoundError:
@@ -456,6 +497,23 @@ def fit_ngram_model(
     return model
 
 
+def add_option_trees(model: DifficultyModel, feats: Featurized, rows: np.ndarray, target: np.ndarray,
+                     weight: np.ndarray, options_weight: float, params: TreeParams = DEFAULT_TREES) -> None:
+    """Give ``model`` (fitted on rows ``rows`` of ``feats``, without a prior yet) boosted trees over the answer-option
+    features, fitted on the same target and added to its raw prediction times ``options_weight`` (folded into their
+    leaves); its quantile table is cut again.
+
+    The trees are fitted on the multiple-choice rows alone, centred on their mean: every other prompt has all-zero
+    features and gets one constant from them, which leaves their order as it was."""
+    x = feats.option_inputs()[rows]
+    mc = x[:, 0] > 0
+    sw = weight[rows][mc] / weight[rows][mc].mean()
+    y = target[rows][mc]
+    trees = fit_trees(x[mc], y - np.average(y, weights=sw), sw, params)
+    model.options = ObliviousTrees(trees.feature, trees.threshold, trees.leaves * options_weight)
+    model.knots = _knots(model.raw_batch(_subset(feats, rows)))
+
+
 def _check_knots(name: str, knots: Sequence[float]) -> None:
     """A quantile table: at least two finite, non-decreasing values (anything else misscores silently)."""
     if len(knots) < 2 or not all(math.isfinite(k) for k in knots) or any(
@@ -497,7 +555,9 @@ def _subset(feats: Featurized, rows: np.ndarray) -> Featurized:
     if feats.gram_doc is not None and feats.gram_bucket is not None:
         keep = rank[feats.gram_doc] >= 0
         grams = rank[feats.gram_doc[keep]], feats.gram_bucket[keep]
-    return Featurized(feats.dense[rows], rank[feats.doc[occ]], feats.word[occ], feats.n_known[rows], *grams)
+    return Featurized(feats.dense[rows], rank[feats.doc[occ]], feats.word[occ], feats.n_known[rows],
+                      gram_doc=grams[0], gram_bucket=grams[1],
+                      options=None if feats.options is None else feats.options[rows])
 
 
 def subset(feats: Featurized, rows: np.ndarray) -> Featurized:

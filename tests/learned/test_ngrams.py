@@ -108,14 +108,6 @@ def test_ngram_ridge_matches_a_dense_solve() -> None:
     assert sorted(buckets("b a b", 10)) == sorted(set(buckets("a b", 10) + buckets("b a", 10)))  # words, both pairs
 
 
-def test_ngrams_beat_the_other_forms_on_mmlu(shared_data: Path) -> None:
-    # Where a question's wording tells recall ("refers to") from reasoning ("if the"): 5-fold CV APGR,
-    # mixtral -> gpt-4. The trees score 0.668 and the landscape's TF-IDF + logistic regression 0.67.
-    tiers = parse_tiers("mixtral-8x7b-instruct-v0.1,gpt-4-1106-preview")
-    _, report = train([shared_data / "routellm-mmlu.jsonl"], tiers, folds=5, model="ngrams", leave_one_out=False)
-    assert report.cv_apgr["routellm-mmlu"] > 0.68
-
-
 # ------------------------------------------------------------------ run-time path == batch path (knots)
 
 
@@ -206,7 +198,8 @@ def test_ngrams_manifest_lists_only_what_the_form_reads(tmp_path: Path) -> None:
     path = model.save(tmp_path / "n.npz")
     manifest = json.loads(manifest_path(path).read_text())
     assert manifest["ngrams"] == {"bits": 18, "min_df": 2, "l2": 1.0} and manifest["penalties"] is None
-    # the ngrams form reads none of the 28 hand-made features; the manifest says it does
+    assert manifest["option_trees"] is None
+    # no multiple-choice prompts: no option trees, and the form reads none of the hand-made features
     assert not manifest.get("dense_features") and not manifest.get("features")
 
 
