@@ -79,6 +79,9 @@ def train(data: tuple[str, ...], tiers: str, out: str, folds: int, leave_one_out
     for kind, by_source in report.cv_minus_linear.items():
         for source, (diff, ci) in by_source.items():
             console.print(f"{kind} - linear on {source}: {_with_interval(diff, ci, signed=True)} (paired)")
+    for source, (diff, ci) in report.cv_options_effect.items():
+        if diff or (ci and ci != (0.0, 0.0)):  # a source without multiple-choice prompts keeps its order: 0
+            console.print(f"option trees on {source}: {_with_interval(diff, ci, signed=True)} (paired, {report.model})")
     for source, (diff, ci) in report.cv_prior_effect.items():
         console.print(f"LiteLLM prior ({report.litellm_prior:g}) on {source}: "
                       f"{_with_interval(diff, ci, signed=True)} (paired, {report.model})")

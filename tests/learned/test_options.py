@@ -117,6 +117,9 @@ def test_option_trees_learn_what_word_pairs_cannot(tmp_path: Path) -> None:
     assert report.options_inner_apgr[report.options_weight] > report.options_inner_apgr[0.0] + 0.1
     assert set(report.options_inner_apgr) == set(OPTION_WEIGHTS)
     assert report.cv_apgr["mc"] > 0.7  # half the prompts gain: 0.75 is the best any ranking gets
+    # the form is cross-validated without them, then again with them nested in each fold: the report has both
+    assert report.cv_apgr == report.cv_apgr_by_model["ngrams + option trees"]
+    assert report.cv_apgr_by_model["ngrams"]["mc"] < 0.6 and report.cv_options_effect["mc"][0] > 0.1
     hard = "zzz qqq?\nA. kkk\nB. a very long option of many words, longer than the rest\nC. ppp\nD. ttt\nAnswer:"
     easy = "zzz qqq?\nA. kkk\nB. vvv\nC. ppp\nD. ttt\nAnswer:"
     assert model.score(hard) > model.score(easy)
@@ -164,9 +167,10 @@ def test_option_tree_artifacts_that_disagree_are_refused(tmp_path: Path) -> None
 def test_cli_train_reports_the_option_trees_weight(tmp_path: Path) -> None:
     out = tmp_path / "m.npz"
     result = CliRunner().invoke(train_command, ["--data", str(_structure_set(tmp_path / "mc.jsonl")),
-                                                "--tiers", "small,big", "--model", "ngrams", "--folds", "0",
+                                                "--tiers", "small,big", "--model", "ngrams", "--folds", "2",
                                                 "--out", str(out)])
     assert result.exit_code == 0, result.output
+    assert "ngrams + option trees" in result.output and "option trees on mc: +0." in result.output
     weight = json.loads(manifest_path(out).read_text())["option_trees"]["weight"]
     assert f"answer-option trees: weight {weight:g}" in result.output
 
