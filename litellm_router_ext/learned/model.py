@@ -189,7 +189,9 @@ class DifficultyModel:
         """Unmapped prediction (the training target's units)."""
         raw = self._form_raw(text)
         if self.options is not None:  # added last, as raw_batch adds it: the two agree to the last bit
-            raw += self.options.predict_one(np.asarray(option_features(text), dtype=np.float64))
+            found = option_features(text)
+            if found[0]:  # a multiple-choice block: see option_part
+                raw += self.options.predict_one(np.asarray(found, dtype=np.float64))
         return raw
 
     def _form_raw(self, text: str) -> float:
@@ -241,8 +243,14 @@ class DifficultyModel:
         return result + self.option_part(feats)
 
     def option_part(self, feats: Featurized) -> np.ndarray | float:
-        """What the answer-option trees add to ``raw_batch`` (0.0 without them)."""
-        return 0.0 if self.options is None else self.options.predict(feats.option_inputs())
+        """What the answer-option trees add to ``raw_batch``: 0.0 without them, and exactly 0 for a prompt without a
+        multiple-choice block, so its score is the form's own. (A constant would do for one model, but
+        cross-validation pools the held-out predictions of one model per fold, and a constant per fold would
+        reorder a source without multiple-choice prompts.)"""
+        if self.options is None:
+            return 0.0
+        x = feats.option_inputs()
+        return np.where(x[:, 0] > 0, self.options.predict(x), 0.0)
 
     def scores_batch(self, feats: Featurized, prior_raw: np.ndarray | None = None) -> np.ndarray:
         """``score`` of featurized prompts; ``prior_raw``: the prior's raw score of each (needed with a prior)."""
@@ -503,8 +511,8 @@ def add_option_trees(model: DifficultyModel, feats: Featurized, rows: np.ndarray
     features, fitted on the same target and added to its raw prediction times ``options_weight`` (folded into their
     leaves); its quantile table is cut again.
 
-    The trees are fitted on the multiple-choice rows alone, centred on their mean: every other prompt has all-zero
-    features and gets one constant from them, which leaves their order as it was."""
+    The trees are fitted on the multiple-choice rows alone, centred on their mean, and only those prompts get
+    anything from them (``option_part``)."""
     x = feats.option_inputs()[rows]
     mc = x[:, 0] > 0
     sw = weight[rows][mc] / weight[rows][mc].mean()

@@ -202,8 +202,9 @@ def test_any_form_takes_option_trees_and_other_sources_keep_their_order(tmp_path
     with_trees, report = train([data], TIERS, folds=0, model="linear", tree_params=FAST_TREES)
     without, _ = train([data], TIERS, folds=0, model="linear", options=False)
     assert report.options_weight and with_trees.options is not None and without.options is None
-    offsets = np.array([with_trees.raw(t) - without.raw(t) for t in plain])
-    assert np.ptp(offsets) < 1e-9  # one constant for every prompt without options: their order is untouched
+    # a prompt without options gets exactly nothing from them; a constant would do for one model, but cross-
+    # validation pools the held-out predictions of five models, and five constants reorder a source
+    assert [with_trees.raw(t) for t in plain] == [without.raw(t) for t in plain]
     hard = "zzz qqq?\nA. kkk\nB. a very long option of many words, longer than the rest\nC. ppp\nD. ttt\nAnswer:"
     easy = "zzz qqq?\nA. kkk\nB. vvv\nC. ppp\nD. ttt\nAnswer:"
     assert with_trees.raw(hard) - with_trees.raw(easy) > without.raw(hard) - without.raw(easy)
