@@ -29,7 +29,7 @@ honest, and the report gives their paired effect. The n-gram form scores 0.703 o
 fold seeds, against 0.691 without. They give every other prompt one constant, so a source without multiple-choice
 prompts keeps its order. Not beside a LiteLLM prior: the prior is blended on the quantile scale of all training
 prompts, and the option trees reshaping that scale reordered the other sources (pooled CV of the shipped recipe:
-MMLU +0.034, the three others -0.009 to -0.015).
+MMLU +0.031, llmrouter-train -0.012, GSM8K -0.009; left out of training -0.007 to -0.011).
 
 ``auto`` (the default) cross-validates all three and keeps another form than the linear one only when it
 wins (with 500 examples or more; on fewer it keeps the linear form). Each ``source`` gets
