@@ -26,9 +26,8 @@ from .console import make_console
 @click.option("--model", "model_kind", default="auto", show_default=True,
               type=click.Choice(["auto", "linear", "trees", "ngrams"]),
               help="linear: word and prompt-shape weights (transfers best); trees: boosted trees on the same features "
-                   "and the mean word vector (best on one model pair's traffic); ngrams: hashed word pairs, plus trees "
-                   "on the answer options of multiple-choice prompts (best where wording tells the hard prompts, as "
-                   "on MMLU; transfers worst); auto: cross-validate all "
+                   "and the mean word vector (best on one model pair's traffic); ngrams: hashed word pairs (best "
+                   "where wording tells the hard prompts, as on MMLU; transfers worst); auto: cross-validate all "
                    "three, keep another form than linear only if it wins.")
 @click.option("--litellm-prior", "litellm_prior", default=0.0, show_default=True, type=click.FloatRange(0, 1),
               help="Weight of LiteLLM's complexity heuristic blended into the score (0 = off; the shipped model "

@@ -9,7 +9,7 @@ linear model cannot express (this topic is hard *when* it is a word problem), wh
 on its own traffic better and transfer worse. The *ngrams* form (``ngrams.py``) is a ridge over hashed
 word pairs: the wording of one traffic, which transfers worst. Where the training prompts are multiple-choice,
 any form may add boosted trees over their answer options' structure (``options.py``) at a weight chosen by inner
-cross-validation; a prompt without an option block gets one constant from them, so they reorder only
+cross-validation; a prompt without an option block gets nothing from them, so they reorder only
 multiple-choice prompts.
 ``score`` maps ``raw`` through the training predictions' quantiles, so a score of 0.8 means "predicted harder
 than 80% of the training prompts"; thresholds cut it directly.
@@ -52,7 +52,7 @@ from .vectors import WordVectors
 FORMAT_VERSION = 2
 PRIOR_FORMAT_VERSION = 3  # with a prior: a reader that would ignore it refuses the file instead of misscoring
 NGRAM_FORMAT_VERSION = 4  # the n-gram form, with or without a prior (older readers refuse it, as above)
-OPTIONS_FORMAT_VERSION = 5  # the n-gram form with its answer-option trees (a reader that would ignore them refuses)
+OPTIONS_FORMAT_VERSION = 5  # any form with answer-option trees (a reader that would ignore them refuses)
 READABLE_VERSIONS = (1, 2, 3, 4, 5)  # version 1: the linear part alone
 _KNOTS = 101
 

@@ -26,8 +26,8 @@ hold ``OPTIONS_MIN_PROMPTS`` multiple-choice prompts, at a weight chosen by an i
 training rows alone. The forms are compared without them (three nested CVs would take minutes more on the
 shared data); the kept one is then cross-validated again with them nested in each fold, so its figures stay
 honest, and the report gives their paired effect. The n-gram form scores 0.703 on MMLU with them, mean of six
-fold seeds, against 0.691 without. They give every other prompt one constant, so a source without multiple-choice
-prompts keeps its order. Not beside a LiteLLM prior: the prior is blended on the quantile scale of all training
+fold seeds, against 0.691 without. They give every other prompt nothing, so a source without multiple-choice
+prompts keeps its scores. Not beside a LiteLLM prior: the prior is blended on the quantile scale of all training
 prompts, and the option trees reshaping that scale reordered the other sources (pooled CV of the shipped recipe:
 MMLU +0.031, llmrouter-train -0.012, GSM8K -0.009; left out of training -0.007 to -0.011).
 
@@ -205,8 +205,8 @@ MODEL_KINDS = ("auto", "linear", "trees", "ngrams")
 AUTO_MARGIN = 0.005  # "auto" keeps another form only when it beats the linear model's mean CV APGR by this much
 AUTO_MIN_EXAMPLES = 500  # below this "auto" tries the linear form alone: too few to fit others, CV gaps are noise
 CV_RESAMPLES = 200  # bootstrap resamples of the out-of-fold predictions behind each CV interval
-OPTION_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)  # the option trees' weight beside the n-gram ridge, tried in order
-OPTIONS_MIN_PROMPTS = 200  # multiple-choice prompts the n-gram form needs in its rows to weigh option trees at all
+OPTION_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)  # the option trees' weight beside the form's prediction, in order
+OPTIONS_MIN_PROMPTS = 200  # multiple-choice prompts the training data needs for option trees to be tried at all
 OPTIONS_INNER_FOLDS = 3
 
 
