@@ -175,7 +175,7 @@ class DifficultyModel:
                 and (len(self.vectors) != len(self.vocab)
                      or int(self.trees.feature.max(initial=0)) >= len(DENSE_NAMES) + self.vectors.shape[1])):
             raise ArtifactError("artifact trees and word vectors disagree; retrain with `litellm-router train`")
-        if self.options is not None and int(self.options.feature.max(initial=0)) >= len(OPTION_NAMES):
+        if self.options is not None and not _trees_fit(self.options, len(OPTION_NAMES)):
             raise ArtifactError("artifact option trees do not fit this version's answer-option features; "
                                 "retrain with `litellm-router train`")
         # the linear form looks up each word's weight; the trees read the mean word vector, so they look
@@ -188,7 +188,7 @@ class DifficultyModel:
     def raw(self, text: str) -> float:
         """Unmapped prediction (the training target's units)."""
         raw = self._form_raw(text)
-        if self.options is not None:  # added last, as raw_batch adds it: the two agree to the last bit
+        if self.options is not None:  # added last, as raw_batch adds it (n-gram and trees forms agree to the bit)
             found = option_features(text)
             if found[0]:  # a multiple-choice block: see option_part
                 raw += self.options.predict_one(np.asarray(found, dtype=np.float64))
@@ -244,7 +244,8 @@ class DifficultyModel:
 
     def option_part(self, feats: Featurized) -> np.ndarray | float:
         """What the answer-option trees add to ``raw_batch``: 0.0 without them, and exactly 0 for a prompt without a
-        multiple-choice block, so its score is the form's own. (A constant would do for one model, but
+        multiple-choice block, so its raw value is the form's own (its score, a quantile among all training prompts,
+        can still move). (A constant would do for one model, but
         cross-validation pools the held-out predictions of one model per fold, and a constant per fold would
         reorder a source without multiple-choice prompts.)"""
         if self.options is None:
@@ -520,6 +521,14 @@ def add_option_trees(model: DifficultyModel, feats: Featurized, rows: np.ndarray
     trees = fit_trees(x[mc], y - np.average(y, weights=sw), sw, params)
     model.options = ObliviousTrees(trees.feature, trees.threshold, trees.leaves * options_weight)
     model.knots = _knots(model.raw_batch(_subset(feats, rows)))
+
+
+def _trees_fit(trees: ObliviousTrees, n_features: int) -> bool:
+    """Whether ``trees`` read only features ``0 .. n_features - 1`` (a negative index would silently read the last
+    one) and hold finite leaves."""
+    feature = trees.feature
+    return (feature.size == 0 or (int(feature.min()) >= 0 and int(feature.max()) < n_features)) and bool(
+        np.isfinite(trees.leaves).all())
 
 
 def _check_knots(name: str, knots: Sequence[float]) -> None:

@@ -27,7 +27,7 @@ training rows alone. The forms are compared without them (three nested CVs would
 shared data); the kept one is then cross-validated again with them nested in each fold, so its figures stay
 honest, and the report gives their paired effect. The n-gram form scores 0.703 on MMLU with them, mean of six
 fold seeds, against 0.691 without. They give every other prompt nothing, so a source without multiple-choice
-prompts keeps its scores. Not beside a LiteLLM prior: the prior is blended on the quantile scale of all training
+prompts keeps its order. Not beside a LiteLLM prior: the prior is blended on the quantile scale of all training
 prompts, and the option trees reshaping that scale reordered the other sources (pooled CV of the shipped recipe:
 MMLU +0.031, llmrouter-train -0.012, GSM8K -0.009; left out of training -0.007 to -0.011).
 
@@ -311,7 +311,6 @@ def train(
     rules = load_rules()[0] if litellm_prior else None
     prior_raw = np.array([rules.raw(e.text) for e in examples]) if rules is not None else np.zeros(0)
 
-    flat = report.flat_sources()
     chosen: list[tuple[float | None, dict[float, float]]] = []  # each fit's option-tree weight, in fit order
     enough_mc = feats.option_inputs()[:, 0].sum() >= OPTIONS_MIN_PROMPTS
     use_options = options and not litellm_prior and enough_mc
@@ -324,8 +323,8 @@ def train(
                     else fit_ngram_model(feats, form_rows, y_gain, w, ngram_params) if kind == "ngrams"
                     else fit(feats, form_rows, y, w, vecs, penalties))
 
-        found = choose_options_weight(fit_form, feats, rows, target, w, weak, strong, src, tree_params, seed=seed,
-                                      ignore=flat) if with_options and use_options else (None, {})
+        found = (choose_options_weight(fit_form, feats, rows, target, w, weak, strong, src, tree_params, seed=seed)
+                 if with_options and use_options else (None, {}))
         chosen.append(found)
         fitted = fit_form(rows)
         if found[0]:
@@ -434,7 +433,7 @@ def train(
 
 
 def _option_manifest(report: TrainReport, tree_params: TreeParams) -> dict[str, Any] | None:
-    """The manifest's account of the n-gram form's answer-option trees (None when they were not tried)."""
+    """The manifest's account of the kept form's answer-option trees (None when they were not tried)."""
     if report.options_weight is None:
         return None
     return {"weight": report.options_weight, "chosen_by": f"{OPTIONS_INNER_FOLDS}-fold CV of the training prompts",
@@ -445,14 +444,15 @@ def _option_manifest(report: TrainReport, tree_params: TreeParams) -> dict[str, 
 
 def choose_options_weight(fit_form: Callable[[np.ndarray], DifficultyModel], feats: Featurized, rows: np.ndarray,
                           target: np.ndarray, weight: np.ndarray, weak: np.ndarray, strong: np.ndarray,
-                          sources: np.ndarray, tree_params: TreeParams = DEFAULT_TREES, *, seed: int = 0,
-                          ignore: Sequence[str] = ()) -> tuple[float | None, dict[float, float]]:
+                          sources: np.ndarray, tree_params: TreeParams = DEFAULT_TREES, *,
+                          seed: int = 0) -> tuple[float | None, dict[float, float]]:
     """The weight of a form's answer-option trees, by inner cross-validation of ``rows`` alone.
 
     ``fit_form(rows)`` fits the form without them (and without a prior), on ``target``. Returns (weight, mean APGR
     over the sources at each weight tried); ``(None, {})`` when ``rows`` hold fewer than ``OPTIONS_MIN_PROMPTS``
     multiple-choice prompts. Each inner fit gives both parts' predictions, so every weight is scored on the same
-    held-out prompts; a tie keeps the smaller weight. Sources in ``ignore`` (no gain between the tiers) do not vote.
+    held-out prompts; a tie keeps the smaller weight. Sources whose top tier is not ``MIN_GAP`` ahead in ``rows`` do
+    not vote (judged on ``rows`` alone: nothing here reads the outer fold's prompts).
     """
     if feats.option_inputs()[rows, 0].sum() < OPTIONS_MIN_PROMPTS:
         return None, {}
@@ -467,7 +467,8 @@ def choose_options_weight(fit_form: Callable[[np.ndarray], DifficultyModel], fea
         option_part[held] = fitted.option_part(held_feats)
         form_part[held] = fitted.raw_batch(held_feats) - option_part[held]
     src = sources[rows]
-    voting = [s for s in np.unique(src) if s not in ignore] or list(np.unique(src))
+    voting = [s for s in np.unique(src) if strong[rows][src == s].mean() - weak[rows][src == s].mean() >= MIN_GAP
+              ] or list(np.unique(src))
     scores: dict[float, float] = {}
     for candidate in OPTION_WEIGHTS:
         pred = form_part + candidate * option_part

@@ -4,7 +4,9 @@ learn that word pairs cannot, their weight chosen by inner CV, artifacts, and th
 from __future__ import annotations
 
 import json
+import math
 import random
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +74,29 @@ def test_how_the_options_relate_is_measured() -> None:
     far = _features("How far?\nA. 1 km\nB. 100 km\nC. 1000 km\nD. 100000 km")
     assert close["mc_numeric_share"] == far["mc_numeric_share"] == 1.0
     assert close["mc_numeric_log_spread"] < far["mc_numeric_log_spread"]
+
+
+def test_patterns_run_in_linear_time_on_long_runs_of_spaces() -> None:
+    # a prompt is user input: the first option-line pattern backtracked quadratically on a run of spaces inside a
+    # line (80,000 spaces: 33 s on every scored prompt). The alarm is a hang guard, 1000 times the time it takes.
+    def hang(*_: object) -> None:
+        raise TimeoutError("option_features backtracks on a long run of spaces")
+
+    previous = signal.signal(signal.SIGALRM, hang)
+    signal.alarm(30)
+    try:
+        assert _features("Q\nA. x\nB. x" + " " * 200_000 + "y")["mc_n_options"] == 2.0
+        assert _features("Q\nA. x\nB. y\nAnswer" + " " * 200_000 + "y")["mc_block"] == 0.0
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_odd_options_give_finite_features_and_line_ends_do_not_matter() -> None:
+    huge = option_features("How many?\nA. " + "9" * 400 + "\nB. 1\nC. 2")
+    assert all(math.isfinite(v) for v in huge)  # float("9" * 400) is inf: such an option is not read as a number
+    windows = option_features("Pick?\r\nA. red\r\nB. blue\r\nAnswer:\r\n")
+    assert windows == option_features("Pick?\nA. red\nB. blue\nAnswer:")
 
 
 def test_a_long_prompt_is_read_from_its_end() -> None:
@@ -157,11 +182,17 @@ def test_option_tree_artifacts_that_disagree_are_refused(tmp_path: Path) -> None
     np.savez(tmp_path / "v4.npz", **{**arrays, "format_version": np.asarray([4])})
     with pytest.raises(ArtifactError, match="v4.npz: artifact format 4 with answer-option trees"):
         DifficultyModel.load(tmp_path / "v4.npz")
-    wide = arrays["option_tree_feature"].copy()
-    wide[0, 0] = len(OPTION_NAMES)
-    np.savez(tmp_path / "wide.npz", **{**arrays, "option_tree_feature": wide})
-    with pytest.raises(ArtifactError, match="wide.npz: .*answer-option features"):
-        DifficultyModel.load(tmp_path / "wide.npz")
+    for name, index in (("wide", len(OPTION_NAMES)), ("negative", -1)):  # -1 would silently read the last feature
+        feature = arrays["option_tree_feature"].copy()
+        feature[0, 0] = index
+        np.savez(tmp_path / f"{name}.npz", **{**arrays, "option_tree_feature": feature})
+        with pytest.raises(ArtifactError, match=f"{name}.npz: .*answer-option features"):
+            DifficultyModel.load(tmp_path / f"{name}.npz")
+    leaves = arrays["option_tree_leaves"].copy()
+    leaves[0, 0] = np.nan
+    np.savez(tmp_path / "nan.npz", **{**arrays, "option_tree_leaves": leaves})
+    with pytest.raises(ArtifactError, match="nan.npz: .*answer-option features"):
+        DifficultyModel.load(tmp_path / "nan.npz")
 
 
 def test_cli_train_reports_the_option_trees_weight(tmp_path: Path) -> None:
