@@ -94,8 +94,10 @@ class Featurized:
         return np.hstack([self.dense, emb])
 
 
-def featurize(texts: Sequence[str], vocab: dict[str, int], gram_bits: int | None = None) -> Featurized:
-    """Dense features and known-word occurrences of every text (and its n-gram buckets, given ``gram_bits``)."""
+def featurize(texts: Sequence[str], vocab: dict[str, int], gram_bits: int | None = None,
+              options: bool = True) -> Featurized:
+    """Dense features and known-word occurrences of every text (and its n-gram buckets, given ``gram_bits``, and its
+    answer-option features unless ``options`` is false)."""
     dense = np.zeros((len(texts), len(DENSE_NAMES)))
     docs: list[int] = []
     ids: list[int] = []
@@ -109,9 +111,10 @@ def featurize(texts: Sequence[str], vocab: dict[str, int], gram_bits: int | None
                 ids.append(j)
     doc = np.asarray(docs, dtype=np.int64)
     grams = bucket_occurrences(texts, gram_bits) if gram_bits is not None else (None, None)
-    options = np.array([option_features(t) for t in texts], dtype=np.float64).reshape(len(texts), len(OPTION_NAMES))
+    found = (np.array([option_features(t) for t in texts], dtype=np.float64).reshape(len(texts), len(OPTION_NAMES))
+             if options else None)
     return Featurized(dense, doc, np.asarray(ids, dtype=np.int64), np.bincount(doc, minlength=len(texts)),
-                      gram_doc=grams[0], gram_bucket=grams[1], options=options)
+                      gram_doc=grams[0], gram_bucket=grams[1], options=found)
 
 
 @dataclass(frozen=True)

@@ -299,7 +299,7 @@ def train(
     vecs = vectors or load_word_vectors()
     others = model == "auto" and folds >= 2 and len(examples) >= min_examples  # auto tries every form
     grams = model == "ngrams" or others
-    feats = featurize([e.text for e in examples], vecs.index(), ngram_params.bits if grams else None)
+    feats = featurize([e.text for e in examples], vecs.index(), ngram_params.bits if grams else None, options=options)
     y, weak, strong = targets(examples)
     src = np.array([e.source for e in examples])
     w = source_weights(src)
@@ -312,8 +312,8 @@ def train(
     prior_raw = np.array([rules.raw(e.text) for e in examples]) if rules is not None else np.zeros(0)
 
     chosen: list[tuple[float | None, dict[float, float]]] = []  # each fit's option-tree weight, in fit order
-    enough_mc = feats.option_inputs()[:, 0].sum() >= OPTIONS_MIN_PROMPTS
-    use_options = options and not litellm_prior and enough_mc
+    enough_mc = options and feats.option_inputs()[:, 0].sum() >= OPTIONS_MIN_PROMPTS
+    use_options = enough_mc and not litellm_prior
 
     def fit_kind(kind: str, rows: np.ndarray, with_options: bool = True) -> DifficultyModel:
         target = y if kind == "linear" else y_gain
@@ -339,52 +339,44 @@ def train(
         raw = fitted.raw_batch(subset(feats, rows))
         return (raw if fitted.prior is None else fitted.scores_from_raw(raw, prior_raw[rows])), raw
 
+    by_source = [(str(s), src == s) for s in report.sources]
+
+    def cross_validate(kind: str, with_options: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Out-of-fold difficulty and raw prediction of every prompt (``fold`` set below)."""
+        oof, raw = np.zeros(len(examples)), np.zeros(len(examples))
+        for k in range(folds):
+            tr, te = np.where(fold != k)[0], np.where(fold == k)[0]
+            oof[te], raw[te] = predict(fit_kind(kind, tr, with_options), te)
+        return oof, raw
+
+    def record(label: str, oof: np.ndarray) -> dict[str, float]:
+        report.cv_ci_by_model[label] = {s: apgr_interval(oof[m], weak[m], strong[m], seed) for s, m in by_source}
+        found = report.cv_apgr_by_model[label] = {s: round(apgr(oof[m], weak[m], strong[m]), 4) for s, m in by_source}
+        return found
+
+    def paired(pred: np.ndarray, versus: np.ndarray) -> dict[str, tuple[float, tuple[float, float] | None]]:
+        """Per source: APGR of ``pred`` minus that of ``versus``, and the paired 95% interval."""
+        return {s: (round(apgr(pred[m], weak[m], strong[m]) - apgr(versus[m], weak[m], strong[m]), 4),
+                    apgr_interval(pred[m], weak[m], strong[m], seed, versus=versus[m])) for s, m in by_source}
+
     oofs: dict[str, np.ndarray] = {}
     plain: dict[str, np.ndarray] = {}  # without the prior, for its effect
     if folds >= 2:
         fold = np.random.default_rng(seed).integers(0, folds, len(examples))
         tried = ("linear", "trees", "ngrams") if others else ("linear",)
         for kind in (tried if model == "auto" else (model,)):
-            oof = oofs[kind] = np.zeros(len(examples))
-            plain[kind] = np.zeros(len(examples))
-            for k in range(folds):
-                tr, te = np.where(fold != k)[0], np.where(fold == k)[0]
-                oof[te], plain[kind][te] = predict(fit_kind(kind, tr, with_options=False), te)
-            report.cv_apgr_by_model[kind] = {s: round(apgr(oof[src == s], weak[src == s], strong[src == s]), 4)
-                                             for s in report.sources}
-            report.cv_ci_by_model[kind] = {s: apgr_interval(oof[src == s], weak[src == s], strong[src == s], seed)
-                                           for s in report.sources}
+            oofs[kind], plain[kind] = cross_validate(kind, with_options=False)
+            record(kind, oofs[kind])
         for kind in (k for k in oofs if k != "linear" and "linear" in oofs):
-            by_source = report.cv_minus_linear[kind] = {}
-            for s in report.sources:
-                m = src == s
-                by_source[s] = (
-                    round(report.cv_apgr_by_model[kind][s] - report.cv_apgr_by_model["linear"][s], 4),
-                    apgr_interval(oofs[kind][m], weak[m], strong[m], seed, versus=oofs["linear"][m]))
+            report.cv_minus_linear[kind] = paired(oofs[kind], oofs["linear"])
     report.model = _choose(model, report.cv_apgr_by_model, ignore=report.flat_sources())
     report.cv_apgr = report.cv_apgr_by_model.get(report.model, {})
     if use_options and report.model in oofs:  # the kept form again, now with option trees nested in each fold
-        label = f"{report.model} + option trees"
-        with_trees = np.zeros(len(examples))
-        for k in range(folds):
-            tr, te = np.where(fold != k)[0], np.where(fold == k)[0]
-            with_trees[te] = predict(fit_kind(report.model, tr), te)[0]
-        report.cv_apgr = report.cv_apgr_by_model[label] = {
-            s: round(apgr(with_trees[src == s], weak[src == s], strong[src == s]), 4) for s in report.sources}
-        report.cv_ci_by_model[label] = {s: apgr_interval(with_trees[src == s], weak[src == s], strong[src == s], seed)
-                                        for s in report.sources}
-        for s in report.sources:
-            m = src == s
-            report.cv_options_effect[s] = (
-                round(report.cv_apgr[s] - report.cv_apgr_by_model[report.model][s], 4),
-                apgr_interval(with_trees[m], weak[m], strong[m], seed, versus=oofs[report.model][m]))
+        with_trees, _ = cross_validate(report.model, with_options=True)
+        report.cv_apgr = record(f"{report.model} + option trees", with_trees)
+        report.cv_options_effect = paired(with_trees, oofs[report.model])
     if rules is not None and report.model in oofs:
-        for s in report.sources:
-            m = src == s
-            with_prior, without = oofs[report.model][m], plain[report.model][m]
-            report.cv_prior_effect[s] = (
-                round(apgr(with_prior, weak[m], strong[m]) - apgr(without, weak[m], strong[m]), 4),
-                apgr_interval(with_prior, weak[m], strong[m], seed, versus=without))
+        report.cv_prior_effect = paired(oofs[report.model], plain[report.model])
     if leave_one_out and len(report.sources) >= 2:
         for s in report.sources:
             tr, te = np.where(src != s)[0], np.where(src == s)[0]
@@ -393,7 +385,7 @@ def train(
 
     fitted = fit_kind(report.model, np.arange(len(examples)))
     report.options_weight, report.options_inner_apgr = chosen[-1]
-    if options and litellm_prior and enough_mc:
+    if litellm_prior and enough_mc:
         report.options_note = ("not tried beside --litellm-prior: they would reshape the quantile scale the prior is "
                                "blended on, and reorder the sources without multiple-choice prompts")
     fitted.seen = prompt_digests([e.text for e in examples])  # so eval can say when it scores these prompts again
