@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import string
 import zipfile
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from litellm_router_ext.adapters.complexity_plugin import LearnedClassifierPlugi
 from litellm_router_ext.cli.train import train as train_command
 from litellm_router_ext.config import ScorerConfig, load_config
 from litellm_router_ext.errors import ArtifactError, DatasetError
+from litellm_router_ext.learned import features
 from litellm_router_ext.learned.features import DENSE_NAMES, dense_features, words
 from litellm_router_ext.learned.model import DifficultyModel, apgr, featurize, manifest_path
 from litellm_router_ext.learned.training import (
@@ -43,6 +46,15 @@ def test_features_are_deterministic_and_named() -> None:
     assert words("Hello, World 42 x") == ["hello", "world", "x"]
     assert dense_features(HARD, words(HARD)) == a
     assert dense_features("") == dense_features("")  # empty text does not divide by zero
+
+
+def test_keyword_counts_and_upper_case_share_are_the_plain_ones() -> None:
+    text = "WHY? Explain ÄÖ step-by-step, STEP again: not  not not , why analyze? " * 3
+    f = dict(zip(DENSE_NAMES, dense_features(text), strict=True))
+    lower = text.lower()
+    assert f["upper_frac"] == sum(c in string.ascii_uppercase for c in text) / len(text)  # Ä, Ö are not [A-Z]
+    assert f["reasoning_words"] == math.log1p(sum(lower.count(n) for n in features._REASONING))
+    assert f["negation_words"] == math.log1p(sum(lower.count(n) for n in features._NEGATION)) > 0
 
 
 def test_multiple_choice_and_code_are_detected() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import re
 from pathlib import Path
 
 import pytest
@@ -12,10 +14,12 @@ from litellm_router_ext.errors import ArtifactError
 from litellm_router_ext.learned.litellm_rules import (
     RULE_KEYS,
     LiteLLMRules,
+    RuleSearch,
     build_knots,
     default_rules_path,
     load_rules,
     quantile,
+    required_literal,
 )
 
 # each line trips a rule a fast path could get wrong: word boundaries around _ and -, case, phrases,
@@ -28,6 +32,8 @@ EDGE_CASES = [
     "我需要开发票", "请解释一下这个算法", "İstanbul API", "ǅungla api", "x" * 59, "x" * 60, "x" * 1603, "x" * 1604,
     "def " * 3, "algorithm " * 2 + "optimize", "quick question: what is 2+2", "thanks! api api api",
     "Write a Python function that parses JSON. " + "word " * 3000 + " Explain step by step.",
+    # non-ASCII text takes the patterns as written (IGNORECASE folds the long s and the Kelvin sign)
+    "firſt do this, then that", "ſtep 1 now", "FIRST, then", "STEP 3", "WHAT'S up?", "x\u212a) y", "ǅ) yes",
 ]
 
 
@@ -58,6 +64,36 @@ def test_shipped_rules_are_the_installed_litellms() -> None:
     # a LiteLLM upgrade that changes a keyword list or weight fails here: rebuild the file (module docstring)
     assert {k: shipped[k] for k in RULE_KEYS} == json.loads(json.dumps(litellm_rules()))
     assert shipped["prompts"] > 20_000 and len(shipped["knots"]) == 101 and shipped["knots"] == sorted(shipped["knots"])
+
+
+def test_required_literal_is_in_every_match_and_unsure_patterns_give_none() -> None:
+    assert [required_literal(p) for p in ("first.*?then", r"step\s*\d", r"\d+\.\s", r"[a-z]\)\s", r"\bwhat's\b")] \
+        == ["first", "step", ".", ")", "what's"]
+    assert [required_literal(p) for p in ("ab?c", "x*y+", "[]a]bc", r"\[x\]", "a|bcd", "(abc)", "q{2}", r"[\]]x")] \
+        == ["a", "y", "bc", "[x]", "", "", "", ""]
+    patterns = ["first.*?then", r"step\s*\d", r"\d+\.\s", r"[a-z]\)\s", r"\bwhat's\b", "ab?c", "a+b", "[]a]b",
+                r"ab\.c*d", "b[^]]c"]
+    rng = random.Random(7)
+    pieces = ["first", "then", "step", "what's", "what", "s", "a", "b", "c", "d", "ab", "cd", ".", ")", "]", " ", "\n",
+              "1", "'"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) for _ in range(3000)]
+    for source in patterns:
+        needle, pattern = required_literal(source), re.compile(source)
+        matches = [m.group(0) for text in texts for m in pattern.finditer(text)]
+        assert len(matches) >= 5, source  # the texts do hit every pattern
+        assert all(needle in m for m in matches), (source, needle)
+
+
+def test_rule_search_agrees_with_the_pattern_on_lower_cased_text() -> None:
+    sources = [("first.*?then", re.IGNORECASE), (r"[a-z]\)\s", re.IGNORECASE), (r"\bwhat's\b", 0),
+               ("A+b", re.IGNORECASE)]
+    texts = ["first then", "firſt then", "a) x", "\u212a) x", "what's", "whats", "aab", "xab", "", "k) ok ſ"]
+    for source, flags in sources:
+        pattern = re.compile(source, flags)
+        search = RuleSearch.of(pattern)
+        for text in (t.lower() for t in texts):
+            assert search.search(text, text.isascii()) == (pattern.search(text) is not None), (source, text)
+    assert RuleSearch.of(re.compile("A+b", re.IGNORECASE)).ascii_pattern.flags & re.IGNORECASE  # upper case kept
 
 
 def test_quantile_interpolates_and_puts_ties_mid_run() -> None:
