@@ -176,7 +176,7 @@ class DifficultyModel:
         if (self.trees is None) != (self.vectors is None) or (
                 self.vectors is not None and self.trees is not None
                 and (len(self.vectors) != len(self.vocab)
-                     or int(self.trees.feature.max(initial=0)) >= len(DENSE_NAMES) + self.vectors.shape[1])):
+                     or not _trees_fit(self.trees, len(DENSE_NAMES) + self.vectors.shape[1]))):
             raise ArtifactError("artifact trees and word vectors disagree; retrain with `litellm-router train`")
         if self.options is not None and not _trees_fit(self.options, len(OPTION_NAMES)):
             raise ArtifactError("artifact option trees do not fit this version's answer-option features; "

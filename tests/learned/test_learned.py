@@ -421,10 +421,15 @@ def test_trees_without_their_word_vectors_are_refused(synthetic: Path, tmp_path:
         DifficultyModel.load(tmp_path / "broken.npz")
     with np.load(path, allow_pickle=False) as data:
         arrays = {k: data[k] for k in data.files}
-    arrays["tree_leaves"] = arrays["tree_leaves"][:, :3]
-    np.savez(tmp_path / "short.npz", **arrays)
+    np.savez(tmp_path / "short.npz", **{**arrays, "tree_leaves": arrays["tree_leaves"][:, :3]})
     with pytest.raises(ArtifactError, match=r"short.npz: tree arrays disagree"):
         DifficultyModel.load(tmp_path / "short.npz")
+    for name, key, value in (("negative", "tree_feature", -1), ("nan", "tree_leaves", np.nan)):  # -1: the last one
+        bad = arrays[key].copy()
+        bad[0, 0] = value
+        np.savez(tmp_path / f"{name}.npz", **{**arrays, key: bad})
+        with pytest.raises(ArtifactError, match=f"{name}.npz: .*trees and word vectors disagree"):
+            DifficultyModel.load(tmp_path / f"{name}.npz")
 
 
 def test_eval_takes_a_trained_artifact_as_router(synthetic: Path, tmp_path: Path) -> None:
