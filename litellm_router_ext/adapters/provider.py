@@ -454,17 +454,17 @@ def install(
     """
     sources = list(config) if isinstance(config, list | tuple) else [config]
     files = [_as_file(c) for c in sources]  # type: ignore[arg-type]
+    paths = [str(c) if isinstance(c, str | Path) else None for c in sources]  # None: a dict or a parsed file
     seen: dict[str, int] = {}
     for n, file in enumerate(files):  # one file refuses a repeated alias; so does one install of several
         for r, rc in enumerate(file.routers):
             if seen.setdefault(rc.alias, n) != n:
                 raise ConfigError(f"router alias {rc.alias!r} is also in config {seen[rc.alias]} of this install "
                                   "(counting from 0): the later one would replace it; rename one",
-                                  file=str(sources[n]) if isinstance(sources[n], str | Path) else None,
-                                  key=f"routers[{r}].alias")
+                                  file=paths[n], key=f"routers[{r}].alias")
     handler = _installed(provider) or TieredProvider()
-    for source, file in zip(sources, files, strict=True):
-        path = str(source) if isinstance(source, str | Path) else "<config>"
+    for file, named in zip(files, paths, strict=True):
+        path = named or "<config>"
         if router is None:
             handler.add_file(file, build_litellm_router(file, path), memory=memory, source=path)
         else:
