@@ -164,6 +164,7 @@ def test_an_option_tree_artifact_round_trips_and_scores_like_its_batch_path(tmp_
     manifest = json.loads(manifest_path(path).read_text())
     assert manifest["format_version"] == 5 and manifest["features"] == list(OPTION_NAMES)
     assert manifest["option_trees"]["weight"] == report.options_weight
+    assert manifest["metrics"]["options_inner_cv_apgr"] and "inner_cv_apgr" not in manifest["option_trees"]
     again = DifficultyModel.load(path)
     texts = ["zzz?\nA. kkk\nB. a long option of many many words\nC. ppp\nAnswer:", "no options here", "",
              "x?\nA. 1\nB. 2\n" * 3000]
