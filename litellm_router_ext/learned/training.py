@@ -428,8 +428,9 @@ def _option_manifest(report: TrainReport, tree_params: TreeParams) -> dict[str, 
     """The manifest's account of the kept form's answer-option trees (None when they were not tried)."""
     if report.options_weight is None:
         return None
-    return {"weight": report.options_weight, "chosen_by": f"{OPTIONS_INNER_FOLDS}-fold CV of the training prompts "
-            "(metrics.options_inner_cv_apgr)", "inputs": "answer-option features (features)", "bags": tree_params.bags, "rounds": tree_params.rounds,
+    return {"weight": report.options_weight,
+            "chosen_by": f"{OPTIONS_INNER_FOLDS}-fold CV of the training prompts (metrics.options_inner_cv_apgr)",
+            "inputs": "answer-option features (features)", "bags": tree_params.bags, "rounds": tree_params.rounds,
             "depth": tree_params.depth, "learning_rate": tree_params.learning_rate}
 
 
