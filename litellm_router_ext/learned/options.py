@@ -22,6 +22,7 @@ import math
 import re
 
 _OPTION_LINE_RE = re.compile(r"^\s*\(?([A-Ja-j])[.):](.*)$")  # the option's text is stripped in Python
+_SPEAKER_RE = re.compile(r"\s*[A-Ja-j]:")
 _TRAILER_RE = re.compile(r"^\s*(answer|the answer is|correct answer|response)[\s:.]*$", re.IGNORECASE)
 _WORD_RE = re.compile(r"[^\W_]+")
 _NUMERIC_RE = re.compile(r"^[-+\u2212]?\$?\s*(\d+(?:[.,]\d+)*)\s*(?:%|[a-zA-Z/\u00b0^0-9 ]{0,12})$")
@@ -93,7 +94,8 @@ def _block(text: str) -> tuple[str, list[str]] | None:
     """(stem, options) of the multiple-choice block that closes ``text``, or ``None``.
 
     The options are the last lines, lettered A, B, C, ... in order (two or more), followed only by blank lines
-    or an "Answer:"-like line.
+    or an "Answer:"-like line, under a question: some text whose last line is not lettered "A:" itself (initials
+    such as "B. F. Skinner" are a question's words).
     """
     lines = text.rstrip().rsplit("\n", _SCAN_LINES)
     end = len(lines)
@@ -113,6 +115,9 @@ def _block(text: str) -> tuple[str, list[str]] | None:
     n = len(options)
     if not 2 <= n <= _MAX_OPTIONS or letters[::-1] != [chr(ord("a") + k) for k in range(n)]:
         return None
+    above = next((line for line in reversed(lines[:start]) if line.strip()), None)
+    if above is None or _SPEAKER_RE.match(above):
+        return None  # no question above the options, or a chat transcript ("A: hi\nB: yo\nA: ok\nB: bye")
     return "\n".join(lines[:start]), options[::-1]
 
 

@@ -44,6 +44,7 @@ def test_a_closing_option_block_is_read_with_its_stem() -> None:
     "Pick one.\n(A) red\n(B) green\n(C) blue",
     "Pick one.\na) red\nb) green\nc) blue\n\nThe answer is:",
     "Pick one.\nA: red\nB: green\nC: blue\n",
+    "B. F. Skinner was known for his work in\nA. red\nB. green\nC. blue",  # initials above are the question's
 ])
 def test_lettering_styles_and_trailers_are_read(text: str) -> None:
     assert _features(text)["mc_n_options"] == 3.0
@@ -56,6 +57,9 @@ def test_lettering_styles_and_trailers_are_read(text: str) -> None:
     "Pick one.\nA. red\nC. green\nB. blue",  # letters out of order
     "Pick one.\nB. red\nC. green",  # no A
     "A. only one option\nAnswer:",
+    "A. red\nB. green\nAnswer:",  # no question above the options
+    "A: hi\nB: yo",  # a chat transcript
+    "log of the chat:\nA: hi\nB: yo\nA: how are you?\nB: fine",
 ])
 def test_prompts_without_a_closing_block_get_all_zeros(text: str) -> None:
     assert option_features(text) == [0.0] * len(OPTION_NAMES)
