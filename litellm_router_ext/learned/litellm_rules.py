@@ -46,47 +46,79 @@ RULE_KEYS = ("litellm", "license", "weights", "token_thresholds", "keyword_dimen
              "multi_step_score", "question_marks_over", "question_score")
 
 
-def required_literal(source: str) -> str:
-    """The longest run of literal characters every match of the regex ``source`` contains ("" if unsure).
+_CASE_FREE_ESCAPES = frozenset("dsw")  # \\d \\s \\w match the same with or without IGNORECASE
+_SIMPLE_FLAGS = re.IGNORECASE | re.UNICODE | re.MULTILINE | re.DOTALL
 
-    Deliberately narrow: a pattern with a group, an alternation or a ``{`` gives "". A character class,
-    an escape of a letter or digit (``\\d``, ``\\b``) and ``. ^ $`` end a run; a literal made optional by
-    ``*``, ``?`` leaves it (``+`` keeps it, and ends the run).
+
+def _tokens(source: str) -> list[tuple[str, str]] | None:
+    """``source`` as literal characters ("lit"), matchers of one character or none ("any", anchors included)
+    and quantifiers ("quant"); ``None`` when it uses anything else.
+
+    Deliberately narrow, so that what it reads it reads right: ASCII only; no group, alternation or ``{}``
+    repeat; escapes only of punctuation (a literal) or ``\\d \\s \\w \\b``; a class ``[...]`` only without
+    escapes or nested ``[``, its ranges only between two lower-case letters or two digits.
     """
-    if any(c in source for c in "(|{"):
-        return ""
-    runs: list[str] = []
-    run = ""
+    if not source.isascii():
+        return None
+    out: list[tuple[str, str]] = []
     i = 0
     while i < len(source):
         c = source[i]
-        literal: str | None = None
         if c == "\\":
             nxt = source[i + 1:i + 2]
-            literal = nxt if nxt and not nxt.isalnum() else None
+            if nxt in _CASE_FREE_ESCAPES or nxt == "b":
+                out.append(("any", nxt))
+            elif nxt and not nxt.isalnum() and not nxt.isspace():
+                out.append(("lit", nxt))
+            else:
+                return None  # \\x41, \\101, \\1, \\A, \\N{...}: not read here
             i += 2
         elif c == "[":
-            end = source.find("]", i + 2 if source[i + 1:i + 2] != "^" else i + 3) + 1  # "[]" / "[^]" hold "]"
-            if end == 0 or "\\" in source[i:end]:
-                return ""  # an escape inside a class could hide its "]": no such pattern needs it
+            end = source.find("]", i + (3 if source[i + 1:i + 2] == "^" else 2)) + 1  # "[]" / "[^]" hold "]"
+            if end == 0 or not _plain_class(source[i + 1:end - 1].removeprefix("^")):
+                return None
+            out.append(("any", source[i:end]))
             i = end
-        elif c in ".^$":
+        elif c in "(){}|":
+            return None
+        else:
+            out.append(("quant" if c in "*+?" else "any" if c in ".^$" else "lit", c))
             i += 1
-        elif c in "*+?":
-            if c != "+" and run and source[i - 1] not in "*+?":
-                run = run[:-1]  # the literal before it is optional
+    return out
+
+
+def _plain_class(body: str) -> bool:
+    if "\\" in body or "[" in body:
+        return False
+    for k in range(1, len(body) - 1):
+        if body[k] == "-":
+            lo, hi = body[k - 1], body[k + 1]
+            if not ((lo.islower() and hi.islower()) or (lo.isdigit() and hi.isdigit())):
+                return False  # a range like [!-`] holds the capitals between its ends
+    return True
+
+
+def required_literal(source: str) -> str:
+    """The longest run of literal characters every match of the regex ``source`` contains ("" if unsure).
+
+    Read with ``_tokens`` (anything it does not read gives ""). A matcher or an anchor ends a run; a literal
+    made optional by ``*`` or ``?`` leaves it, and ``+`` keeps it but ends the run (``a+`` may be ``aa``).
+    """
+    tokens = _tokens(source)
+    if tokens is None:
+        return ""
+    runs: list[str] = []
+    run = ""
+    previous = ""
+    for kind, text in tokens:
+        if kind == "lit":
+            run += text
+        else:
+            if kind == "quant" and text != "+" and previous == "lit":
+                run = run[:-1]  # the literal it repeats may be absent
             runs.append(run)
             run = ""
-            i += 1
-            continue
-        else:
-            literal = c
-            i += 1
-        if literal is None:
-            runs.append(run)
-            run = ""
-        else:
-            run += literal
+        previous = kind
     runs.append(run)
     return max(runs, key=len)
 
@@ -95,9 +127,10 @@ def required_literal(source: str) -> str:
 class RuleSearch:
     """One rule regex, with a cheaper equivalent for ASCII text (``search`` is called on lower-cased text).
 
-    On lower-cased ASCII text, IGNORECASE changes nothing for a pattern without an upper-case character, and
-    ``re`` scans for a literal prefix far faster without it; and a literal every match contains
-    (``required_literal``) rules the pattern out with one ``in``. Other text gets the pattern as written.
+    ``re`` scans for a literal prefix far faster without IGNORECASE. On lower-cased ASCII text dropping it changes
+    nothing for a pattern ``_tokens`` reads that has no upper-case character (LiteLLM's all are such), so there
+    it runs without it, after one ``in`` test for a literal every match contains (``required_literal``). Other
+    text, and any other pattern, get the pattern as written.
     """
 
     pattern: re.Pattern[str]
@@ -107,9 +140,13 @@ class RuleSearch:
     @classmethod
     def of(cls, pattern: re.Pattern[str]) -> RuleSearch:
         source = pattern.pattern
+        if pattern.flags & ~_SIMPLE_FLAGS or _tokens(source) is None:
+            return cls(pattern, pattern, "")
         caseless = source == source.lower()
+        if not caseless and pattern.flags & re.IGNORECASE:
+            return cls(pattern, pattern, "")  # "ABC" matches "abc": its literal is not in the text
         fast = re.compile(source, pattern.flags & ~re.IGNORECASE) if caseless else pattern
-        return cls(pattern, fast, required_literal(source) if caseless else "")
+        return cls(pattern, fast, required_literal(source))
 
     def search(self, lower: str, is_ascii: bool) -> bool:
         if not is_ascii:

@@ -66,34 +66,59 @@ def test_shipped_rules_are_the_installed_litellms() -> None:
     assert shipped["prompts"] > 20_000 and len(shipped["knots"]) == 101 and shipped["knots"] == sorted(shipped["knots"])
 
 
-def test_required_literal_is_in_every_match_and_unsure_patterns_give_none() -> None:
+# pieces of random regexes: each construct a fast path could misread (numeric escapes, escaped quantifier
+# characters, ranges that span the capitals, characters that fold to ASCII letters, lazy and possessive repeats)
+_REGEX_PIECES = ["a", "b", "s", "k", "i", "A", "K", "1", ".", " ", "'", "-", r"\.", r"\+", r"\*", r"\?", r"\)",
+                 r"\x41", r"\x61", r"\101", r"\u0061", r"\d", r"\s", r"\w", r"\b", r"\B", "[a-z]", "[^a]",
+                 "[!-`]", "[]a]", "[^]]", "[0-9]", "[a-c-]", "*", "+", "?", "*?", "+?", "*+", "(", ")", "(?:", "|",
+                 "{2}", "^", "$", "\u017f", "\u212a", "\u0131", "(?i)"]
+_TEXT_PIECES = ["a", "b", "s", "k", "i", "1", "2", ".", " ", "'", "-", "+", "*", "?", ")", "`", "@", "\n", "ab",
+                "abs", "ki"]
+
+
+def _random_patterns(rng: random.Random, n: int) -> list[re.Pattern[str]]:
+    out: list[re.Pattern[str]] = []
+    while len(out) < n:
+        source = "".join(rng.choice(_REGEX_PIECES) for _ in range(rng.randint(1, 6)))
+        try:
+            out.append(re.compile(source, rng.choice((0, re.IGNORECASE))))
+        except re.error:
+            continue
+    return out
+
+
+def test_required_literal_reads_what_it_can_and_gives_up_on_the_rest() -> None:
     assert [required_literal(p) for p in ("first.*?then", r"step\s*\d", r"\d+\.\s", r"[a-z]\)\s", r"\bwhat's\b")] \
         == ["first", "step", ".", ")", "what's"]
-    assert [required_literal(p) for p in ("ab?c", "x*y+", "[]a]bc", r"\[x\]", "a|bcd", "(abc)", "q{2}", r"[\]]x")] \
-        == ["a", "y", "bc", "[x]", "", "", "", ""]
-    patterns = ["first.*?then", r"step\s*\d", r"\d+\.\s", r"[a-z]\)\s", r"\bwhat's\b", "ab?c", "a+b", "[]a]b",
-                r"ab\.c*d", "b[^]]c"]
-    rng = random.Random(7)
-    pieces = ["first", "then", "step", "what's", "what", "s", "a", "b", "c", "d", "ab", "cd", ".", ")", "]", " ", "\n",
-              "1", "'"]
-    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) for _ in range(3000)]
-    for source in patterns:
-        needle, pattern = required_literal(source), re.compile(source)
-        matches = [m.group(0) for text in texts for m in pattern.finditer(text)]
-        assert len(matches) >= 5, source  # the texts do hit every pattern
-        assert all(needle in m for m in matches), (source, needle)
+    assert [required_literal(p) for p in ("ab?c", "x*y+", "[]a]bc", r"\[x\]", r"ab\**", "a*+b", "a+?bc")] \
+        == ["a", "y", "bc", "[x]", "ab", "b", "bc"]
+    unsure = ("a|bcd", "(abc)", "q{2}", r"[\]]x", r"\x27s", r"\101", r"\u0061b", "[!-`]x", "(?i)ab", "\u017ftep")
+    assert [required_literal(p) for p in unsure] == [""] * len(unsure)
 
 
-def test_rule_search_agrees_with_the_pattern_on_lower_cased_text() -> None:
-    sources = [("first.*?then", re.IGNORECASE), (r"[a-z]\)\s", re.IGNORECASE), (r"\bwhat's\b", 0),
-               ("A+b", re.IGNORECASE)]
-    texts = ["first then", "firſt then", "a) x", "\u212a) x", "what's", "whats", "aab", "xab", "", "k) ok ſ"]
-    for source, flags in sources:
-        pattern = re.compile(source, flags)
+def test_rule_search_agrees_with_its_pattern_on_random_regexes_and_texts() -> None:
+    rng = random.Random(11)
+    texts = ["".join(rng.choice(_TEXT_PIECES) for _ in range(rng.randint(0, 12))) for _ in range(400)]
+    texts += ["first then", "step 2", "what's", "x) y", "k", "s", "i"]
+    fast = checked = 0
+    for pattern in _random_patterns(rng, 1500):
         search = RuleSearch.of(pattern)
-        for text in (t.lower() for t in texts):
-            assert search.search(text, text.isascii()) == (pattern.search(text) is not None), (source, text)
-    assert RuleSearch.of(re.compile("A+b", re.IGNORECASE)).ascii_pattern.flags & re.IGNORECASE  # upper case kept
+        fast += search.ascii_pattern is not pattern or bool(search.needle)
+        for text in texts:  # lower-cased ASCII, as the rules search
+            checked += 1
+            assert search.search(text, True) == (pattern.search(text) is not None), (pattern, text)
+            if search.needle:
+                assert all(search.needle in m.group(0) for m in pattern.finditer(text)), (pattern, text)
+        for text in ("firſt then", "\u212a) x", "ſ", "\u0131"):  # other text: the pattern as written
+            assert search.search(text, False) == (pattern.search(text) is not None), (pattern, text)
+    assert fast > 300 and checked > 500_000  # the fast path was taken often, on many texts
+
+
+def test_rule_search_keeps_the_pattern_where_case_matters() -> None:
+    kept = [RuleSearch.of(re.compile(p, re.IGNORECASE)) for p in ("A+b", r"(\x41)pi", r"[^\x41]", "[!-`]", "ſtep")]
+    assert all(s.ascii_pattern is s.pattern and s.needle == "" for s in kept)
+    shipped = RuleSearch.of(re.compile("first.*?then", re.IGNORECASE))
+    assert not shipped.ascii_pattern.flags & re.IGNORECASE and shipped.needle == "first"
 
 
 def test_quantile_interpolates_and_puts_ties_mid_run() -> None:
