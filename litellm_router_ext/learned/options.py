@@ -21,8 +21,8 @@ import itertools
 import math
 import re
 
-_OPTION_LINE_RE = re.compile(r"^\s*\(?([A-Ja-j])[.):](.*)$")  # the option's text is stripped in Python
-_SPEAKER_RE = re.compile(r"\s*[A-Ja-j]:")
+_OPTION_LINE_RE = re.compile(r"^\s*\(?([A-Ja-j])([.):])(.*)$")  # the option's text is stripped in Python
+_SPEAKER_RE = re.compile(r"\s*[A-Ja-j]:")  # "A: hi": a line of a chat transcript, when the options read so too
 _TRAILER_RE = re.compile(r"^\s*(answer|the answer is|correct answer|response)[\s:.]*$", re.IGNORECASE)
 _WORD_RE = re.compile(r"[^\W_]+")
 _NUMERIC_RE = re.compile(r"^[-+\u2212]?\$?\s*(\d+(?:[.,]\d+)*)\s*(?:%|[a-zA-Z/\u00b0^0-9 ]{0,12})$")
@@ -94,14 +94,15 @@ def _block(text: str) -> tuple[str, list[str]] | None:
     """(stem, options) of the multiple-choice block that closes ``text``, or ``None``.
 
     The options are the last lines, lettered A, B, C, ... in order (two or more), followed only by blank lines
-    or an "Answer:"-like line, under a question: some text whose last line is not lettered "A:" itself (initials
-    such as "B. F. Skinner" are a question's words).
+    or an "Answer:"-like line, under a question: some text, whose last line is not lettered "A:" as well when the
+    options are (that is a chat transcript).
     """
     lines = text.rstrip().rsplit("\n", _SCAN_LINES)
     end = len(lines)
     while end > 0 and (not lines[end - 1].strip() or _TRAILER_RE.match(lines[end - 1])):
         end -= 1
     letters: list[str] = []
+    marks: set[str] = set()
     options: list[str] = []
     start = end
     floor = 1 if len(lines) > _SCAN_LINES else 0  # lines[0] holds the rest of a longer prompt
@@ -110,15 +111,17 @@ def _block(text: str) -> tuple[str, list[str]] | None:
         if m is None:
             return None
         letters.append(m.group(1).lower())
-        options.append(m.group(2).strip())
+        marks.add(m.group(2))
+        options.append(m.group(3).strip())
         start -= 1
     n = len(options)
     if not 2 <= n <= _MAX_OPTIONS or letters[::-1] != [chr(ord("a") + k) for k in range(n)]:
         return None
-    above = next((line for line in reversed(lines[:start]) if line.strip()), None)
-    if above is None or _SPEAKER_RE.match(above):
+    stem = "\n".join(lines[:start])
+    above = stem.rstrip().rpartition("\n")[2]
+    if not above.strip() or (marks == {":"} and _SPEAKER_RE.match(above)):
         return None  # no question above the options, or a chat transcript ("A: hi\nB: yo\nA: ok\nB: bye")
-    return "\n".join(lines[:start]), options[::-1]
+    return stem, options[::-1]
 
 
 def _log(x: float) -> float:
