@@ -174,13 +174,15 @@ class DifficultyModel:
             raise ArtifactError("artifact arrays disagree in length; retrain with `litellm-router train`")
         _check_knots("knots", self.knots)
         if (self.trees is None) != (self.vectors is None) or (
-                self.vectors is not None and self.trees is not None
-                and (len(self.vectors) != len(self.vocab)
-                     or not _trees_fit(self.trees, len(DENSE_NAMES) + self.vectors.shape[1]))):
+                self.vectors is not None and len(self.vectors) != len(self.vocab)):
             raise ArtifactError("artifact trees and word vectors disagree; retrain with `litellm-router train`")
+        if self.trees is not None and self.vectors is not None and not _trees_fit(
+                self.trees, len(DENSE_NAMES) + self.vectors.shape[1]):
+            raise ArtifactError("artifact trees read a feature this version does not compute, or hold a leaf that is "
+                                "not a finite number; retrain with `litellm-router train`")
         if self.options is not None and not _trees_fit(self.options, len(OPTION_NAMES)):
-            raise ArtifactError("artifact option trees do not fit this version's answer-option features; "
-                                "retrain with `litellm-router train`")
+            raise ArtifactError("artifact option trees read a feature this version's answer-option features do not "
+                                "have, or hold a leaf that is not a finite number; retrain with `litellm-router train`")
         # the linear form looks up each word's weight; the trees read the mean word vector, so they look
         # words up by index (and take the weights from the array): each builds only the table it reads
         self._table: dict[str, float] = (dict(zip(self.vocab, self.word_weights.tolist(), strict=True))
