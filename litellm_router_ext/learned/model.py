@@ -435,7 +435,8 @@ def fit(
     zd = (dense - mu) / sd
     vec = vectors.matrix.astype(np.float64)
     emb = np.zeros((n, vec.shape[1]))
-    np.add.at(emb, dd, vec[ww] * inv[:, None])
+    for d in range(vec.shape[1]):  # per column: np.add.at over the whole matrix was 6x slower, with the same sums
+        emb[:, d] = np.bincount(dd, weights=vec[ww, d] * inv, minlength=n)
     es = float(emb.std()) + 1e-9
     design = np.hstack([zd, emb / es, np.ones((n, 1))])
     p = design.shape[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import math
 import string
@@ -354,6 +355,17 @@ def test_trees_learn_an_interaction_a_linear_model_cannot() -> None:
     assert np.corrcoef(pred, y)[0, 1] > 0.9
     assert trees.feature.shape == (120, TreeParams().depth)  # two bags of 60 rounds, averaged
     assert [trees.predict_one(row) for row in x[:50]] == pytest.approx(pred[:50].tolist())
+
+
+def test_bags_fitted_side_by_side_are_the_bags_fitted_one_after_another() -> None:
+    rng = np.random.default_rng(2)
+    x, y = rng.random((600, 6)), rng.standard_normal(600)
+    params = TreeParams(rounds=20, bags=3, seed=4)
+    together = fit_trees(x, y, np.ones(len(y)), params)  # in threads on a machine with 2 or more cores
+    alone = [fit_trees(x, y, np.ones(len(y)), dataclasses.replace(params, bags=1, seed=params.seed + b))
+             for b in range(params.bags)]
+    assert np.array_equal(together.feature, np.concatenate([t.feature for t in alone]))  # the same bags, in order
+    assert np.array_equal(together.leaves, np.concatenate([t.leaves for t in alone]) / params.bags)
 
 
 def test_tree_model_round_trips_and_scores_like_its_batch_path(synthetic: Path, tmp_path: Path) -> None:
