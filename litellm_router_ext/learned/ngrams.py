@@ -56,9 +56,10 @@ def grams(text: str) -> set[str]:
 
 
 def buckets(text: str, bits: int) -> list[int]:
-    """Distinct hash buckets of the prompt's grams."""
+    """Distinct hash buckets of the prompt's grams, in ascending order: a set's order follows the process's string
+    hash seed, and the order the buckets are summed in must be the same in training and in every serving process."""
     mask = (1 << bits) - 1
-    return list({zlib.crc32(g.encode("utf-8")) & mask for g in grams(text)})
+    return sorted({zlib.crc32(g.encode("utf-8")) & mask for g in grams(text)})
 
 
 def bucket_occurrences(texts: Iterable[str], bits: int) -> tuple[np.ndarray, np.ndarray]:

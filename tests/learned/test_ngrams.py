@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -128,6 +131,20 @@ def test_run_time_raw_matches_batch_raw_bit_for_bit(tmp_path: Path) -> None:
     texts = ["the clerk paid the bank on day 3; what happened next?", "", "Привет мир", "x" * (MAX_CHARS + 5000)]
     batch = model.raw_batch(featurize(texts, {}, gram_bits=18)).tolist()
     assert [model.raw(t) for t in texts] == batch  # exact: the knots cut on exact values
+
+
+def test_a_serving_process_scores_bit_for_bit_as_the_training_process(tmp_path: Path) -> None:
+    # the buckets are summed in their listed order; a set's order follows the string hash seed, which differs
+    # from process to process, so unsorted buckets gave another last digit (and quantile) in another process
+    model, _ = train([_order_set(tmp_path / "o.jsonl")], TIERS, folds=0, model="ngrams")
+    path = model.save(tmp_path / "n.npz")
+    text = " ".join(f"the clerk paid the bank on day {d}; what happened next? the bank paid" for d in range(9))
+    probe = ("import sys; from litellm_router_ext.learned.model import DifficultyModel; "
+             "from litellm_router_ext.learned.ngrams import buckets; "
+             f"print(buckets(sys.argv[1], 18)[:50], DifficultyModel.load({str(path)!r}).raw(sys.argv[1]).hex())")
+    seen = {subprocess.run([sys.executable, "-c", probe, text], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
+    assert len(seen) == 1 and seen == {f"{buckets(text, 18)[:50]} {model.raw(text).hex()}\n"}
 
 
 # ------------------------------------------------------------------ artifacts
