@@ -18,7 +18,15 @@ from litellm_router_ext.adapters.complexity_plugin import LearnedClassifierPlugi
 from litellm_router_ext.cli.train import train as train_command
 from litellm_router_ext.errors import ArtifactError
 from litellm_router_ext.learned.model import DifficultyModel, apgr, featurize, manifest_path
-from litellm_router_ext.learned.ngrams import MAX_CHARS, NgramParams, bucket_occurrences, buckets, fit_ngrams, grams
+from litellm_router_ext.learned.ngrams import (
+    MAX_CHARS,
+    NgramModel,
+    NgramParams,
+    bucket_occurrences,
+    buckets,
+    fit_ngrams,
+    grams,
+)
 from litellm_router_ext.learned.training import parse_tiers, train
 from litellm_router_ext.scorers.learned import LearnedScorer
 from litellm_router_ext.types import RequestView
@@ -133,18 +141,22 @@ def test_run_time_raw_matches_batch_raw_bit_for_bit(tmp_path: Path) -> None:
     assert [model.raw(t) for t in texts] == batch  # exact: the knots cut on exact values
 
 
-def test_a_serving_process_scores_bit_for_bit_as_the_training_process(tmp_path: Path) -> None:
+def test_a_serving_process_scores_bit_for_bit_as_the_training_process() -> None:
     # the buckets are summed in their listed order; a set's order follows the string hash seed, which differs
-    # from process to process, so unsorted buckets gave another last digit (and quantile) in another process
-    model, _ = train([_order_set(tmp_path / "o.jsonl")], TIERS, folds=0, model="ngrams")
-    path = model.save(tmp_path / "n.npz")
-    text = " ".join(f"the clerk paid the bank on day {d}; what happened next? the bank paid" for d in range(9))
-    probe = ("import sys; from litellm_router_ext.learned.model import DifficultyModel; "
-             "from litellm_router_ext.learned.ngrams import buckets; "
-             f"print(buckets(sys.argv[1], 18)[:50], DifficultyModel.load({str(path)!r}).raw(sys.argv[1]).hex())")
-    seen = {subprocess.run([sys.executable, "-c", probe, text], capture_output=True, text=True, check=True,
-                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
-    assert len(seen) == 1 and seen == {f"{buckets(text, 18)[:50]} {model.raw(text).hex()}\n"}
+    # from process to process: unsorted, 39 of 72 long prompts got another last digit in another process
+    probe = ("import sys, json, numpy as np; from litellm_router_ext.learned.ngrams import NgramModel; "
+             "rng = np.random.default_rng(0); "
+             "m = NgramModel(rng.random(2**18).astype(np.float32), rng.standard_normal(2**18).astype(np.float32)); "
+             "print(json.dumps([m.predict_one(t).hex() for t in json.loads(sys.argv[1])]))")
+    rng = np.random.default_rng(1)
+    texts = [" ".join(f"w{k}" for k in rng.integers(0, 5000, 400)) for _ in range(12)]
+    seen = {subprocess.run([sys.executable, "-c", probe, json.dumps(texts)], capture_output=True, text=True,
+                           check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
+    assert len(seen) == 1
+    ours = np.random.default_rng(0)
+    model = NgramModel(ours.random(2**18).astype(np.float32), ours.standard_normal(2**18).astype(np.float32))
+    doc, bucket = bucket_occurrences(texts, 18)
+    assert json.loads(seen.pop()) == [float(v).hex() for v in model.predict(doc, bucket, len(texts))]  # = batch
 
 
 # ------------------------------------------------------------------ artifacts

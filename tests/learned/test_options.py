@@ -105,6 +105,12 @@ def test_odd_options_give_finite_features_and_line_ends_do_not_matter() -> None:
     assert windows == option_features("Pick?\nA. red\nB. blue\nAnswer:")
 
 
+def test_a_long_prompt_is_judged_by_the_line_right_above_its_options() -> None:
+    gap = "\n" * 45  # over the 40 lines read: the question sits in the unsplit rest of the prompt
+    assert option_features("A: a note first\nWhich one is red?" + gap + "A: x\nB: y")[0] == 1.0
+    assert option_features("a chat log\nC: hello there" + gap + "A: x\nB: y")[0] == 0.0
+
+
 def test_a_long_prompt_is_read_from_its_end() -> None:
     text = "word " * 50_000 + "\n" * 100 + "Which?\nA. x\nB. y\nAnswer:"
     assert _features(text)["mc_n_options"] == 2.0
