@@ -129,8 +129,9 @@ class RuleSearch:
 
     ``re`` scans for a literal prefix far faster without IGNORECASE. On lower-cased ASCII text dropping it changes
     nothing for a pattern ``_tokens`` reads that has no upper-case character (LiteLLM's all are such), so there
-    it runs without it, after one ``in`` test for a literal every match contains (``required_literal``). Other
-    text, and any other pattern, get the pattern as written.
+    it runs without it. Any pattern ``_tokens`` reads, except one with capitals and IGNORECASE, is first tested
+    with one ``in`` for a literal every match contains (``required_literal``). Other text, and any other pattern,
+    get the pattern as written.
     """
 
     pattern: re.Pattern[str]

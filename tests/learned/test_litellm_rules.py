@@ -81,7 +81,7 @@ def _random_patterns(rng: random.Random, n: int) -> list[re.Pattern[str]]:
     while len(out) < n:
         source = "".join(rng.choice(_REGEX_PIECES) for _ in range(rng.randint(1, 6)))
         try:
-            out.append(re.compile(source, rng.choice((0, re.IGNORECASE))))
+            out.append(re.compile(source, rng.choice((0, re.IGNORECASE)) | rng.choice((0, re.MULTILINE, re.DOTALL))))
         except re.error:
             continue
     return out
