@@ -105,8 +105,10 @@ def required_literal(source: str) -> str:
     made optional by ``*`` or ``?`` leaves it, and ``+`` keeps it but ends the run (``a+`` may be ``aa``).
     """
     tokens = _tokens(source)
-    if tokens is None:
-        return ""
+    return "" if tokens is None else _longest_literal(tokens)
+
+
+def _longest_literal(tokens: list[tuple[str, str]]) -> str:
     runs: list[str] = []
     run = ""
     previous = ""
@@ -141,13 +143,14 @@ class RuleSearch:
     @classmethod
     def of(cls, pattern: re.Pattern[str]) -> RuleSearch:
         source = pattern.pattern
-        if pattern.flags & ~_SIMPLE_FLAGS or _tokens(source) is None:
+        tokens = None if pattern.flags & ~_SIMPLE_FLAGS else _tokens(source)
+        if tokens is None:
             return cls(pattern, pattern, "")
         caseless = source == source.lower()
         if not caseless and pattern.flags & re.IGNORECASE:
             return cls(pattern, pattern, "")  # "ABC" matches "abc": its literal is not in the text
         fast = re.compile(source, pattern.flags & ~re.IGNORECASE) if caseless else pattern
-        return cls(pattern, fast, required_literal(source))
+        return cls(pattern, fast, _longest_literal(tokens))
 
     def search(self, lower: str, is_ascii: bool) -> bool:
         if not is_ascii:
