@@ -176,11 +176,11 @@ class DifficultyModel:
         if (self.trees is None) != (self.vectors is None) or (
                 self.vectors is not None and len(self.vectors) != len(self.vocab)):
             raise ArtifactError("artifact trees and word vectors disagree; retrain with `litellm-router train`")
-        if self.trees is not None and self.vectors is not None and not _trees_fit(
-                self.trees, len(DENSE_NAMES) + self.vectors.shape[1]):
+        if self.trees is not None and self.vectors is not None and not self.trees.reads_within(
+                len(DENSE_NAMES) + self.vectors.shape[1]):
             raise ArtifactError("artifact trees read a feature this version does not compute, or hold a leaf that is "
                                 "not a finite number; retrain with `litellm-router train`")
-        if self.options is not None and not _trees_fit(self.options, len(OPTION_NAMES)):
+        if self.options is not None and not self.options.reads_within(len(OPTION_NAMES)):
             raise ArtifactError("artifact option trees read a feature this version's answer-option features do not "
                                 "have, or hold a leaf that is not a finite number; retrain with `litellm-router train`")
         # the linear form looks up each word's weight; the trees read the mean word vector, so they look
@@ -527,14 +527,6 @@ def add_option_trees(model: DifficultyModel, feats: Featurized, rows: np.ndarray
     trees = fit_trees(x[mc], y - np.average(y, weights=sw), sw, params)
     model.options = ObliviousTrees(trees.feature, trees.threshold, trees.leaves * options_weight)
     model.knots = _knots(model.raw_batch(_subset(feats, rows)))
-
-
-def _trees_fit(trees: ObliviousTrees, n_features: int) -> bool:
-    """Whether ``trees`` read only features ``0 .. n_features - 1`` (a negative index would silently read the last
-    one) and hold finite leaves."""
-    feature = trees.feature
-    return (feature.size == 0 or (int(feature.min()) >= 0 and int(feature.max()) < n_features)) and bool(
-        np.isfinite(trees.leaves).all())
 
 
 def _check_knots(name: str, knots: Sequence[float]) -> None:

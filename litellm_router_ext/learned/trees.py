@@ -57,6 +57,13 @@ class ObliviousTrees:
         object.__setattr__(self, "_offsets", np.arange(rounds) * 2**depth)
         object.__setattr__(self, "_flat", self.leaves.ravel())
 
+    def reads_within(self, n_features: int) -> bool:
+        """Whether the trees read only features ``0 .. n_features - 1`` (a negative index would silently read the last
+        one) and hold finite leaves: what an artifact's trees must do to score this version's features."""
+        feature = self.feature
+        return (feature.size == 0 or (int(feature.min()) >= 0 and int(feature.max()) < n_features)) and bool(
+            np.isfinite(self.leaves).all())
+
     def predict_one(self, x: np.ndarray) -> float:
         """Sum of the trees' leaves for one feature vector, added in ``predict``'s order (tree by tree), so the
         two agree to the last bit and a score never crosses a plateau of the quantile table that ``predict`` cut."""
