@@ -35,6 +35,7 @@ from litellm_router_ext.learned.trees import TreeParams, fit_trees
 from litellm_router_ext.scorers import build_scorer
 from litellm_router_ext.scorers.learned import LearnedScorer, default_artifact_path
 from litellm_router_ext.types import RequestView
+from tests.learned.artifacts import arrays_of, refused, with_first
 
 HARD = "Prove that there are infinitely many primes p such that p + 2 is also prime, step by step."
 EASY = "hi, thanks!"
@@ -411,8 +412,7 @@ def test_linear_artifacts_of_format_1_still_load(tmp_path: Path) -> None:
     model = DifficultyModel.load(default_artifact_path())
     model.prior = None  # format 1 predates priors
     path = model.save(tmp_path / "v2.npz")
-    with np.load(path, allow_pickle=False) as data:
-        arrays = {k: data[k] for k in data.files}
+    arrays = arrays_of(path)
     arrays["format_version"] = np.asarray([1])
     np.savez(tmp_path / "v1.npz", **arrays)
     assert DifficultyModel.load(tmp_path / "v1.npz").score(HARD) == DifficultyModel.load(path).score(HARD)
@@ -425,23 +425,12 @@ def test_linear_artifacts_of_format_1_still_load(tmp_path: Path) -> None:
 def test_trees_without_their_word_vectors_are_refused(synthetic: Path, tmp_path: Path) -> None:
     model, _ = train([synthetic], parse_tiers("small,big"), folds=0, model="trees",
                      tree_params=TreeParams(rounds=5, bags=1))
-    path = model.save(tmp_path / "t.npz")
-    with np.load(path, allow_pickle=False) as data:
-        arrays = {k: data[k] for k in data.files if k != "word_vectors"}
-    np.savez(tmp_path / "broken.npz", **arrays)
-    with pytest.raises(ArtifactError, match="broken.npz"):
-        DifficultyModel.load(tmp_path / "broken.npz")
-    with np.load(path, allow_pickle=False) as data:
-        arrays = {k: data[k] for k in data.files}
-    np.savez(tmp_path / "short.npz", **{**arrays, "tree_leaves": arrays["tree_leaves"][:, :3]})
-    with pytest.raises(ArtifactError, match=r"short.npz: tree arrays disagree"):
-        DifficultyModel.load(tmp_path / "short.npz")
+    arrays = arrays_of(model.save(tmp_path / "t.npz"))
+    refused(tmp_path / "broken.npz", {k: v for k, v in arrays.items() if k != "word_vectors"}, "")
+    refused(tmp_path / "short.npz", {**arrays, "tree_leaves": arrays["tree_leaves"][:, :3]}, "tree arrays disagree")
     for name, key, value in (("negative", "tree_feature", -1), ("nan", "tree_leaves", np.nan)):  # -1: the last one
-        bad = arrays[key].copy()
-        bad[0, 0] = value
-        np.savez(tmp_path / f"{name}.npz", **{**arrays, key: bad})
-        with pytest.raises(ArtifactError, match=f"{name}.npz: .*trees read a feature .* not a finite number"):
-            DifficultyModel.load(tmp_path / f"{name}.npz")
+        refused(tmp_path / f"{name}.npz", {**arrays, key: with_first(arrays[key], value)},
+                ".*trees read a feature .* not a finite number")
 
 
 def test_eval_takes_a_trained_artifact_as_router(synthetic: Path, tmp_path: Path) -> None:

@@ -16,7 +16,6 @@ from click.testing import CliRunner
 
 from litellm_router_ext.adapters.complexity_plugin import LearnedClassifierPlugin
 from litellm_router_ext.cli.train import train as train_command
-from litellm_router_ext.errors import ArtifactError
 from litellm_router_ext.learned.model import DifficultyModel, apgr, featurize, manifest_path
 from litellm_router_ext.learned.ngrams import (
     MAX_CHARS,
@@ -30,6 +29,7 @@ from litellm_router_ext.learned.ngrams import (
 from litellm_router_ext.learned.training import parse_tiers, train
 from litellm_router_ext.scorers.learned import LearnedScorer
 from litellm_router_ext.types import RequestView
+from tests.learned.artifacts import arrays_of, refused
 
 TIERS = parse_tiers("small,big")
 
@@ -88,17 +88,11 @@ def test_ngram_model_round_trips_and_scores_like_its_batch_path(tmp_path: Path) 
 def test_ngram_artifacts_without_their_weights_are_refused(tmp_path: Path) -> None:
     model, _ = train([_order_set(tmp_path / "o.jsonl", 40)], TIERS, folds=0, model="ngrams")
     path = model.save(tmp_path / "n.npz")
-    with np.load(path, allow_pickle=False) as data:
-        arrays = {k: data[k] for k in data.files}
-    np.savez(tmp_path / "bare.npz", **{k: v for k, v in arrays.items() if not k.startswith("ngram_")})
-    with pytest.raises(ArtifactError, match="bare.npz: artifact format 4 without n-gram weights"):
-        DifficultyModel.load(tmp_path / "bare.npz")
-    np.savez(tmp_path / "v2.npz", **{**arrays, "format_version": np.asarray([2])})
-    with pytest.raises(ArtifactError, match="v2.npz: artifact format 2 with n-gram weights"):
-        DifficultyModel.load(tmp_path / "v2.npz")
-    np.savez(tmp_path / "odd.npz", **{**arrays, "ngram_idf": arrays["ngram_idf"][:1000]})
-    with pytest.raises(ArtifactError, match="odd.npz: n-gram arrays disagree"):
-        DifficultyModel.load(tmp_path / "odd.npz")
+    arrays = arrays_of(path)
+    refused(tmp_path / "bare.npz", {k: v for k, v in arrays.items() if not k.startswith("ngram_")},
+            "artifact format 4 without n-gram weights")
+    refused(tmp_path / "v2.npz", {**arrays, "format_version": np.asarray([2])}, "artifact format 2 with n-gram weights")
+    refused(tmp_path / "odd.npz", {**arrays, "ngram_idf": arrays["ngram_idf"][:1000]}, "n-gram arrays disagree")
 
 
 def test_ngram_ridge_matches_a_dense_solve() -> None:
@@ -171,20 +165,15 @@ def test_ngram_artifact_with_a_litellm_prior_round_trips(tmp_path: Path) -> None
     texts = ["the bank paid the clerk on day 3; what happened next?", "", "Write a poem " * 50, "日本語のテキスト"]
     assert [again.score(t) for t in texts] == [model.score(t) for t in texts]
     # a version-4 file that lost its prior arrays loads without its prior (no refusal as for version 3)
-    with np.load(path, allow_pickle=False) as data:
-        arrays = {k: data[k] for k in data.files if not k.startswith("prior_")}
-    np.savez(tmp_path / "noprior.npz", **arrays)
+    np.savez(tmp_path / "noprior.npz", **{k: v for k, v in arrays_of(path).items() if not k.startswith("prior_")})
     assert DifficultyModel.load(tmp_path / "noprior.npz").prior is None
 
 
 def test_refusal_messages_name_the_file(tmp_path: Path) -> None:
     model, _ = train([_order_set(tmp_path / "o.jsonl", 40)], TIERS, folds=0, model="ngrams")
-    path = model.save(tmp_path / "n.npz")
-    with np.load(path, allow_pickle=False) as data:
-        arrays = {k: data[k] for k in data.files}
-    np.savez(tmp_path / "ragged.npz", **{**arrays, "ngram_weighted": arrays["ngram_weighted"][:8]})
-    with pytest.raises(ArtifactError, match=r"ragged\.npz: n-gram arrays disagree.*retrain"):
-        DifficultyModel.load(tmp_path / "ragged.npz")
+    arrays = arrays_of(model.save(tmp_path / "n.npz"))
+    refused(tmp_path / "ragged.npz", {**arrays, "ngram_weighted": arrays["ngram_weighted"][:8]},
+            "n-gram arrays disagree.*retrain")
 
 
 def test_learned_scorer_and_complexity_plugin_run_an_ngrams_artifact(tmp_path: Path) -> None:

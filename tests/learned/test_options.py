@@ -14,11 +14,11 @@ import pytest
 from click.testing import CliRunner
 
 from litellm_router_ext.cli.train import train as train_command
-from litellm_router_ext.errors import ArtifactError
 from litellm_router_ext.learned.model import DifficultyModel, featurize, manifest_path
 from litellm_router_ext.learned.options import OPTION_NAMES, option_features
 from litellm_router_ext.learned.training import OPTION_WEIGHTS, OPTIONS_MIN_PROMPTS, parse_tiers, train
 from litellm_router_ext.learned.trees import TreeParams
+from tests.learned.artifacts import arrays_of, refused, with_first
 
 TIERS = parse_tiers("small,big")
 FAST_TREES = TreeParams(rounds=40, bags=1)
@@ -187,25 +187,17 @@ def test_an_option_tree_artifact_round_trips_and_scores_like_its_batch_path(tmp_
 
 def test_option_tree_artifacts_that_disagree_are_refused(tmp_path: Path) -> None:
     model, _ = train([_structure_set(tmp_path / "mc.jsonl")], TIERS, folds=0, model="ngrams", tree_params=FAST_TREES)
-    with np.load(model.save(tmp_path / "o.npz"), allow_pickle=False) as data:
-        arrays = {k: data[k] for k in data.files}
-    np.savez(tmp_path / "bare.npz", **{k: v for k, v in arrays.items() if not k.startswith("option_tree_")})
-    with pytest.raises(ArtifactError, match="bare.npz: artifact format 5 without answer-option trees"):
-        DifficultyModel.load(tmp_path / "bare.npz")
-    np.savez(tmp_path / "v4.npz", **{**arrays, "format_version": np.asarray([4])})
-    with pytest.raises(ArtifactError, match="v4.npz: artifact format 4 with answer-option trees"):
-        DifficultyModel.load(tmp_path / "v4.npz")
+    arrays = arrays_of(model.save(tmp_path / "o.npz"))
+    refused(tmp_path / "bare.npz", {k: v for k, v in arrays.items() if not k.startswith("option_tree_")},
+            "artifact format 5 without answer-option trees")
+    refused(tmp_path / "v4.npz", {**arrays, "format_version": np.asarray([4])},
+            "artifact format 4 with answer-option trees")
+    feature = arrays["option_tree_feature"]
     for name, index in (("wide", len(OPTION_NAMES)), ("negative", -1)):  # -1 would silently read the last feature
-        feature = arrays["option_tree_feature"].copy()
-        feature[0, 0] = index
-        np.savez(tmp_path / f"{name}.npz", **{**arrays, "option_tree_feature": feature})
-        with pytest.raises(ArtifactError, match=f"{name}.npz: .*answer-option features do not have"):
-            DifficultyModel.load(tmp_path / f"{name}.npz")
-    leaves = arrays["option_tree_leaves"].copy()
-    leaves[0, 0] = np.nan
-    np.savez(tmp_path / "nan.npz", **{**arrays, "option_tree_leaves": leaves})
-    with pytest.raises(ArtifactError, match="nan.npz: .*not a finite number"):
-        DifficultyModel.load(tmp_path / "nan.npz")
+        refused(tmp_path / f"{name}.npz", {**arrays, "option_tree_feature": with_first(feature, index)},
+                ".*answer-option features do not have")
+    refused(tmp_path / "nan.npz", {**arrays, "option_tree_leaves": with_first(arrays["option_tree_leaves"], np.nan)},
+            ".*not a finite number")
 
 
 def test_cli_train_reports_the_option_trees_weight(tmp_path: Path) -> None:
